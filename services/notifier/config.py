@@ -1,0 +1,17 @@
+"""Settings of the notifier service, read from the environment when `Settings.from_env()` is called."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.settings import CommonSettings
+
+SERVICE = "notifier"
+
+
+@dataclass(frozen=True)
+class Settings:
+    common: CommonSettings
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(common=CommonSettings.from_env(SERVICE))

@@ -1,0 +1,15 @@
+"""The notifier worker: outbox relay, event consumers and scheduled jobs (`python -m services.notifier.entrypoints.worker`)."""
+from __future__ import annotations
+
+from services.notifier.bootstrap import build_context
+from services.notifier.config import Settings
+from shared.worker import run_worker
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    run_worker(settings.common, build_context(settings), handlers={}, jobs=[])
+
+
+if __name__ == "__main__":
+    main()

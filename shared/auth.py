@@ -1,0 +1,201 @@
+"""Bearer-token verification and role/organisation scoping for every service.
+
+Tokens are EdDSA-signed JWTs issued by identity; keys come from identity's JWKS, cached by `kid`
+and refetched (rate-limited) when an unknown `kid` appears, so key rotation needs no restart. Only
+the algorithms in the allow-list are accepted (never `none`, never HMAC with a public key), and
+`iss`, `aud` and `exp` are required and checked.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import requests
+from flask import current_app, g, request
+
+from shared.errors import Problem
+
+ALGORITHMS = ("EdDSA",)
+
+PLATFORM_STAFF = ("platform_admin", "sales", "finance", "support")
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    org_id: str | None
+    org_kind: str | None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    kind: str = "user"  # "user" or "client"
+    tax_id: str | None = None
+    must_change_password: bool = False
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_platform_staff(self) -> bool:
+        return self.org_kind == "platform" and self.has_any(*PLATFORM_STAFF)
+
+
+KeyFetcher = Callable[[], dict[str, Any]]
+
+
+class JwksCache:
+    """Public keys by kid, from a JWKS document fetched by `fetch`."""
+
+    def __init__(self, fetch: KeyFetcher, *, ttl: float = 300.0, min_refetch_interval: float = 2.0) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._min_interval = min_refetch_interval
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        document = self._fetch()
+        keys: dict[str, Any] = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and jwk.get("kid"):
+                keys[jwk["kid"]] = jwt.algorithms.OKPAlgorithm.from_jwk(json.dumps(jwk))
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    def key(self, kid: str) -> Any | None:
+        now = time.monotonic()
+        with self._lock:
+            stale = now - self._fetched_at > self._ttl
+            if (kid not in self._keys or stale) and now - self._fetched_at >= self._min_interval:
+                try:
+                    self._refresh()
+                except (requests.RequestException, ValueError) as exc:
+                    if not self._keys:
+                        raise Problem(503, "identity_unavailable", "token keys cannot be fetched") from exc
+            return self._keys.get(kid)
+
+
+def http_jwks(url: str, timeout: float = 3.0) -> KeyFetcher:
+    session = requests.Session()
+
+    def fetch() -> dict[str, Any]:
+        response = session.get(url, timeout=timeout)
+        response.raise_for_status()
+        return response.json()
+
+    return fetch
+
+
+class TokenVerifier:
+    def __init__(self, keys: JwksCache, *, issuer: str, audience: str, leeway: float = 5.0) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Problem(401, "invalid_token", "the bearer token is malformed") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise Problem(401, "invalid_token", "the token's algorithm is not accepted")
+        kid = header.get("kid")
+        key = self.keys.key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Problem(401, "invalid_token", "the token was not signed by a known key")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=list(ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Problem(401, "token_expired", "the bearer token has expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Problem(401, "invalid_token", "the bearer token is not valid") from exc
+        if claims.get("typ") not in (None, "access"):
+            raise Problem(401, "invalid_token", "not an access token")
+        return Principal(
+            sub=str(claims["sub"]),
+            org_id=claims.get("org_id"),
+            org_kind=claims.get("org_kind"),
+            roles=frozenset(claims.get("roles") or ()),
+            kind=claims.get("kind", "user"),
+            tax_id=claims.get("tax_id"),
+            must_change_password=bool(claims.get("pwd_change")),
+            claims=claims,
+        )
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "invalid_token", "use the Bearer scheme")
+    return token.strip()
+
+
+def authenticate_request() -> None:
+    """before_request hook: a present token must be valid; an absent one leaves the request anonymous."""
+    g.principal = None
+    token = bearer_token()
+    if token is None:
+        return
+    verifier: TokenVerifier = current_app.extensions["suite_verifier"]
+    g.principal = verifier.verify(token)
+
+
+def current_principal() -> Principal:
+    principal = getattr(g, "principal", None)
+    if principal is None:
+        raise Problem(401, "unauthorized", "a bearer token is required")
+    return principal
+
+
+def optional_principal() -> Principal | None:
+    return getattr(g, "principal", None)
+
+
+def require(*roles: str, allow_password_change: bool = False, clients: bool = False) -> Callable:
+    """Decorator: a logged-in principal with one of `roles` (any role when none given)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal.must_change_password and not allow_password_change:
+                raise Problem(403, "password_change_required", "change the initial password first")
+            if principal.kind == "client" and not clients:
+                raise Problem(403, "forbidden", "API clients cannot use this operation")
+            if roles and not principal.has_any(*roles):
+                raise Problem(403, "forbidden", "your role does not allow this operation")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def org_scope(principal: Principal, org_id: str | None, allowed: Iterable[str] | None = None) -> None:
+    """404 unless the principal's organisation (or the given set of allowed ones) owns `org_id`.
+
+    Platform staff see everything; other callers never learn that another organisation's id exists.
+    """
+    if principal.is_platform_staff:
+        return
+    scope = set(allowed) if allowed is not None else {principal.org_id}
+    if org_id is None or org_id not in scope:
+        raise Problem(404, "not_found", "resource not found")

@@ -1,0 +1,250 @@
+"""The event bus on kombu: RabbitMQ when `AMQP_URL` is set, the embedded Redis-protocol broker otherwise.
+
+`declare_topology` declares everything in `shared.topology`. `EventPublisher` publishes with
+publisher confirms. `EventConsumer` runs a service's handlers: each event is handled in one database
+transaction together with its inbox row, and acked only after that commit. A failing handler is
+redelivered; after `DELIVERY_LIMIT` deliveries the message is dead-lettered (natively by RabbitMQ's
+quorum queues; emulated with a delivery-count header on the embedded broker, which has no DLX).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kombu import Connection, Exchange, Producer, Queue
+from kombu.mixins import ConsumerMixin
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import inbox, metrics, tracing
+from shared.envelope import Event, InvalidEnvelope, validate_event
+from shared.topology import (
+    DEAD_LETTER_EXCHANGE,
+    DELIVERY_LIMIT,
+    EVENTS_EXCHANGE,
+    SUBSCRIPTIONS,
+    Subscription,
+    subscriptions_of,
+)
+
+log = logging.getLogger(__name__)
+
+EVENTS = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+DLX = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
+DELIVERY_COUNT_HEADER = "x-suite-delivery-count"
+
+Handler = Callable[[Session, Event], None]
+
+
+def is_amqp(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
+def connect(url: str) -> Connection:
+    if is_amqp(url):
+        return Connection(url, transport_options={"confirm_publish": True}, heartbeat=30)
+    # Unacked messages of a killed consumer come back after the visibility timeout.
+    return Connection(url, transport_options={"visibility_timeout": 30, "fanout_patterns": True})
+
+
+def _queue(sub: Subscription, amqp: bool) -> Queue:
+    arguments = (
+        {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": sub.queue,
+        }
+        if amqp
+        else None
+    )
+    bindings = [{"routing_key": t} for t in sub.event_types]
+    from kombu import binding
+
+    return Queue(
+        sub.queue,
+        bindings=[binding(EVENTS, routing_key=b["routing_key"]) for b in bindings],
+        durable=True,
+        queue_arguments=arguments,
+    )
+
+
+def dead_letter_queue(sub: Subscription, amqp: bool) -> Queue:
+    arguments = {"x-queue-type": "quorum"} if amqp else None
+    return Queue(sub.dead_letter_queue, DLX, routing_key=sub.queue, durable=True, queue_arguments=arguments)
+
+
+def queues_for(subs: Iterable[Subscription], amqp: bool) -> list[Queue]:
+    return [_queue(s, amqp) for s in subs]
+
+
+def declare_topology(conn: Connection) -> None:
+    amqp = is_amqp(conn.as_uri(include_password=True)) or conn.transport_cls in ("amqp", "pyamqp")
+    channel = conn.default_channel
+    EVENTS(channel).declare()
+    DLX(channel).declare()
+    for sub in SUBSCRIPTIONS:
+        _queue(sub, amqp)(channel).declare()
+        dead_letter_queue(sub, amqp)(channel).declare()
+
+
+class EventPublisher:
+    """Publishes envelopes to `suite.events`; returns only once the broker has confirmed each one."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+
+    def _producer_ready(self) -> Producer:
+        if self._producer is None:
+            self._conn = connect(self.url)
+            self._conn.ensure_connection(max_retries=3)
+            declare_topology(self._conn)
+            self._producer = Producer(self._conn.default_channel, exchange=EVENTS, serializer="json")
+        return self._producer
+
+    def publish(self, body: dict[str, Any]) -> None:
+        producer = self._producer_ready()
+        producer.publish(
+            body,
+            exchange=EVENTS,
+            routing_key=body["type"],
+            delivery_mode=2,
+            message_id=body["id"],
+            type=body["type"],
+            serializer="json",
+            headers={"traceparent": body.get("traceparent") or ""},
+            retry=False,
+        )
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection must not hide the cause
+                log.debug("closing broker connection failed", exc_info=True)
+        self._conn = None
+        self._producer = None
+
+
+class EventConsumer(ConsumerMixin):
+    """Consumes a service's queues and runs its handlers exactly once per event id."""
+
+    def __init__(
+        self,
+        service: str,
+        url: str,
+        session_factory: sessionmaker[Session],
+        inbox_table: Any,
+        handlers: dict[str, Handler],
+        *,
+        prefetch: int = 20,
+    ) -> None:
+        self.service = service
+        self.url = url
+        self.connection = connect(url)
+        self.session_factory = session_factory
+        self.inbox_table = inbox_table
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.amqp = is_amqp(url)
+        self.subscriptions = subscriptions_of(service)
+        self._stop = threading.Event()
+
+    def get_consumers(self, Consumer, channel):  # type: ignore[no-untyped-def] # kombu's signature
+        declare_topology(self.connection)
+        return [
+            Consumer(
+                queues=[_queue(sub, self.amqp)],
+                callbacks=[self._make_callback(sub)],
+                accept=["json"],
+                prefetch_count=self.prefetch,
+            )
+            for sub in self.subscriptions
+        ]
+
+    def _make_callback(self, sub: Subscription) -> Callable[[Any, Any], None]:
+        def on_message(body: Any, message: Any) -> None:
+            self.handle_message(sub, body, message)
+
+        return on_message
+
+    def handle_message(self, sub: Subscription, body: Any, message: Any) -> None:
+        try:
+            event = validate_event(body if isinstance(body, dict) else json.loads(body))
+        except (InvalidEnvelope, ValueError, TypeError) as exc:
+            log.error("invalid envelope dead-lettered", extra={"fields": {"queue": sub.queue, "error": str(exc)}})
+            self._dead_letter(sub, body, message)
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            log.error("no handler for event type", extra={"fields": {"queue": sub.queue, "type": event.type}})
+            self._dead_letter(sub, body, message)
+            return
+        started = time.perf_counter()
+        try:
+            with tracing.event_context(event.id, event.type, event.traceparent, event.correlationid):
+                handled = self._handle_once(sub.queue, event, handler)
+        except Exception:  # noqa: BLE001 - any handler failure means: retry, then dead-letter
+            log.exception("handler failed", extra={"fields": {"event_id": event.id, "type": event.type}})
+            metrics.EVENTS_CONSUMED.labels(self.service, event.type, "failed").inc()
+            self._retry(sub, body, message)
+            return
+        message.ack()
+        metrics.EVENTS_CONSUMED.labels(self.service, event.type, "handled" if handled else "duplicate").inc()
+        metrics.EVENT_HANDLING_SECONDS.labels(self.service, event.type).observe(time.perf_counter() - started)
+
+    def _handle_once(self, consumer: str, event: Event, handler: Handler) -> bool:
+        session = self.session_factory()
+        try:
+            if not inbox.claim(session, self.inbox_table, consumer, event):
+                session.rollback()
+                return False
+            handler(session, event)
+            session.commit()
+            return True
+        except IntegrityError:
+            session.rollback()
+            if inbox.seen(session, self.inbox_table, consumer, event.id):
+                return False
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def _retry(self, sub: Subscription, body: Any, message: Any) -> None:
+        if self.amqp:
+            message.requeue()  # the quorum queue counts deliveries and dead-letters at the limit
+            return
+        count = int((message.headers or {}).get(DELIVERY_COUNT_HEADER, 1))
+        if count >= DELIVERY_LIMIT:
+            self._dead_letter(sub, body, message)
+            return
+        producer = Producer(message.channel, serializer="json")
+        producer.publish(
+            body,
+            exchange="",
+            routing_key=sub.queue,
+            headers={**(message.headers or {}), DELIVERY_COUNT_HEADER: count + 1},
+            delivery_mode=2,
+        )
+        message.ack()
+
+    def _dead_letter(self, sub: Subscription, body: Any, message: Any) -> None:
+        metrics.EVENTS_DEAD_LETTERED.labels(self.service, sub.queue).inc()
+        if self.amqp:
+            message.reject(requeue=False)
+            return
+        producer = Producer(message.channel, serializer="json")
+        producer.publish(body, exchange=DLX, routing_key=sub.queue, headers=message.headers or {}, delivery_mode=2)
+        message.ack()
+
+    def stop(self) -> None:
+        self.should_stop = True

@@ -1,0 +1,102 @@
+"""`Idempotency-Key` for POSTs with a money or usage effect (Stripe's semantics).
+
+The key row is inserted at the start of the request's transaction and flushed, so a racing twin
+waits on the unique key; the first response is stored in the same transaction as the effect. The
+same key with the same body replays that response; with another body it is 422
+`idempotency_key_reused`. A request that fails (4xx/5xx) stores nothing, so it may be retried.
+Keys are kept 48 hours (`purge_expired`, run by each worker).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, request
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared.clock import utcnow
+from shared.errors import Problem
+
+HEADER = "Idempotency-Key"
+RETENTION = timedelta(hours=48)
+
+
+def _scope() -> str:
+    from shared.auth import optional_principal
+
+    principal = optional_principal()
+    who = f"{principal.org_id}:{principal.sub}" if principal else f"anon:{request.remote_addr}"
+    return f"{who}:{request.method}:{request.path}"[:200]
+
+
+def _request_hash() -> str:
+    return hashlib.sha256(request.get_data(cache=True)).hexdigest()
+
+
+def _stored(session: Session, table: Any, scope: str, key: str) -> Any:
+    return session.execute(
+        select(table.c.request_hash, table.c.status_code, table.c.response_body).where(
+            table.c.scope == scope, table.c.key == key
+        )
+    ).first()
+
+
+def _replay(row: Any, request_hash: str) -> Response:
+    if row.request_hash != request_hash:
+        raise Problem(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
+    response = Response(row.response_body, status=row.status_code, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view: Callable) -> Callable:
+    """Outermost decorator of a POST view (above flask-smorest's decorators)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from shared.web import current_context, db
+
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not (1 <= len(key) <= 200):
+            raise Problem(422, "validation_failed", "Idempotency-Key must be 1-200 characters", errors={HEADER: ["length 1-200"]})
+        table = current_context().tables.idempotency_keys
+        session = db()
+        scope, request_hash = _scope(), _request_hash()
+        row = _stored(session, table, scope, key)
+        if row is not None:
+            return _replay(row, request_hash)
+        try:
+            session.execute(table.insert().values(scope=scope, key=key, request_hash=request_hash, created_at=utcnow()))
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            row = _stored(session, table, scope, key)
+            if row is None or row.status_code is None:
+                raise Problem(409, "idempotency_request_in_progress", "a request with this key is in progress") from None
+            return _replay(row, request_hash)
+        response = view(*args, **kwargs)
+        if not isinstance(response, Response):
+            from flask import make_response
+
+            response = make_response(response)
+        if response.status_code < 400:
+            session.execute(
+                update(table)
+                .where(table.c.scope == scope, table.c.key == key)
+                .values(status_code=response.status_code, response_body=response.get_data(as_text=True))
+            )
+        return response
+
+    return wrapper
+
+
+def purge_expired(session: Session, table: Any) -> int:
+    result = session.execute(delete(table).where(table.c.created_at < utcnow() - RETENTION))
+    return result.rowcount or 0

