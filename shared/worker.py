@@ -1,7 +1,12 @@
-"""The `worker` process of a service: outbox relay, event consumers and scheduled jobs, until SIGTERM."""
+"""The `worker` process of a service: outbox relay, event consumers and scheduled jobs, until SIGTERM.
+
+`WORKER_ROLES` (comma-separated `relay`, `consumers`, `jobs`; default all three) lets a deployment run
+them as separate processes (deploy/k8s runs `relay,jobs` and `consumers` as two Deployments).
+"""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -69,21 +74,26 @@ def run_worker(
 ) -> None:
     logs.configure(settings.service)
     tracing.configure(settings.service)
+    roles = {r.strip() for r in os.environ.get("WORKER_ROLES", "relay,consumers,jobs").split(",") if r.strip()}
     stop = threading.Event()
-    engine = make_engine(settings.database_url)
-    relay = OutboxRelay(settings.service, engine, context.tables.outbox, bus.EventPublisher(settings.broker_url))
-    threads = [threading.Thread(target=relay.run, name="outbox-relay", daemon=True)]
-    consumer = None
-    if handlers:
+    threads: list[threading.Thread] = []
+    relay = consumer = None
+    if "relay" in roles:
+        engine = make_engine(settings.database_url)
+        relay = OutboxRelay(settings.service, engine, context.tables.outbox, bus.EventPublisher(settings.broker_url))
+        threads.append(threading.Thread(target=relay.run, name="outbox-relay", daemon=True))
+    if "consumers" in roles and handlers:
         consumer = bus.EventConsumer(
             settings.service, settings.broker_url, context.session_factory, context.tables.inbox, _uow_handlers(context, handlers)
         )
         threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
-    threads.append(threading.Thread(target=_run_jobs, args=(context, jobs or [], stop), name="jobs", daemon=True))
+    if "jobs" in roles:
+        threads.append(threading.Thread(target=_run_jobs, args=(context, jobs or [], stop), name="jobs", daemon=True))
 
     def shutdown(_signum: int, _frame: object) -> None:
         stop.set()
-        relay.stop()
+        if relay is not None:
+            relay.stop()
         if consumer is not None:
             consumer.stop()
 
@@ -91,7 +101,7 @@ def run_worker(
     signal.signal(signal.SIGINT, shutdown)
     for thread in threads:
         thread.start()
-    log.info("worker started", extra={"fields": {"broker": settings.broker_url.split("@")[-1]}})
+    log.info("worker started", extra={"fields": {"roles": sorted(roles), "broker": settings.broker_url.split("@")[-1]}})
     while not stop.is_set():
         stop.wait(0.5)
     for thread in threads:

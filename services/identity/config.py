@@ -1,17 +1,73 @@
-"""Settings of the identity service, read from the environment when `Settings.from_env()` is called."""
+"""Settings of the identity service, read from the environment when `Settings.from_env()` is called.
+
+`IDENTITY_KEY_ENCRYPTION_KEY` (32 bytes, base64url) encrypts signing keys and API-client secrets at
+rest. When it is unset, a key is generated on first start into `var/identity/key-encryption.key`
+(mode 0600) and reused afterwards; production sets the variable from a secret store instead.
+"""
 from __future__ import annotations
 
+import base64
+import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
-from shared.settings import CommonSettings
+from shared.settings import CommonSettings, var_dir
 
 SERVICE = "identity"
+KEY_FILE_NAME = "key-encryption.key"
 
 
 @dataclass(frozen=True)
 class Settings:
     common: CommonSettings
+    key_encryption_key: bytes
+    admin_username: str | None = None
+    admin_password: str | None = None
+    portal_url: str = "http://localhost:8080/portal"
+    access_token_seconds: int = 900
+    refresh_token_days: int = 14
 
     @classmethod
     def from_env(cls) -> "Settings":
-        return cls(common=CommonSettings.from_env(SERVICE))
+        return cls(
+            common=CommonSettings.from_env(SERVICE),
+            key_encryption_key=key_encryption_key(),
+            admin_username=os.environ.get("SUITE_ADMIN_USERNAME") or None,
+            admin_password=os.environ.get("SUITE_ADMIN_PASSWORD") or None,
+            portal_url=os.environ.get("IDENTITY_PORTAL_URL", "http://localhost:8080/portal").rstrip("/"),
+        )
+
+
+def decode_key(text: str) -> bytes:
+    key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    if len(key) != 32:
+        raise ValueError("IDENTITY_KEY_ENCRYPTION_KEY must be 32 bytes, base64url-encoded")
+    return key
+
+
+def key_encryption_key() -> bytes:
+    """The key from the environment, else the one in var/identity/ (created once, race-free)."""
+    explicit = os.environ.get("IDENTITY_KEY_ENCRYPTION_KEY")
+    if explicit:
+        return decode_key(explicit)
+    folder = var_dir() / SERVICE
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / KEY_FILE_NAME
+    if not path.exists():
+        _create_key_file(path)
+    return decode_key(path.read_text())
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key beside `path` and link it into place: of racing processes, one key wins."""
+    candidate = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    try:
+        os.link(candidate, path)
+    except FileExistsError:
+        pass
+    finally:
+        candidate.unlink()

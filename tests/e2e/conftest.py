@@ -9,9 +9,10 @@ Ports: 8080+E2E_PORT_OFFSET (default 10000) and +100 for the second variant.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests

@@ -1,0 +1,6 @@
+CREATE DATABASE identity;
+CREATE DATABASE entitlements;
+CREATE DATABASE licensing;
+CREATE DATABASE billing;
+CREATE DATABASE marketplace;
+CREATE DATABASE notifier;

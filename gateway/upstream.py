@@ -1,0 +1,190 @@
+"""Forwarding one request to its service and the service's answer back to the client.
+
+One pooled `requests.Session` per process carries every forwarded request (keep-alive connections to
+each service, sized for the worker's threads). Bodies stream in both directions, so a 10 MiB upload or
+an XLSX export never sits whole in memory; small bodies are read in one go because that is cheaper.
+The gateway never retries a request that reached a service (it could repeat a payment); it retries
+only a connection that could not be opened.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any
+from urllib.parse import quote
+
+import requests
+from flask import Request, Response
+from opentelemetry import propagate, trace
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from gateway import metrics
+from shared.errors import Problem
+
+CHUNK = 64 * 1024
+SMALL_BODY = 256 * 1024
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
+)
+# Set by the gateway itself (or by the HTTP client from the body), never copied from the client.
+SET_BY_GATEWAY = frozenset(
+    {"host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate", "x-request-id"}
+)
+
+
+class BodyTooLarge(Exception):
+    """The client sent more than the gateway's body limit (found while streaming)."""
+
+
+def body_too_large(limit: int) -> Problem:
+    return Problem(413, "payload_too_large", f"the request body is larger than {limit} bytes", max_bytes=limit)
+
+
+class _KnownLengthBody:
+    """A body of announced length, streamed in chunks; `len()` lets the client send Content-Length."""
+
+    def __init__(self, stream: IO[bytes], length: int) -> None:
+        self._stream = stream
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self._stream.read(CHUNK):
+            yield chunk
+
+
+class _ChunkedBody:
+    """A body of unknown length (chunked transfer encoding), cut off once it passes the limit."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        while chunk := self._stream.read(CHUNK):
+            received += len(chunk)
+            if received > self._limit:
+                raise BodyTooLarge
+            yield chunk
+
+
+def request_body(request: Request, limit: int) -> bytes | Iterable[bytes] | None:
+    """What to send upstream: None (no body), the bytes of a small body, or a streaming body."""
+    length = request.content_length
+    if length is not None:
+        if length > limit:
+            raise body_too_large(limit)
+        if length <= SMALL_BODY:
+            return request.stream.read() if length else (b"" if request.method not in ("GET", "HEAD") else None)
+        return _KnownLengthBody(request.stream, length)
+    if request.environ.get("wsgi.input_terminated"):
+        return _ChunkedBody(request.stream, limit)
+    return None
+
+
+def raw_target(environ: Mapping[str, Any]) -> str:
+    """The path and query exactly as the client sent them (so `%2F` in an id stays encoded)."""
+    for key in ("RAW_URI", "REQUEST_URI"):
+        uri = environ.get(key)
+        if isinstance(uri, str) and uri.startswith("/"):
+            return uri
+    query = environ.get("QUERY_STRING")
+    path = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~")
+    return f"{path}?{query}" if query else path
+
+
+def forwarded_headers(request: Request, request_id: str, peer: str) -> dict[str, str]:
+    """The client's end-to-end headers plus the forwarding headers the gateway is responsible for."""
+    connection_tokens = {t.strip().lower() for t in request.headers.get("Connection", "").split(",") if t.strip()}
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        lowered = name.lower()
+        if lowered in HOP_BY_HOP or lowered in SET_BY_GATEWAY or lowered in connection_tokens:
+            continue
+        headers[name] = value
+    earlier = request.headers.get("X-Forwarded-For")
+    headers["X-Forwarded-For"] = f"{earlier}, {peer}" if earlier else peer
+    headers["X-Forwarded-Proto"] = request.scheme
+    headers["X-Forwarded-Host"] = request.host
+    headers["X-Request-ID"] = request_id
+    return headers
+
+
+def _no_cookie_jar() -> http.cookiejar.CookieJar:
+    """The session is shared by every client's requests: it must never remember a cookie."""
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def pooled_session(pool_size: int, service_count: int) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy or netrc look-ups: they are slow and wrong for in-cluster calls
+    session.headers.clear()
+    session.cookies = _no_cookie_jar()  # type: ignore[assignment]
+    adapter = HTTPAdapter(
+        pool_connections=max(1, service_count),
+        pool_maxsize=pool_size,
+        max_retries=Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_status=False),
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class ServiceProxy:
+    """Sends a client's request to a service and turns the answer (or the failure) into a response."""
+
+    def __init__(self, service_urls: Mapping[str, str], *, connect_timeout: float, read_timeout: float, pool_size: int) -> None:
+        self.service_urls = dict(service_urls)
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = pooled_session(pool_size, len(self.service_urls))
+        self._tracer = trace.get_tracer("gateway")
+
+    def forward(self, service: str, request: Request, body: bytes | Iterable[bytes] | None, headers: dict[str, str]) -> Response:
+        method = request.method
+        url = self.service_urls[service] + raw_target(request.environ)
+        with self._tracer.start_as_current_span(f"{method} {service}", kind=trace.SpanKind.CLIENT) as span:
+            span.set_attribute("http.request.method", method)
+            span.set_attribute("peer.service", service)
+            propagate.inject(headers)
+            started = time.perf_counter()
+            try:
+                upstream = self.session.request(
+                    method, url, data=body, headers=headers, stream=True, allow_redirects=False, timeout=self.timeout
+                )
+            except requests.Timeout as exc:
+                span.set_status(trace.StatusCode.ERROR, "timeout")
+                raise Problem(504, "gateway_timeout", f"the {service} service did not answer in time", service=service) from exc
+            except requests.ConnectionError as exc:
+                span.set_status(trace.StatusCode.ERROR, "unreachable")
+                raise Problem(502, "bad_gateway", f"the {service} service is unavailable", service=service) from exc
+            finally:
+                metrics.UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
+            span.set_attribute("http.response.status_code", upstream.status_code)
+        return _client_response(upstream, method)
+
+
+def _client_response(upstream: requests.Response, method: str) -> Response:
+    raw = upstream.raw
+    connection_tokens = {t.strip().lower() for t in raw.headers.get("Connection", "").split(",") if t.strip()}
+    headers = [(k, v) for k, v in raw.headers.iteritems() if k.lower() not in HOP_BY_HOP and k.lower() not in connection_tokens]
+    length = raw.headers.get("Content-Length")
+    if method == "HEAD" or upstream.status_code in (204, 304) or (length is not None and int(length) <= SMALL_BODY):
+        content = raw.read(decode_content=False)
+        raw.release_conn()
+        return Response(content, status=upstream.status_code, headers=headers)
+    response = Response(_stream(upstream), status=upstream.status_code, headers=headers, direct_passthrough=True)
+    response.call_on_close(upstream.close)
+    return response
+
+
+def _stream(upstream: requests.Response) -> Iterator[bytes]:
+    try:
+        yield from upstream.raw.stream(CHUNK, decode_content=False)
+    finally:
+        upstream.close()

@@ -1,0 +1,45 @@
+"""The claims of the access tokens identity signs (what every service's TokenVerifier reads)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+ISSUER = "suite-identity"
+AUDIENCE = "suite"
+API_CLIENT_ROLE = "api_client"
+
+
+def user_claims(
+    *, user_id: str, org_id: str, org_kind: str, roles: Iterable[str], issued_at: int, ttl: int, must_change_password: bool
+) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": user_id,
+        "org_id": org_id,
+        "org_kind": org_kind,
+        "roles": sorted(roles),
+        "iat": issued_at,
+        "exp": issued_at + ttl,
+        "typ": "access",
+        "kind": "user",
+    }
+    if must_change_password:
+        claims["pwd_change"] = True
+    return claims
+
+
+def client_claims(*, client_id: str, tenant_id: str, tax_id: str, issued_at: int, ttl: int) -> dict[str, Any]:
+    return {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": client_id,
+        "org_id": tenant_id,
+        "org_kind": "tenant",
+        "roles": [API_CLIENT_ROLE],
+        "iat": issued_at,
+        "exp": issued_at + ttl,
+        "typ": "access",
+        "kind": "client",
+        "tax_id": tax_id,
+    }
