@@ -13,7 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
 
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.mixins import ConsumerMixin
@@ -38,6 +39,14 @@ DLX = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
 DELIVERY_COUNT_HEADER = "x-suite-delivery-count"
 
 Handler = Callable[[Session, Event], None]
+
+
+class EncodedEvent(NamedTuple):
+    """An envelope already serialised (as the outbox stores it), with what routing needs."""
+
+    id: str
+    type: str
+    payload: str
 
 
 def is_amqp(url: str) -> bool:
@@ -93,12 +102,19 @@ def declare_topology(conn: Connection) -> None:
 
 
 class EventPublisher:
-    """Publishes envelopes to `suite.events`; returns only once the broker has confirmed each one."""
+    """Publishes envelopes to `suite.events`; returns only once the broker has confirmed each one.
+
+    `publish_many` is what the outbox relay uses: on RabbitMQ it publishes a whole batch on a
+    confirm-mode channel and then waits for the broker's (cumulative) acks, instead of one round trip
+    per message; it either returns with every message confirmed or raises (the relay then publishes
+    the batch again, and the consumers' inboxes drop what arrived twice).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: Connection | None = None
         self._producer: Producer | None = None
+        self._batch: _AmqpBatchPublisher | None = None
 
     def _producer_ready(self) -> Producer:
         if self._producer is None:
@@ -122,7 +138,26 @@ class EventPublisher:
             retry=False,
         )
 
+    def publish_many(self, messages: list[EncodedEvent]) -> None:
+        if not messages:
+            return
+        if not is_amqp(self.url):
+            for message in messages:
+                self.publish(json.loads(message.payload))
+            return
+        if self._batch is None:
+            self._batch = _AmqpBatchPublisher(self.url)
+        try:
+            self._batch.publish_confirmed(messages)
+        except Exception:
+            self._batch.close()
+            self._batch = None
+            raise
+
     def close(self) -> None:
+        if self._batch is not None:
+            self._batch.close()
+            self._batch = None
         if self._conn is not None:
             try:
                 self._conn.release()
@@ -130,6 +165,70 @@ class EventPublisher:
                 log.debug("closing broker connection failed", exc_info=True)
         self._conn = None
         self._producer = None
+
+
+class _AmqpBatchPublisher:
+    """A py-amqp channel in confirm mode, publishing many messages per round of acks."""
+
+    def __init__(self, url: str, confirm_timeout: float = 30.0) -> None:
+        import amqp
+
+        parts = urlsplit(url)
+        self.timeout = confirm_timeout
+        self.connection = amqp.Connection(
+            host=f"{parts.hostname or 'localhost'}:{parts.port or 5672}",
+            userid=unquote(parts.username or "guest"),
+            password=unquote(parts.password or "guest"),
+            virtual_host=unquote(parts.path[1:]) if len(parts.path) > 1 else "/",
+            heartbeat=0,
+        )
+        self.connection.connect()
+        with connect(url) as kombu_conn:
+            declare_topology(kombu_conn)
+        self.channel = self.connection.channel()
+        self.channel.confirm_select()
+        self.published = 0
+        self.confirmed = 0
+        self.nacked = False
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self.confirmed = max(self.confirmed, delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self.nacked = True
+
+    def publish_confirmed(self, messages: list[EncodedEvent]) -> None:
+        import amqp
+
+        for event in messages:
+            message = amqp.Message(
+                event.payload.encode(),
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=event.id,
+                type=event.type,
+            )
+            self.channel.basic_publish(message, exchange=EVENTS_EXCHANGE, routing_key=event.type)
+            self.published += 1
+        deadline = time.monotonic() + self.timeout
+        while self.confirmed < self.published:
+            if self.nacked:
+                raise ConnectionError("the broker refused (nacked) a published event")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("publisher confirms did not arrive in time")
+            self.connection.drain_events(timeout=remaining)
+        if self.nacked:
+            raise ConnectionError("the broker refused (nacked) a published event")
+
+    def close(self) -> None:
+        try:
+            self.connection.collect()
+        except Exception:  # noqa: BLE001 - closing a broken connection must not hide the cause
+            log.debug("closing batch publisher failed", exc_info=True)
 
 
 class EventConsumer(ConsumerMixin):

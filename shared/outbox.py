@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from shared import metrics
+from shared.bus import EncodedEvent
 from shared.clock import utcnow
 from shared.db import is_postgres
 from shared.envelope import Event
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class Publisher(Protocol):
-    def publish(self, body: dict[str, Any]) -> None: ...
+    def publish_many(self, messages: list[EncodedEvent]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -53,7 +54,7 @@ class OutboxRelay:
     def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published."""
         t = self.table
-        query = select(t.c.id, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+        query = select(t.c.id, t.c.event_id, t.c.type, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
         if is_postgres(self.engine):
             query = query.with_for_update(skip_locked=True)
         failure: Exception | None = None
@@ -63,15 +64,15 @@ class OutboxRelay:
                 return 0
             published: list[int] = []
             try:
-                for row_id, payload in rows:
-                    self.publisher.publish(json.loads(payload))
-                    published.append(row_id)
-            except Exception as exc:  # noqa: BLE001 - recorded on the row, then re-raised after commit
+                self.publisher.publish_many([EncodedEvent(r.event_id, r.type, r.payload) for r in rows])
+                published = [r.id for r in rows]
+            except Exception as exc:  # noqa: BLE001 - recorded on the rows, then re-raised after commit
                 failure = exc
                 self.publisher.close()
-                failed_id = rows[len(published)][0]
                 session.execute(
-                    update(t).where(t.c.id == failed_id).values(attempts=t.c.attempts + 1, last_error=str(exc)[:500])
+                    update(t)
+                    .where(t.c.id.in_([r.id for r in rows]))
+                    .values(attempts=t.c.attempts + 1, last_error=str(exc)[:500])
                 )
             if published:
                 session.execute(update(t).where(t.c.id.in_(published)).values(published_at=utcnow()))

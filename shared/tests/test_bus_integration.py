@@ -85,8 +85,8 @@ def test_event_of_rolled_back_transaction_is_never_published(any_broker_url, eng
 class _DiesAfterPublishing(EventPublisher):
     """Publishes, then the relay 'dies' before it can mark the rows published."""
 
-    def publish(self, body):
-        super().publish(body)
+    def publish_many(self, messages):
+        super().publish_many(messages)
         raise ConnectionError("relay killed after publish")
 
 
