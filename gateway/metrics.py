@@ -14,8 +14,3 @@ UPSTREAM_SECONDS = Histogram(
     ["service"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-REJECTED = Counter(
-    "gateway_rejected_total",
-    "Requests the gateway answered itself without asking a service, by reason",
-    ["reason"],
-)

@@ -89,13 +89,16 @@ def request_body(request: Request, limit: int) -> bytes | Iterable[bytes] | None
 
 
 def raw_target(environ: Mapping[str, Any]) -> str:
-    """The path and query exactly as the client sent them (so `%2F` in an id stays encoded)."""
+    """The path as the client sent it (so `%2F` inside an id stays encoded) and the query string."""
+    path = None
     for key in ("RAW_URI", "REQUEST_URI"):
         uri = environ.get(key)
         if isinstance(uri, str) and uri.startswith("/"):
-            return uri
+            path = uri.partition("?")[0]
+            break
+    if path is None:
+        path = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~")
     query = environ.get("QUERY_STRING")
-    path = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~")
     return f"{path}?{query}" if query else path
 
 
@@ -129,7 +132,7 @@ def pooled_session(pool_size: int, service_count: int) -> requests.Session:
     adapter = HTTPAdapter(
         pool_connections=max(1, service_count),
         pool_maxsize=pool_size,
-        max_retries=Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_status=False),
+        max_retries=Retry(total=1, connect=1, read=False, redirect=0, status=0, other=0, raise_on_status=False),
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -177,9 +180,14 @@ def _client_response(upstream: requests.Response, method: str) -> Response:
     if method == "HEAD" or upstream.status_code in (204, 304) or (length is not None and int(length) <= SMALL_BODY):
         content = raw.read(decode_content=False)
         raw.release_conn()
-        return Response(content, status=upstream.status_code, headers=headers)
-    response = Response(_stream(upstream), status=upstream.status_code, headers=headers, direct_passthrough=True)
-    response.call_on_close(upstream.close)
+        response = Response(content, status=upstream.status_code, headers=headers)
+        if method == "HEAD" and length is not None:
+            response.headers["Content-Length"] = length
+    else:
+        response = Response(_stream(upstream), status=upstream.status_code, headers=headers, direct_passthrough=True)
+        response.call_on_close(upstream.close)
+    if "Content-Type" not in raw.headers:
+        del response.headers["Content-Type"]  # werkzeug would otherwise claim text/html
     return response
 
 

@@ -90,6 +90,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "organisations",
         ("identity.organisation.created.v1", "identity.organisation.updated.v1"),
     ),
+    Subscription("marketplace", "channel_users", ("identity.user.invited.v1",)),
 )
 
 

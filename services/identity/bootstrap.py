@@ -1,23 +1,74 @@
-"""Composition root of the identity service: builds its context, API app and worker from settings."""
+"""Composition root of the identity service: builds its context, API app and worker from settings.
+
+identity verifies bearer tokens with its own keys, read from its database (not over HTTP from
+itself). At start the app makes sure a signing key, the platform organisation and the first platform
+admin exist.
+"""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from services.identity.adapters import orm
+from services.identity.adapters.crypto import Passwords, SecretBox, SecretDigest
 from services.identity.config import SERVICE, Settings
-from shared.auth import TokenVerifier
+from services.identity.service_layer import setup
+from services.identity.service_layer.keys import SigningKeyRing
+from services.identity.service_layer.kit import IdentityKit
+from services.identity.service_layer.rejections import DurableRejection
+from shared.auth import JwksCache, TokenVerifier
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
-from shared.web import ServiceContext, create_app
+from shared.errors import problem_response
+from shared.uow import UnitOfWork
+from shared.web import ServiceContext, create_app, current_context, db, uow
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
     engine = make_engine(settings.common.database_url)
-    return ServiceContext(SERVICE, make_session_factory(engine), orm.platform, clock or Clock())
+    session_factory = make_session_factory(engine)
+    box = SecretBox(settings.key_encryption_key)
+    kit = IdentityKit(
+        settings=settings,
+        keys=SigningKeyRing(session_factory, box, settings.access_token_seconds),
+        box=box,
+        digests=SecretDigest(settings.key_encryption_key),
+        passwords=Passwords(),
+    )
+    return ServiceContext(SERVICE, session_factory, orm.platform, clock or Clock(), extras={"kit": kit})
 
 
-def build_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None, clock: Clock | None = None) -> Flask:
+def own_verifier(context: ServiceContext, settings: Settings) -> TokenVerifier:
+    kit: IdentityKit = context.extras["kit"]
+    return TokenVerifier(
+        JwksCache(kit.keys.jwks_in_own_session, min_refetch_interval=0.5),
+        issuer=settings.common.jwt_issuer,
+        audience=settings.common.jwt_audience,
+    )
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    clock: Clock | None = None,
+    context: ServiceContext | None = None,
+) -> Flask:
     from services.identity.entrypoints.http import blueprints
 
     settings = settings or Settings.from_env()
-    return create_app(settings.common, build_context(settings, clock), blueprints(), verifier=verifier)
+    context = context or build_context(settings, clock)
+    setup.prepare(context.session_factory, context.extras["kit"])
+    app = create_app(settings.common, context, blueprints(), verifier=verifier or own_verifier(context, settings))
+    app.register_error_handler(DurableRejection, _answer_durable_rejection)
+    return app
+
+
+def _answer_durable_rejection(rejection: DurableRejection) -> Response:
+    """Roll the request back, keep the rejection's bookkeeping in a transaction of its own."""
+    actor = uow().actor
+    db().rollback()
+    context = current_context()
+    with context.session_factory() as session:
+        rejection.effects(UnitOfWork(context.service, session, context.tables, context.clock, actor))
+        session.commit()
+    return problem_response(rejection)

@@ -1,8 +1,20 @@
-"""HTTP endpoints of the entitlements service (flask-smorest blueprints)."""
+"""HTTP endpoints of the entitlements service (flask-smorest blueprints, one per resource)."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from services.entitlements.entrypoints import (
+    allocations,
+    change_requests,
+    dashboard,
+    digital_invoice,
+    enterprises,
+    orders,
+    products,
+    usage,
+)
+
 
 def blueprints() -> list[Blueprint]:
-    return []
+    return [products.blp, orders.blp, enterprises.blp, allocations.blp, usage.blp, dashboard.blp, digital_invoice.blp,
+            change_requests.blp]

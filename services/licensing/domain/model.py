@@ -57,10 +57,10 @@ def unlock_date(cancelled_at: datetime) -> date:
 class LicenseRefused(Exception):
     """An operation the license's state does not allow; `code` is the per-tax-ID result code."""
 
-    def __init__(self, code: str, **detail: object) -> None:
+    def __init__(self, code: str, unlock_on: date | None = None) -> None:
         super().__init__(code)
         self.code = code
-        self.detail = detail
+        self.unlock_on = unlock_on
 
 
 @dataclass
@@ -95,11 +95,10 @@ class License:
             raise LicenseRefused("already_authorized")
         locked_until = self.locked_until(now.date())
         if locked_until is not None:
-            raise LicenseRefused("reauthorization_locked", unlock_on=locked_until.isoformat())
+            raise LicenseRefused("reauthorization_locked", unlock_on=locked_until)
         self.authorization_status = AuthorizationStatus.AUTHORIZED
         self.authorized_at = now
         self.authorized_by = by
-        self.cancelled_at = None
         self._start_sync(SyncAction.AUTHORIZE, request_id)
 
     def cancel(self, now: datetime, request_id: str) -> None:

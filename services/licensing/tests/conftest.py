@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from services.licensing.bootstrap import build_app
 from services.licensing.config import SERVICE, Settings
+from services.licensing.tests.driver import LicensingDriver, tax_id
 from shared.clock import FrozenClock
 from shared.migrations import upgrade
 from shared.settings import CommonSettings
@@ -45,3 +46,26 @@ def app(database_url: str, tokens: TokenFactory, clock: FrozenClock) -> Flask:
 def client(app: Flask) -> Iterator[FlaskClient]:
     with app.test_client() as test_client:
         yield test_client
+
+
+TENANT = "tenant-1"
+
+
+@pytest.fixture()
+def admin_headers(tokens: TokenFactory) -> dict[str, str]:
+    return tokens.headers(sub="admin-1", org_id=TENANT, username="admin@tenant.test")
+
+
+@pytest.fixture()
+def lic(app: Flask, client: FlaskClient, admin_headers: dict[str, str]) -> LicensingDriver:
+    return LicensingDriver(app, client, admin_headers, TENANT)
+
+
+@pytest.fixture()
+def ready(lic: LicensingDriver) -> LicensingDriver:
+    """A formal non-IDC ERP instance with two seats per group and four imported enterprises."""
+    assert lic.put_erp("formal", False).status_code == 200
+    assert lic.import_(*(tax_id(n) for n in range(1, 5))).status_code == 200
+    lic.seats_delivered("invoice_issuing", 2)
+    lic.seats_delivered("invoice_receiving", 2)
+    return lic

@@ -1,0 +1,1 @@
+"""Use cases of the marketplace: each handler takes a UnitOfWork and never commits."""

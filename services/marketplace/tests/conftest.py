@@ -1,6 +1,11 @@
-"""Fixtures of the marketplace service's tests: an app on a fresh migrated database, tokens signed by a test key."""
+"""Fixtures of the marketplace service's tests: an app on a fresh migrated database, tokens signed by a test key.
+
+The sandbox provider's callback is delivered to the app itself through a Flask test client, so the
+signed-callback path is exercised end to end without a network.
+"""
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +15,13 @@ from flask.testing import FlaskClient
 
 from services.marketplace.bootstrap import build_app
 from services.marketplace.config import SERVICE, Settings
+from services.marketplace.tests.helpers import Marketplace
 from shared.clock import FrozenClock
 from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory
+
+OWN_URL = "http://marketplace.test"
 
 
 @pytest.fixture()
@@ -26,22 +34,51 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
-@pytest.fixture()
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'marketplace.db'}"
-    upgrade(SERVICE, url)
-    return url
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated to head per test session; each test works on a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "marketplace.db"
+    upgrade(SERVICE, f"sqlite:///{path}")
+    return path
 
 
 @pytest.fixture()
-def app(database_url: str, tokens: TokenFactory, clock: FrozenClock) -> Flask:
+def database_url(tmp_path: Path, migrated_template: Path) -> str:
+    target = tmp_path / "marketplace.db"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite:///{target}"
+
+
+def make_settings(database_url: str, uploads: Path) -> Settings:
     common = CommonSettings(
         service=SERVICE, database_url=database_url, broker_url="memory://", identity_url="http://identity.invalid"
     )
-    return build_app(Settings(common=common), verifier=tokens.verifier(), clock=clock)
+    return Settings(common=common, uploads_dir=uploads, payment_secret="test-secret", own_url=OWN_URL)
+
+
+def app_on(database_url: str, uploads: Path, tokens: TokenFactory, clock: FrozenClock) -> Flask:
+    apps: list[Flask] = []
+
+    def post_to_self(url: str, body: bytes, headers: dict[str, str]) -> int:
+        with apps[0].test_client() as client:
+            return client.post(url.removeprefix(OWN_URL), data=body, headers=headers).status_code
+
+    app = build_app(make_settings(database_url, uploads), verifier=tokens.verifier(), clock=clock, poster=post_to_self)
+    apps.append(app)
+    return app
+
+
+@pytest.fixture()
+def app(database_url: str, tmp_path: Path, tokens: TokenFactory, clock: FrozenClock) -> Flask:
+    return app_on(database_url, tmp_path / "uploads", tokens, clock)
 
 
 @pytest.fixture()
 def client(app: Flask) -> Iterator[FlaskClient]:
     with app.test_client() as test_client:
         yield test_client
+
+
+@pytest.fixture()
+def market(app: Flask, client: FlaskClient, tokens: TokenFactory) -> Marketplace:
+    return Marketplace(app, client, tokens)

@@ -52,11 +52,11 @@ def build_mime(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["Subject"] = _single_line(mail.subject)
     message["Date"] = format_datetime(mail.at)
     message["Message-ID"] = make_msgid(idstring=mail.message_id, domain=domain)
-    message["Content-Language"] = mail.language
     message["Auto-Submitted"] = "auto-generated"
     message["X-Suite-Message-Id"] = mail.message_id
     message.set_content(mail.text, charset="utf-8")
     message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    message["Content-Language"] = mail.language  # after add_alternative, which moves Content-* headers into the parts
     return message
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from services.notifier.entrypoints import messages, preferences
+
 
 def blueprints() -> list[Blueprint]:
-    return []
+    return [messages.blp, preferences.blp]

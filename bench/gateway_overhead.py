@@ -1,0 +1,180 @@
+"""Gateway overhead: req/s and p50 latency of a cheap endpoint called directly and through the gateway.
+
+    .venv/bin/python -m bench.gateway_overhead [--requests 6000] [--clients 8] [--redis]
+
+Starts, under gunicorn exactly as the launcher does (2 workers, gthread), a target built with the
+platform's own app factory (`shared.web.create_app`: token check, request id, metrics, tracing) that
+plays identity — it serves the JWKS and a cheap `GET /identity/v1/ping` — and the gateway in front of
+it. Then, for anonymous and for authenticated requests: p50 latency from one sequential client, and
+throughput from several keep-alive clients, each a bounded number of requests, direct and through the
+gateway. Prints the figures and the ratios (targets: gateway ≥ 0.6 × direct req/s, ≤ 2 ms added p50).
+The gateway's rate limit is raised out of the way but still runs on every request; `--redis` puts it
+in Redis (an embedded redis-server) to measure the shared limiter.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from shared.settings import repo_root
+from shared.testkit import EmbeddedBroker, TokenFactory, free_port, wait_until
+
+KEY_FILE_ENV = "BENCH_SIGNING_KEY_FILE"
+PING = "/identity/v1/ping"
+
+
+def target_app():  # type: ignore[no-untyped-def] # gunicorn factory: `bench.gateway_overhead:target_app()`
+    """A stand-in identity built like every service: shared.web's app with a cheap endpoint and the JWKS."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from flask import jsonify
+    from flask.views import MethodView
+    from flask_smorest import Blueprint
+    from sqlalchemy import MetaData
+
+    from shared.db import make_engine, make_session_factory, platform_tables
+    from shared.settings import CommonSettings
+    from shared.web import ServiceContext, create_app
+
+    keys = TokenFactory()
+    keys.private_key = load_pem_private_key(Path(os.environ[KEY_FILE_ENV]).read_bytes(), password=None)  # type: ignore[assignment]
+    keys.kid = "bench"
+    blp = Blueprint("ping", __name__, url_prefix="/identity/v1")
+
+    @blp.route("/ping")
+    class Ping(MethodView):
+        def get(self):  # type: ignore[no-untyped-def]
+            """A cheap answer"""
+            return {"pong": True}
+
+    @blp.route("/.well-known/jwks.json")
+    class Jwks(MethodView):
+        def get(self):  # type: ignore[no-untyped-def]
+            """The signing keys"""
+            return jsonify(keys.jwks())
+
+    settings = CommonSettings(service="identity", database_url="sqlite://", broker_url="memory://", identity_url="http://unused")
+    context = ServiceContext("identity", make_session_factory(make_engine("sqlite://")), platform_tables(MetaData()))
+    return create_app(settings, context, [blp], verifier=keys.verifier())
+
+
+def _gunicorn(app: str, port: int, threads: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
+        "--threads", str(threads), "--graceful-timeout", "5", app,
+    ]
+    return subprocess.Popen(command, env=env, cwd=repo_root(), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _timed_requests(base: str, count: int, headers: dict[str, str], latencies: list[float]) -> None:
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("GET", PING, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        if response.status != 200:
+            raise RuntimeError(f"{base}{PING} answered {response.status}")
+    connection.close()
+
+
+def measure(base: str, requests_total: int, clients: int, headers: dict[str, str]) -> dict[str, float]:
+    """p50/p90 from one sequential client, then req/s of `clients` concurrent keep-alive clients."""
+    _timed_requests(base, 200, headers, [])
+    sequential: list[float] = []
+    _timed_requests(base, min(2000, requests_total), headers, sequential)
+    per_client = requests_total // clients
+    threads = [threading.Thread(target=_timed_requests, args=(base, per_client, headers, [])) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    quantiles = statistics.quantiles(sequential, n=10)
+    return {"rps": per_client * clients / elapsed, "p50_ms": statistics.median(sequential) * 1000, "p90_ms": quantiles[8] * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=6000, help="requests per throughput run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
+    parser.add_argument("--redis", action="store_true", help="share the rate limiter through Redis")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    tokens = TokenFactory()
+    tokens.kid = "bench"
+    from cryptography.hazmat.primitives import serialization
+
+    key_file = work / "signing-key.pem"
+    key_file.write_bytes(
+        tokens.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    target_port, gateway_port = free_port(), free_port()
+    target, gateway = f"http://127.0.0.1:{target_port}", f"http://127.0.0.1:{gateway_port}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root()),
+        KEY_FILE_ENV: str(key_file),
+        "IDENTITY_URL": target,
+        "GATEWAY_RATE_PER_SECOND": "1000000",
+        "GATEWAY_BURST": "1000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    broker = EmbeddedBroker(free_port(), work / "redis").start() if args.redis else None
+    if broker:
+        env["REDIS_URL"] = broker.url
+    processes = [
+        _gunicorn("bench.gateway_overhead:target_app()", target_port, 4, env, work / "target.log"),
+        _gunicorn("gateway.app:create_app()", gateway_port, 8, env, work / "gateway.log"),
+    ]
+    try:
+        wait_until(lambda: _ready(f"{target}/healthz") and _ready(f"{gateway}/healthz"), 60, 0.2, "target and gateway")
+        results = {}
+        for label, headers in (("anonymous", {}), ("bearer token", {"Authorization": f"Bearer {tokens.token(ttl=3600)}"})):
+            direct = measure(target, args.requests, args.clients, headers)
+            through = measure(gateway, args.requests, args.clients, headers)
+            results[label] = {"direct": direct, "gateway": through}
+            print(
+                f"{label:>13}: direct {direct['rps']:7.0f} req/s p50 {direct['p50_ms']:.2f} ms | "
+                f"gateway {through['rps']:7.0f} req/s p50 {through['p50_ms']:.2f} ms (p90 {through['p90_ms']:.2f}) | "
+                f"ratio {through['rps'] / direct['rps']:.2f}  added p50 {through['p50_ms'] - direct['p50_ms']:.2f} ms",
+                flush=True,
+            )
+        limiter = "Redis" if broker else "per process"
+        print(json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+                          "limiter": limiter, "clients": args.clients, "requests": args.requests, "results": results}))
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
+        if broker:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()

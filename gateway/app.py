@@ -1,0 +1,158 @@
+"""The gateway's app factory: `gunicorn 'gateway.app:create_app()'` (gthread workers).
+
+Routes `/<service>/v1/...` to that service unchanged, after the edge checks (token, rate, body size),
+with the request id and trace context; serves `/healthz`, `/readyz`, `/metrics`, the merged
+`/openapi.json` and `/docs`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+import requests
+from flask import Flask, Response, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import metrics
+from gateway.config import SERVICE, GatewayConfig
+from gateway.docs import docs_blueprint
+from gateway.edge import Admission
+from gateway.openapi import MergedOpenApi
+from gateway.ratelimit import build_limiter
+from gateway.upstream import BodyTooLarge, ServiceProxy, body_too_large, forwarded_headers, request_body
+from shared import errors, logs, tracing
+from shared.auth import JwksCache, TokenVerifier, http_jwks
+
+log = logging.getLogger(__name__)
+
+PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+UNTRACED_URLS = r"^https?://[^/]+/(healthz|readyz|metrics|docs)([/?]|$)"
+
+
+def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verifier: TokenVerifier | None = None) -> Flask:
+    """The gateway; `config` is a full `GatewayConfig` or overrides of the environment's settings."""
+    settings = config if isinstance(config, GatewayConfig) else GatewayConfig.from_env().with_overrides(config or {})
+    logs.configure(SERVICE)
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # the gateway logs failures itself
+    tracing.configure(SERVICE)
+    app = Flask(SERVICE)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    proxy = ServiceProxy(
+        settings.service_urls,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        pool_size=settings.pool_size,
+    )
+    admission = Admission(
+        verifier
+        or TokenVerifier(JwksCache(http_jwks(settings.identity_jwks_url)), issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        build_limiter(settings.rate_per_second, settings.burst, settings.redis_url),
+    )
+    fanout = ThreadPoolExecutor(max_workers=max(1, len(settings.service_urls)), thread_name_prefix="gateway-fanout")
+    openapi = MergedOpenApi(
+        settings.service_urls,
+        _json_getter(proxy.session, (settings.connect_timeout, min(settings.read_timeout, 5.0))),
+        fanout,
+        ttl=settings.openapi_ttl,
+    )
+
+    errors.register(app)
+    app.register_blueprint(docs_blueprint())
+    _register_proxy(app, proxy, admission, settings.max_body_bytes)
+    _register_own_endpoints(app, settings, proxy.session, fanout, openapi)
+    _register_request_lifecycle(app)
+
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+    FlaskInstrumentor().instrument_app(app, excluded_urls=UNTRACED_URLS)
+    return app
+
+
+def _json_getter(session: requests.Session, timeout: tuple[float, float]) -> Any:
+    def get(url: str) -> Any:
+        response = session.get(url, timeout=timeout)
+        response.raise_for_status()
+        return response.json()
+
+    return get
+
+
+def _register_proxy(app: Flask, proxy: ServiceProxy, admission: Admission, max_body_bytes: int) -> None:
+    def forward(service: str, rest: str = "") -> Response:
+        if service not in proxy.service_urls:
+            raise errors.Problem(404, "unknown_service", f"there is no service named {service!r}")
+        g.service = service
+        admission.admit(request)
+        body = request_body(request, max_body_bytes)
+        peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.remote_addr or ""
+        headers = forwarded_headers(request, g.request_id, peer)
+        try:
+            return proxy.forward(service, request, body, headers)
+        except BodyTooLarge:
+            raise body_too_large(max_body_bytes) from None
+
+    app.add_url_rule("/<service>/v1", "forward_root", forward, methods=PROXIED_METHODS, provide_automatic_options=False)
+    app.add_url_rule("/<service>/v1/<path:rest>", "forward", forward, methods=PROXIED_METHODS, provide_automatic_options=False)
+
+
+def _register_own_endpoints(
+    app: Flask, settings: GatewayConfig, session: requests.Session, fanout: Executor, openapi: MergedOpenApi
+) -> None:
+    probe_timeout = (settings.probe_timeout, settings.probe_timeout)
+
+    def service_status(url: str) -> str:
+        try:
+            return "ready" if session.get(f"{url}/readyz", timeout=probe_timeout).status_code == 200 else "not_ready"
+        except requests.RequestException:
+            return "unreachable"
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok", service=SERVICE)
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        futures = {name: fanout.submit(service_status, url) for name, url in settings.service_urls.items()}
+        return jsonify(status="ready", service=SERVICE, services={name: f.result() for name, f in futures.items()})
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/openapi.json")
+    def merged_openapi() -> Response:
+        return jsonify(openapi.document())
+
+
+def _request_id(offered: str | None) -> str:
+    """The client's X-Request-ID when it is a sane token, else a fresh one."""
+    if offered and len(offered) <= 128 and offered.isprintable() and " " not in offered:
+        return offered
+    return uuid.uuid4().hex
+
+
+def _register_request_lifecycle(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = _request_id(request.headers.get("X-Request-ID"))
+        tracing.set_correlation_id(request.headers.get("X-Correlation-ID") or g.request_id)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        status = response.status_code
+        service = g.get("service", SERVICE)
+        metrics.REQUESTS.labels(service, request.method, str(status)).inc()
+        if status in (502, 504):
+            log.warning("service %s failed: %s", service, status, extra={"fields": {"request_id": g.get("request_id")}})
+        return response

@@ -1,0 +1,73 @@
+"""Bulk expiry maintenance: template, upload, the worker's batched import with progress and a per-row report."""
+import io
+from datetime import date
+
+from openpyxl import Workbook, load_workbook
+
+from services.billing.entrypoints.worker import ExpiryImportRunner
+from services.billing.tests.conftest import run_in_uow
+from shared.web import current_context
+
+
+def sheet(rows, header=("device_id", "expires_on")):
+    workbook = Workbook()
+    workbook.active.append(list(header))
+    for row in rows:
+        workbook.active.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, headers, content, **form):
+    data = {"file": (io.BytesIO(content), "expiry.xlsx"), **form}
+    return client.post("/billing/v1/devices/expiry-imports", data=data, headers=headers, content_type="multipart/form-data")
+
+
+def run_worker_job(app, batch_rows=2):
+    with app.app_context():
+        runner = ExpiryImportRunner(current_context(), batch_rows=batch_rows)
+    run_in_uow(app, runner)
+
+
+def test_template_is_an_xlsx_with_the_header(world, client, headers):
+    response = client.get("/billing/v1/devices/expiry-template", headers=headers.staff("sales"))
+    assert response.status_code == 200
+    assert next(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)) == ("device_id", "expires_on")
+    assert client.get("/billing/v1/devices/expiry-template", headers=headers.customer("ACME")).status_code == 403
+
+
+def test_import_applies_good_rows_and_reports_each_rejected_row(world, client, headers, app):
+    world.device("A1", "ACME", "2026-06-01")
+    world.device("A2", "ACME-SH", "2026-06-01")
+    world.device("O1", "OTHER", "2026-06-01")
+    content = sheet([
+        ("A1", date(2027, 1, 31)),
+        ("A2", "2027-02-28"),
+        ("GHOST", "2027-01-01"),
+        ("A1", "31.01.2027"),
+        ("O1", "2027-03-01"),
+        (None, None),
+        ("A2", "2027-13-01"),
+    ])
+    sales = headers.staff("sales")
+    queued = world.ok(upload(client, sales, content, company_id="ACME"), 202)
+    assert queued["status"] == "pending" and queued["processed_rows"] == 0
+    run_worker_job(app)
+    report = world.ok(client.get(f"/billing/v1/devices/expiry-imports/{queued['id']}", headers=sales))
+    assert report["status"] == "done" and report["percent"] == 100.0
+    assert (report["total_rows"], report["applied_rows"], report["rejected_rows"]) == (6, 2, 4)
+    assert [(r["row"], r["code"]) for r in report["rejections"]] == [(4, "unknown_device"), (5, "bad_date"), (6, "out_of_scope"), (8, "bad_date")]
+    expiries = {d: world.ok(client.get(f"/billing/v1/devices/{d}", headers=sales))["expires_on"] for d in ("A1", "A2", "O1")}
+    assert expiries == {"A1": "2027-01-31", "A2": "2027-02-28", "O1": "2026-06-01"}
+
+
+def test_uploads_that_are_not_the_template_are_refused_at_once(world, client, headers):
+    sales = headers.staff("sales")
+    assert upload(client, sales, b"not a workbook").json["code"] == "bad_template"
+    assert upload(client, sales, sheet([], header=("id", "date"))).json["code"] == "bad_template"
+    missing = client.post("/billing/v1/devices/expiry-imports", data={}, headers=sales, content_type="multipart/form-data")
+    assert missing.status_code == 422
+    assert upload(client, sales, sheet([]), company_id="NOPE").json["code"] == "unknown_company"
+    assert upload(client, headers.customer("ACME"), sheet([])).status_code == 403
+    assert client.get("/billing/v1/devices/expiry-imports/nope", headers=sales).status_code == 404

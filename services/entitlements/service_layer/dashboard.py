@@ -1,0 +1,121 @@
+"""The tenant dashboard of seed 000 in one call, and the queries behind its drill-downs."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from services.entitlements.adapters.orm import order_lines, orders, products, usage_daily
+from services.entitlements.domain.expiry import days_left
+from services.entitlements.service_layer.allocations import allocation_view, allocations_query
+from services.entitlements.service_layer.digital_invoice import current_info, info_view
+from services.entitlements.service_layer.orders import order_summary, unallocated_orders_query
+from services.entitlements.service_layer.tenants import find_tenant
+from services.entitlements.service_layer.usage import daily_query
+from shared.web import page_of
+
+EXPIRY_WINDOWS = ("30", "60", "90", "expired")
+FIRST_PAGE = 5
+
+
+def expiring_lines_query(tenant_id: str, today: date, window: str) -> Any:
+    """Lines ending within 30/60/90 days (windows include each other), or already expired."""
+    query = (
+        select(order_lines, orders.c.order_no, products.c.name.label("product_name"))
+        .join(orders, orders.c.id == order_lines.c.order_id)
+        .join(products, products.c.code == order_lines.c.product_code)
+        .where(order_lines.c.tenant_id == tenant_id, order_lines.c.quantity > 0)
+    )
+    if window == "expired":
+        return query.where(order_lines.c.valid_to < today).order_by(order_lines.c.valid_to.desc(), order_lines.c.id)
+    return query.where(order_lines.c.valid_to >= today, order_lines.c.valid_to <= today + timedelta(days=int(window))).order_by(
+        order_lines.c.valid_to, order_lines.c.id)
+
+
+def expiring_line_view(row: Mapping[str, Any], today: date) -> dict[str, Any]:
+    return {
+        "line_id": row["id"], "order_id": row["order_id"], "order_no": row["order_no"], "product_code": row["product_code"],
+        "product_name": row["product_name"], "kind": row["kind"], "serial_number": row["serial_number"],
+        "quantity": row["quantity"], "allocated": row["allocated"] if row["kind"] == "seat" else None,
+        "valid_from": row["valid_from"].isoformat(), "valid_to": row["valid_to"].isoformat(),
+        "days_left": days_left(row["valid_to"], today),
+    }
+
+
+def _page(session: Session, query: Any, view: Any) -> dict[str, Any]:
+    page = page_of(session, query, 1, FIRST_PAGE)
+    return {"total": page["total"], "items": [view(row._mapping) for row in page["items"]]}
+
+
+def _tenant(session: Session, tenant_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    tenant = find_tenant(session, tenant_id)
+    if tenant is None:
+        return {"id": tenant_id, "name": None}, []
+    info = {name: getattr(tenant, name) for name in ("id", "name", "contact_email", "contact_phone", "status", "created_at")}
+    admins = [{"user_id": tenant.admin_user_id, "username": tenant.admin_username}] if tenant.admin_user_id else []
+    return info, admins
+
+
+def seat_products(session: Session, tenant_id: str, today: date) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(order_lines.c.product_code, products.c.name, order_lines.c.service_group,
+               func.sum(order_lines.c.quantity).label("quantity"), func.sum(order_lines.c.allocated).label("allocated"))
+        .join(products, products.c.code == order_lines.c.product_code)
+        .where(order_lines.c.tenant_id == tenant_id, order_lines.c.kind == "seat", order_lines.c.valid_to >= today)
+        .group_by(order_lines.c.product_code, products.c.name, order_lines.c.service_group)
+        .order_by(order_lines.c.product_code)
+    ).all()
+    return [
+        {"product_code": row.product_code, "product_name": row.name, "right_type": row.service_group,
+         "quantity": int(row.quantity), "allocated": int(row.allocated),
+         "enterprises": _page(session, allocations_query(tenant_id, product_code=row.product_code), allocation_view)}
+        for row in rows
+    ]
+
+
+def traffic_balances(session: Session, tenant_id: str, today: date) -> list[dict[str, Any]]:
+    usable = and_(order_lines.c.activated.is_(True), order_lines.c.valid_from <= today, order_lines.c.valid_to >= today)
+    rows = session.execute(
+        select(order_lines.c.product_code, products.c.name, products.c.traffic_category, products.c.units_per_use,
+               func.sum(case((usable, order_lines.c.remaining), else_=0)).label("balance"),
+               func.sum(case((usable, order_lines.c.quantity), else_=0)).label("purchased"))
+        .join(products, products.c.code == order_lines.c.product_code)
+        .where(order_lines.c.tenant_id == tenant_id, order_lines.c.kind == "traffic")
+        .group_by(order_lines.c.product_code, products.c.name, products.c.traffic_category, products.c.units_per_use)
+        .order_by(order_lines.c.product_code)
+    ).all()
+    consumed = dict(session.execute(
+        select(usage_daily.c.product_code, func.sum(usage_daily.c.units)).where(usage_daily.c.tenant_id == tenant_id)
+        .group_by(usage_daily.c.product_code)
+    ).all())
+    return [
+        {"product_code": row.product_code, "product_name": row.name, "category": row.traffic_category,
+         "deduction_rule": {"units_per_use": row.units_per_use}, "balance": int(row.balance), "purchased": int(row.purchased),
+         "consumed": int(consumed.get(row.product_code) or 0),
+         "consumption": _page(session, daily_query(tenant_id, product_code=row.product_code, tax_id=None, day_from=None,
+                                                   day_to=None), daily_view)}
+        for row in rows
+    ]
+
+
+def daily_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"day": row["day"].isoformat(), "product_code": row["product_code"], "tax_id": row["tax_id"],
+            "units": int(row["units"]), "uses": row["uses"]}
+
+
+def dashboard(session: Session, tenant_id: str, today: date) -> dict[str, Any]:
+    tenant, admins = _tenant(session, tenant_id)
+    digital = current_info(session, tenant_id)
+    return {
+        "tenant": tenant,
+        "admins": admins,
+        "unallocated_orders": _page(session, unallocated_orders_query(tenant_id, today), order_summary),
+        "expiring": {window: _page(session, expiring_lines_query(tenant_id, today, window),
+                                   lambda row: expiring_line_view(row, today)) for window in EXPIRY_WINDOWS},
+        "products": seat_products(session, tenant_id, today),
+        "traffic": traffic_balances(session, tenant_id, today),
+        "digital_invoice": info_view(digital._mapping, today) if digital else None,
+    }

@@ -1,0 +1,244 @@
+"""Traffic consumption (ENT-7): strict deductions from the tenant's pool, a ledger and daily totals.
+
+The single deduction is the hot path: one read of the pool (with the product's deduction rule and the
+enterprise check), one guarded `UPDATE … WHERE remaining >= n` per line drawn, one ledger insert and
+one daily-total upsert. A guarded update that loses a race re-reads the pool; a pool too small is 409
+and the request's transaction rolls back every draw it made.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from services.entitlements.adapters.orm import enterprises, order_lines, products, usage_daily, usage_ledger
+from services.entitlements.domain.traffic import Draw, InsufficientQuota, PoolLine, plan_draws, units_for
+from shared.db import is_postgres
+from shared.errors import Problem, validation
+from shared.uow import UnitOfWork
+
+MAX_RACE_RETRIES = 5
+
+
+def _valid_pool_lines(tenant_id: str, today: date) -> Any:
+    """Lines that feed a pool today: activated traffic lines within their validity with units left."""
+    return and_(
+        order_lines.c.tenant_id == tenant_id,
+        order_lines.c.kind == "traffic",
+        order_lines.c.activated.is_(True),
+        order_lines.c.valid_from <= today,
+        order_lines.c.valid_to >= today,
+        order_lines.c.remaining > 0,
+    )
+
+
+def _pool_read(session: Session, tenant_id: str, product_code: str, tax_id: str, today: date) -> list[Any]:
+    enterprise = (
+        select(enterprises.c.id).where(enterprises.c.tax_id == tax_id, enterprises.c.tenant_id == tenant_id).scalar_subquery()
+    )
+    return session.execute(
+        select(order_lines.c.id, order_lines.c.remaining, order_lines.c.valid_to, products.c.units_per_use,
+               enterprise.label("enterprise_id"))
+        .join(products, products.c.code == order_lines.c.product_code)
+        .where(_valid_pool_lines(tenant_id, today), order_lines.c.product_code == product_code)
+        .order_by(order_lines.c.valid_to, order_lines.c.id)
+    ).all()
+
+
+def _explain_empty_pool(session: Session, tenant_id: str, product_code: str, tax_id: str, uses: int) -> Problem:
+    product = session.execute(select(products.c.kind).where(products.c.code == product_code)).first()
+    if product is None or product.kind != "traffic":
+        return validation({"product_code": ["unknown traffic product"]})
+    if _enterprise_missing(session, tenant_id, [tax_id]):
+        return validation({"tax_id": ["not an enterprise of this tenant"]})
+    return Problem(409, "insufficient_quota", f"{uses} uses asked, nothing left", available=0)
+
+
+def _enterprise_missing(session: Session, tenant_id: str, tax_ids: list[str]) -> set[str]:
+    found = set(
+        session.execute(
+            select(enterprises.c.tax_id).where(enterprises.c.tenant_id == tenant_id, enterprises.c.tax_id.in_(tax_ids))
+        ).scalars()
+    )
+    return set(tax_ids) - found
+
+
+def _take(session: Session, draw: Draw) -> bool:
+    taken = session.execute(
+        update(order_lines)
+        .where(order_lines.c.id == draw.line_id, order_lines.c.remaining >= draw.units)
+        .values(remaining=order_lines.c.remaining - draw.units)
+    )
+    return taken.rowcount == 1
+
+
+def _upsert_daily(session: Session, rows: list[dict[str, Any]]) -> None:
+    insert = postgres_insert if is_postgres(session) else sqlite_insert
+    statement = insert(usage_daily)
+    statement = statement.on_conflict_do_update(
+        index_elements=[usage_daily.c.tenant_id, usage_daily.c.product_code, usage_daily.c.tax_id, usage_daily.c.day],
+        set_={"units": usage_daily.c.units + statement.excluded.units, "uses": usage_daily.c.uses + statement.excluded.uses},
+    )
+    session.execute(statement, rows)
+
+
+def _record(session: Session, tenant_id: str, now: datetime, uses_by_item: list[tuple[str, str, int, str | None, list[Draw]]]) -> None:
+    """Ledger rows (one per line drawn) and the daily totals, in the caller's transaction."""
+    ledger = []
+    daily: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for product_code, tax_id, uses, reference, draws in uses_by_item:
+        for draw in draws:
+            ledger.append({"tenant_id": tenant_id, "product_code": product_code, "tax_id": tax_id, "units": draw.units,
+                           "reference": reference, "order_line_id": draw.line_id, "used_at": now})
+        totals = daily[(product_code, tax_id)]
+        totals[0] += sum(draw.units for draw in draws)
+        totals[1] += uses
+    session.execute(usage_ledger.insert(), ledger)
+    _upsert_daily(session, [
+        {"tenant_id": tenant_id, "product_code": product, "tax_id": tax, "day": now.date(), "units": units, "uses": uses}
+        for (product, tax), (units, uses) in daily.items()
+    ])
+
+
+def _check_client(tax_id: str, client_tax_id: str | None) -> None:
+    if client_tax_id is not None and tax_id != client_tax_id:
+        raise Problem(403, "tax_id_not_allowed", "an API client consumes only for its own tax ID")
+
+
+def consume(uow: UnitOfWork, *, tenant_id: str, product_code: str, tax_id: str, uses: int, reference: str | None,
+            client_tax_id: str | None = None) -> dict[str, Any]:
+    """Deducts `uses` × the product's units per use from the pool, earliest-expiring lines first."""
+    tax_id = tax_id.strip().upper()
+    _check_client(tax_id, client_tax_id)
+    session, today = uow.session, uow.clock.today()
+    draws: list[Draw] = []
+    needed: int | None = None
+    for _ in range(MAX_RACE_RETRIES):
+        pool = _pool_read(session, tenant_id, product_code, tax_id, today)
+        if not pool:
+            raise _explain_empty_pool(session, tenant_id, product_code, tax_id, uses)
+        if pool[0].enterprise_id is None:
+            raise validation({"tax_id": ["not an enterprise of this tenant"]})
+        units = units_for(uses, pool[0].units_per_use)
+        needed = units if needed is None else needed
+        lines = [PoolLine(row.id, row.remaining, row.valid_to) for row in pool]
+        try:
+            plan = plan_draws(lines, needed)
+        except InsufficientQuota as short:
+            raise Problem(409, "insufficient_quota", f"{short.requested} units needed, {short.available} left",
+                          available=short.available, requested=short.requested) from None
+        available = sum(line.remaining for line in lines)
+        for draw in plan:
+            if not _take(session, draw):
+                break
+            draws.append(draw)
+            needed -= draw.units
+            available -= draw.units
+        if needed == 0:
+            _record(session, tenant_id, uow.clock.now(), [(product_code, tax_id, uses, reference, draws)])
+            return {"remaining": available, "deducted": units, "product_code": product_code, "tax_id": tax_id,
+                    "reference": reference}
+    raise Problem(503, "try_again", "the pool is too busy right now; retry")
+
+
+def consume_batch(uow: UnitOfWork, *, tenant_id: str, items: list[Mapping[str, Any]],
+                  client_tax_id: str | None = None) -> dict[str, Any]:
+    """Each item succeeds or fails alone (per-item results); the pool lines are locked once, in drawing order."""
+    session, today = uow.session, uow.clock.today()
+    items = [{**item, "tax_id": item["tax_id"].strip().upper()} for item in items]
+    codes = sorted({item["product_code"] for item in items})
+    rules = dict(session.execute(
+        select(products.c.code, products.c.units_per_use).where(products.c.code.in_(codes), products.c.kind == "traffic")
+    ).all())
+    missing = _enterprise_missing(session, tenant_id, sorted({item["tax_id"] for item in items}))
+    pools: dict[str, list[PoolLine]] = defaultdict(list)
+    for row in session.execute(
+        select(order_lines.c.id, order_lines.c.product_code, order_lines.c.remaining, order_lines.c.valid_to)
+        .where(_valid_pool_lines(tenant_id, today), order_lines.c.product_code.in_(codes))
+        .order_by(order_lines.c.valid_to, order_lines.c.id)
+        .with_for_update()
+    ):
+        pools[row.product_code].append(PoolLine(row.id, row.remaining, row.valid_to))
+    results, used = [], []
+    for index, item in enumerate(items):
+        outcome = _draw_item(item, rules, missing, pools, client_tax_id)
+        if isinstance(outcome, str):
+            results.append({"index": index, "ok": False, "code": outcome, "remaining": None})
+            continue
+        used.append((item["product_code"], item["tax_id"], item["units"], item.get("reference"), outcome))
+        remaining = sum(line.remaining for line in pools[item["product_code"]])
+        results.append({"index": index, "ok": True, "code": None, "remaining": remaining})
+    if used:
+        _apply_batch(session, used)
+        _record(session, tenant_id, uow.clock.now(), used)
+    accepted = sum(1 for result in results if result["ok"])
+    return {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
+
+
+def _draw_item(item: Mapping[str, Any], rules: dict[str, int], missing: set[str], pools: dict[str, list[PoolLine]],
+               client_tax_id: str | None) -> list[Draw] | str:
+    """The draws for one batch item against the in-memory pool, or the code of why it is refused."""
+    if client_tax_id is not None and item["tax_id"] != client_tax_id:
+        return "tax_id_not_allowed"
+    if item["product_code"] not in rules:
+        return "unknown_product"
+    if item["tax_id"] in missing:
+        return "unknown_tax_id"
+    pool = pools[item["product_code"]]
+    try:
+        draws = plan_draws(pool, units_for(item["units"], rules[item["product_code"]]))
+    except InsufficientQuota:
+        return "insufficient_quota"
+    taken = {draw.line_id: draw.units for draw in draws}
+    pools[item["product_code"]] = [PoolLine(line.line_id, line.remaining - taken.get(line.line_id, 0), line.valid_to)
+                                   for line in pool]
+    return draws
+
+
+def _apply_batch(session: Session, used: list[tuple[str, str, int, str | None, list[Draw]]]) -> None:
+    per_line: dict[str, int] = defaultdict(int)
+    for *_, draws in used:
+        for draw in draws:
+            per_line[draw.line_id] += draw.units
+    session.execute(
+        update(order_lines)
+        .where(order_lines.c.id == bindparam("line_id"), order_lines.c.remaining >= bindparam("drawn"))
+        .values(remaining=order_lines.c.remaining - bindparam("drawn")),
+        [{"line_id": line_id, "drawn": drawn} for line_id, drawn in sorted(per_line.items())],
+        execution_options={"synchronize_session": False},
+    )
+
+
+def ledger_query(tenant_id: str, *, product_code: str | None, tax_id: str | None, day_from: date | None,
+                 day_to: date | None) -> Any:
+    query = select(usage_ledger).where(usage_ledger.c.tenant_id == tenant_id).order_by(usage_ledger.c.id.desc())
+    if product_code:
+        query = query.where(usage_ledger.c.product_code == product_code)
+    if tax_id:
+        query = query.where(usage_ledger.c.tax_id == tax_id.strip().upper())
+    if day_from:
+        query = query.where(usage_ledger.c.used_at >= datetime.combine(day_from, time.min, tzinfo=UTC))
+    if day_to:
+        query = query.where(usage_ledger.c.used_at < datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=UTC))
+    return query
+
+
+def daily_query(tenant_id: str, *, product_code: str | None, tax_id: str | None, day_from: date | None,
+                day_to: date | None) -> Any:
+    query = select(usage_daily).where(usage_daily.c.tenant_id == tenant_id).order_by(
+        usage_daily.c.day.desc(), usage_daily.c.product_code, usage_daily.c.tax_id)
+    if product_code:
+        query = query.where(usage_daily.c.product_code == product_code)
+    if tax_id:
+        query = query.where(usage_daily.c.tax_id == tax_id.strip().upper())
+    if day_from:
+        query = query.where(usage_daily.c.day >= day_from)
+    if day_to:
+        query = query.where(usage_daily.c.day <= day_to)
+    return query

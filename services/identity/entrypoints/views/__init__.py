@@ -1,0 +1,1 @@
+"""The identity API's resources, one flask-smorest Blueprint each."""

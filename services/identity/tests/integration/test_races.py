@@ -1,0 +1,104 @@
+"""Races on PostgreSQL: threads hammering one refresh token, the last two admins, one reveal, one SMS code."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from services.identity.adapters.orm import refresh_tokens, users
+from services.identity.bootstrap import build_app, build_context
+from services.identity.config import SERVICE
+from services.identity.tests.conftest import make_settings
+from services.identity.tests.flows import ADMIN_PASSWORD, ADMIN_USERNAME, Flows
+from services.identity.tests.unit.test_api_clients import allocated, allocation, handle
+from shared.clock import FrozenClock
+from shared.migrations import upgrade
+from shared.web import ServiceContext
+
+
+@pytest.fixture()
+def pg(postgres_url: str) -> tuple[Any, ServiceContext, Flows]:
+    upgrade(SERVICE, postgres_url)
+    clock = FrozenClock()
+    settings = make_settings(postgres_url)
+    context = build_context(settings, clock)
+    app = build_app(settings, context=context)
+    table = context.tables.outbox
+
+    def outbox(event_type: str) -> list[dict[str, Any]]:
+        with context.session_factory() as session:
+            rows = session.execute(select(table.c.payload).where(table.c.type == event_type).order_by(table.c.id)).all()
+        return [json.loads(row.payload)["data"] for row in rows]
+
+    return app, context, Flows(app.test_client(), outbox, clock)
+
+
+def at_once(app: Any, count: int, call: Callable[[Any, int], Any]) -> list[Any]:
+    """Run `call(client, index)` in `count` threads released together; answers the responses."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        results[index] = call(client, index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_token(pg):
+    app, context, flows = pg
+    session = flows.login(ADMIN_USERNAME, ADMIN_PASSWORD).json
+    answers = at_once(app, 8, lambda c, _i: c.post("/identity/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}))
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 7
+    with context.session_factory() as db:
+        family = db.execute(select(refresh_tokens)).all()
+    assert len(family) == 2 and sum(1 for row in family if row.parent_id is not None) == 1
+
+
+def test_concurrent_disables_of_the_last_two_admins_leave_one_enabled(pg):
+    app, context, flows = pg
+    tenant, boss = flows.activated_tenant()
+    deputy = flows.active_user(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"])
+    admin = flows.admin()
+    targets = [tenant["admin"]["id"], deputy["id"]]
+    for _round in range(5):
+        answers = at_once(
+            app, 2, lambda c, i: c.post(f"/identity/v1/tenants/{tenant['id']}/admins/{targets[i]}/disable", headers=admin)
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        with context.session_factory() as db:
+            enabled = db.execute(
+                select(users.c.id).where(users.c.org_id == tenant["id"], users.c.status == "active")
+            ).scalars().all()
+        assert len(enabled) == 1
+        disabled = next(t for t in targets if t not in enabled)
+        assert flows.client.post(f"/identity/v1/tenants/{tenant['id']}/admins/{disabled}/enable", headers=admin).status_code == 200
+
+
+def test_concurrent_reveals_show_the_secret_once(pg):
+    app, context, flows = pg
+    tenant, boss = flows.activated_tenant()
+    handle(context, allocated(tenant["id"], allocation("ent-1")))
+    client_id = flows.client.get("/identity/v1/api-clients", headers=boss).json["items"][0]["client_id"]
+    answers = at_once(app, 4, lambda c, _i: c.post(f"/identity/v1/api-clients/{client_id}/reveal", headers=boss))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+
+
+def test_concurrent_sms_code_requests_send_one_code(pg):
+    app, _context, flows = pg
+    tenant = flows.create_tenant()
+    first = flows.login("boss@tenant.test", flows.initial_password(tenant["id"])).json
+    headers = {"Authorization": f"Bearer {first['access_token']}"}
+    answers = at_once(app, 4, lambda c, _i: c.post("/identity/v1/auth/sms-codes", json={"purpose": "password_change"}, headers=headers))
+    assert sorted(a.status_code for a in answers) == [201, 429, 429, 429]
+    assert len(flows.outbox("identity.sms_code.requested.v1")) == 1

@@ -1,0 +1,124 @@
+"""Invitations, user management and the transfer of the admin role (ID-5)."""
+from __future__ import annotations
+
+from services.identity.tests.flows import NEW_PASSWORD, bearer
+
+
+def _reseller(flows, client):
+    admin = flows.admin()
+    reseller = client.post("/identity/v1/organisations", json={"kind": "reseller", "name": "云分销"}, headers=admin).json
+    boss = flows.active_user(admin, reseller["id"], "chief@reseller.test", ["reseller_admin"])
+    return reseller, boss, bearer(flows.token("chief@reseller.test", NEW_PASSWORD))
+
+
+def test_an_invitation_mails_a_link_that_activates_the_account(flows, outbox):
+    tenant, boss = flows.activated_tenant()
+    invited = flows.invite(boss, tenant["id"], "Deputy@Tenant.test", ["tenant_admin"])
+    assert invited.status_code == 201 and invited.json["status"] == "invited" and invited.json["username"] == "deputy@tenant.test"
+    event = outbox("identity.user.invited.v1")[-1]
+    assert event["activation_url"].startswith("https://portal.test/activate?token=") and event["roles"] == ["tenant_admin"]
+    assert event["org_kind"] == "tenant" and event["recipient"]["email"] == "deputy@tenant.test"
+    assert event["expires_at"] == "2026-01-04T00:00:00Z"
+    assert flows.login("deputy@tenant.test", NEW_PASSWORD).status_code == 401
+    accepted = flows.accept("deputy@tenant.test")
+    assert accepted.status_code == 200 and accepted.json["username"] == "deputy@tenant.test"
+    assert flows.login("deputy@tenant.test", NEW_PASSWORD).json["must_change_password"] is False
+
+
+def test_an_invitation_is_single_use(flows):
+    tenant, boss = flows.activated_tenant()
+    flows.invite(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"])
+    assert flows.accept("deputy@tenant.test").status_code == 200
+    again = flows.accept("deputy@tenant.test", "Other-Passw0rd-99")
+    assert again.status_code == 410 and again.json["code"] == "invitation_invalid"
+
+
+def test_an_invitation_expires_after_72_hours_and_can_be_sent_again(flows, client, clock):
+    tenant, boss = flows.activated_tenant()
+    user = flows.invite(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"]).json
+    stale_token = flows.invitation_token("deputy@tenant.test")
+    clock.advance(hours=72, seconds=1)
+    assert flows.accept("deputy@tenant.test").status_code == 410
+    boss = bearer(flows.token("boss@tenant.test", NEW_PASSWORD))
+    assert client.post(f"/identity/v1/users/{user['id']}/invitation", headers=boss).status_code == 201
+    stale = client.post("/identity/v1/invitations/accept", json={"token": stale_token, "password": NEW_PASSWORD})
+    assert stale.status_code == 410
+    assert flows.accept("deputy@tenant.test").status_code == 200
+
+
+def test_a_weak_password_does_not_use_up_the_invitation(flows):
+    tenant, boss = flows.activated_tenant()
+    flows.invite(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"])
+    weak = flows.accept("deputy@tenant.test", "password")
+    assert weak.status_code == 422 and "password" in weak.json["errors"]
+    assert flows.accept("deputy@tenant.test").status_code == 200
+
+
+def test_roles_must_fit_the_organisation(flows):
+    tenant, boss = flows.activated_tenant()
+    response = flows.invite(boss, tenant["id"], "x@tenant.test", ["reseller_user"])
+    assert response.status_code == 422 and "roles" in response.json["errors"]
+    assert flows.invite(boss, tenant["id"], "x@tenant.test", ["king"]).status_code == 422
+    assert flows.invite(boss, tenant["id"], "x@tenant.test", []).status_code == 422
+
+
+def test_admins_invite_only_into_what_they_manage(flows, client):
+    tenant, boss = flows.activated_tenant()
+    other = flows.create_tenant(name="Other", email="other@tenant.test")
+    assert flows.invite(boss, other["id"], "spy@tenant.test", ["tenant_admin"]).status_code == 404
+    platform = client.get("/identity/v1/me", headers=flows.admin()).json["org_id"]
+    assert flows.invite(boss, platform, "spy@tenant.test", ["support"]).status_code == 404
+
+
+def test_a_reseller_admin_manages_its_users_and_its_dealers_users(flows, client):
+    reseller, _boss, chief = _reseller(flows, client)
+    dealer = client.post("/identity/v1/organisations", json={"kind": "dealer", "name": "经销商甲"}, headers=chief)
+    assert dealer.status_code == 201 and dealer.json["parent_id"] == reseller["id"]
+    assert flows.invite(chief, dealer.json["id"], "seller@dealer.test", ["dealer_user"]).status_code == 201
+    staff = flows.invite(chief, reseller["id"], "clerk@reseller.test", ["reseller_user"])
+    assert staff.status_code == 201
+    listed = client.get(f"/identity/v1/users?org_id={reseller['id']}&role=reseller_user", headers=chief).json
+    assert [u["username"] for u in listed["items"]] == ["clerk@reseller.test"]
+    dealers = client.get("/identity/v1/organisations?kind=dealer", headers=chief).json
+    assert [d["name"] for d in dealers["items"]] == ["经销商甲"]
+
+
+def test_users_are_edited_disabled_enabled_and_deleted(flows, client):
+    reseller, _boss, chief = _reseller(flows, client)
+    clerk = flows.active_user(chief, reseller["id"], "clerk@reseller.test", ["reseller_user"])
+    path = f"/identity/v1/users/{clerk['id']}"
+    edited = client.patch(path, json={"name": "韩梅梅", "phone": "13600000000"}, headers=chief)
+    assert edited.status_code == 200 and edited.json["name"] == "韩梅梅"
+    assert client.post(f"{path}/disable", headers=chief).json["status"] == "disabled"
+    assert flows.login("clerk@reseller.test", NEW_PASSWORD).json["code"] == "account_disabled"
+    assert client.post(f"{path}/enable", headers=chief).json["status"] == "active"
+    assert flows.login("clerk@reseller.test", NEW_PASSWORD).status_code == 200
+    assert client.delete(path, headers=chief).status_code == 204
+    assert client.get(path, headers=chief).status_code == 404
+    assert flows.login("clerk@reseller.test", NEW_PASSWORD).status_code == 401
+    assert flows.invite(chief, reseller["id"], "clerk@reseller.test", ["reseller_user"]).status_code == 201
+
+
+def test_members_cannot_manage_users(flows, client):
+    reseller, boss, _chief = _reseller(flows, client)
+    flows.active_user(bearer(flows.token("chief@reseller.test", NEW_PASSWORD)), reseller["id"], "clerk@reseller.test", ["reseller_user"])
+    clerk = bearer(flows.token("clerk@reseller.test", NEW_PASSWORD))
+    assert client.post(f"/identity/v1/users/{boss['id']}/disable", headers=clerk).status_code == 403
+    assert client.get(f"/identity/v1/users/{boss['id']}", headers=clerk).status_code == 200
+
+
+def test_the_reseller_admin_role_is_transferred_and_the_old_admin_stays_a_member(flows, client):
+    reseller, boss, chief = _reseller(flows, client)
+    clerk = flows.active_user(chief, reseller["id"], "clerk@reseller.test", ["reseller_user"])
+    moved = client.post(f"/identity/v1/organisations/{reseller['id']}/admin-transfer", json={"user_id": clerk["id"]}, headers=chief)
+    assert moved.status_code == 200 and moved.json["roles"] == ["reseller_admin"]
+    assert client.get(f"/identity/v1/users/{boss['id']}", headers=flows.admin()).json["roles"] == ["reseller_user"]
+    again = client.post(f"/identity/v1/organisations/{reseller['id']}/admin-transfer", json={"user_id": clerk["id"]}, headers=flows.admin())
+    assert again.status_code == 409 and again.json["code"] == "already_admin"
+
+
+def test_a_tenant_has_no_admin_transfer(flows, client):
+    tenant, boss = flows.activated_tenant()
+    deputy = flows.active_user(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"])
+    response = client.post(f"/identity/v1/organisations/{tenant['id']}/admin-transfer", json={"user_id": deputy["id"]}, headers=boss)
+    assert response.status_code == 409 and response.json["code"] == "admin_transfer_not_supported"

@@ -1,0 +1,219 @@
+"""Reading and writing ERP instances, imported enterprises, licenses and the licensed-seat read model."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from services.licensing.adapters.orm import enterprises, erp_instances, licensed_seats, licenses
+from services.licensing.domain.model import (
+    AuthorizationStatus,
+    License,
+    LicenseType,
+    ServiceGroup,
+    SyncAction,
+    SyncStatus,
+)
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+@dataclass
+class ErpInstance:
+    tenant_id: str
+    license_type: LicenseType
+    idc: bool
+    serial_numbers: dict[ServiceGroup, str | None]
+    created_at: datetime
+    updated_at: datetime
+
+
+def get_erp_instance(session: Session, tenant_id: str, *, for_update: bool = False) -> ErpInstance | None:
+    query = select(erp_instances).where(erp_instances.c.tenant_id == tenant_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    return ErpInstance(
+        tenant_id=row.tenant_id,
+        license_type=LicenseType(row.license_type),
+        idc=row.idc,
+        serial_numbers={
+            ServiceGroup.INVOICE_ISSUING: row.serial_invoice_issuing,
+            ServiceGroup.INVOICE_RECEIVING: row.serial_invoice_receiving,
+        },
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+    )
+
+
+def add_erp_instance(session: Session, instance: ErpInstance) -> None:
+    session.execute(erp_instances.insert().values(**_erp_values(instance), created_at=instance.created_at))
+
+
+def save_erp_instance(session: Session, instance: ErpInstance) -> None:
+    session.execute(update(erp_instances).where(erp_instances.c.tenant_id == instance.tenant_id).values(**_erp_values(instance)))
+
+
+def _erp_values(instance: ErpInstance) -> dict[str, Any]:
+    return {
+        "tenant_id": instance.tenant_id,
+        "license_type": instance.license_type.value,
+        "idc": instance.idc,
+        "serial_invoice_issuing": instance.serial_numbers[ServiceGroup.INVOICE_ISSUING],
+        "serial_invoice_receiving": instance.serial_numbers[ServiceGroup.INVOICE_RECEIVING],
+        "updated_at": instance.updated_at,
+    }
+
+
+def imported_tax_ids(session: Session, tenant_id: str, tax_ids: Iterable[str]) -> set[str]:
+    query = select(enterprises.c.tax_id).where(enterprises.c.tenant_id == tenant_id, enterprises.c.tax_id.in_(list(tax_ids)))
+    return set(session.execute(query).scalars())
+
+
+def add_enterprise(session: Session, tenant_id: str, tax_id: str, name: str, now: datetime) -> None:
+    """Imports an enterprise with an unauthorized license in every service group."""
+    enterprise_id = session.execute(
+        enterprises.insert().values(tenant_id=tenant_id, tax_id=tax_id, name=name, imported_at=now).returning(enterprises.c.id)
+    ).scalar_one()
+    session.execute(
+        licenses.insert(),
+        [
+            {
+                "enterprise_id": enterprise_id,
+                "tenant_id": tenant_id,
+                "tax_id": tax_id,
+                "service_group": group.value,
+                "authorization_status": AuthorizationStatus.UNAUTHORIZED.value,
+            }
+            for group in ServiceGroup
+        ],
+    )
+
+
+@dataclass
+class StoredLicense:
+    """A license with its row id (for writing it back) and its enterprise's name."""
+
+    id: int
+    enterprise_name: str
+    license: License
+
+
+def _license_query() -> Select:
+    return select(licenses, enterprises.c.name.label("enterprise_name")).join(enterprises, enterprises.c.id == licenses.c.enterprise_id)
+
+
+def _to_stored(row: Any) -> StoredLicense:
+    return StoredLicense(
+        id=row.id,
+        enterprise_name=row.enterprise_name,
+        license=License(
+            tenant_id=row.tenant_id,
+            tax_id=row.tax_id,
+            service_group=ServiceGroup(row.service_group),
+            authorization_status=AuthorizationStatus(row.authorization_status),
+            authorized_at=_aware(row.authorized_at),
+            authorized_by=row.authorized_by,
+            sync_action=SyncAction(row.sync_action) if row.sync_action else None,
+            sync_status=SyncStatus(row.sync_status) if row.sync_status else None,
+            sync_error=row.sync_error,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            cancelled_at=_aware(row.cancelled_at),
+            request_id=row.request_id,
+        ),
+    )
+
+
+def licenses_for_update(session: Session, tenant_id: str, group: ServiceGroup, tax_ids: Iterable[str]) -> dict[str, StoredLicense]:
+    """Locks the licenses of these tax IDs (in id order, so overlapping batches never deadlock)."""
+    query = (
+        _license_query()
+        .where(licenses.c.tenant_id == tenant_id, licenses.c.service_group == group.value, licenses.c.tax_id.in_(list(tax_ids)))
+        .order_by(licenses.c.id)
+        .with_for_update(of=licenses)
+    )
+    return {row.tax_id: _to_stored(row) for row in session.execute(query)}
+
+
+def license_for_update(session: Session, tenant_id: str, tax_id: str, group: ServiceGroup) -> StoredLicense | None:
+    return licenses_for_update(session, tenant_id, group, [tax_id]).get(tax_id)
+
+
+def licenses_of_tax_id(session: Session, tenant_id: str, tax_id: str) -> list[License]:
+    query = _license_query().where(licenses.c.tenant_id == tenant_id, licenses.c.tax_id == tax_id)
+    return [_to_stored(row).license for row in session.execute(query)]
+
+
+def save_license(session: Session, stored: StoredLicense) -> None:
+    lic = stored.license
+    session.execute(
+        update(licenses)
+        .where(licenses.c.id == stored.id)
+        .values(
+            authorization_status=lic.authorization_status.value,
+            authorized_at=lic.authorized_at,
+            authorized_by=lic.authorized_by,
+            sync_action=lic.sync_action.value if lic.sync_action else None,
+            sync_status=lic.sync_status.value if lic.sync_status else None,
+            sync_error=lic.sync_error,
+            valid_from=lic.valid_from,
+            valid_to=lic.valid_to,
+            cancelled_at=lic.cancelled_at,
+            request_id=lic.request_id,
+        )
+    )
+
+
+def license_list_query(tenant_id: str, group: ServiceGroup, status: AuthorizationStatus | None, search: str | None) -> Select:
+    query = _license_query().where(licenses.c.tenant_id == tenant_id, licenses.c.service_group == group.value)
+    if status is not None:
+        query = query.where(licenses.c.authorization_status == status.value)
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(licenses.c.tax_id.like(pattern) | enterprises.c.name.like(pattern))
+    return query.order_by(licenses.c.id)
+
+
+def stored_license(row: Any) -> StoredLicense:
+    return _to_stored(row)
+
+
+def authorized_count(session: Session, tenant_id: str, group: ServiceGroup) -> int:
+    query = select(func.count()).where(
+        licenses.c.tenant_id == tenant_id,
+        licenses.c.service_group == group.value,
+        licenses.c.authorization_status == AuthorizationStatus.AUTHORIZED.value,
+    )
+    return session.execute(query).scalar_one()
+
+
+def licensed_total(session: Session, tenant_id: str, group: ServiceGroup, today: date) -> int:
+    """Seats of this group delivered to the tenant on lines that have not expired."""
+    query = select(func.coalesce(func.sum(licensed_seats.c.quantity), 0)).where(
+        licensed_seats.c.tenant_id == tenant_id,
+        licensed_seats.c.service_group == group.value,
+        licensed_seats.c.valid_to.is_(None) | (licensed_seats.c.valid_to >= today),
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def record_licensed_seats(session: Session, tenant_id: str, lines: list[dict[str, Any]]) -> None:
+    """Adds delivered seat lines not yet known (a line is recorded once, whatever the redeliveries)."""
+    known = set(
+        session.execute(
+            select(licensed_seats.c.order_line_id).where(licensed_seats.c.order_line_id.in_([line["order_line_id"] for line in lines]))
+        ).scalars()
+    )
+    new = [{**line, "tenant_id": tenant_id} for line in lines if line["order_line_id"] not in known]
+    if new:
+        session.execute(licensed_seats.insert(), new)

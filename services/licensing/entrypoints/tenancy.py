@@ -1,0 +1,18 @@
+"""Who is calling: the tenant whose ERP instance a request works on, and the name recorded as authorizer."""
+from __future__ import annotations
+
+from shared.auth import current_principal
+from shared.errors import Problem
+
+
+def tenant_id() -> str:
+    principal = current_principal()
+    if principal.org_kind != "tenant" or not principal.org_id:
+        raise Problem(403, "forbidden", "only a tenant's users work on its ERP licenses")
+    return principal.org_id
+
+
+def actor_name() -> str:
+    principal = current_principal()
+    claims = principal.claims
+    return str(claims.get("username") or claims.get("name") or claims.get("email") or principal.sub)[:200]

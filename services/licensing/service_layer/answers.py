@@ -1,0 +1,83 @@
+"""Event handlers of the license saga's answers and of the seat read model.
+
+Entitlements answers each sync with the request's `request_id`; an answer whose request is no longer
+the license's current one (the user cancelled or re-synced meanwhile) is stale and changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from services.licensing.adapters import repository
+from services.licensing.adapters.repository import StoredLicense
+from services.licensing.domain.model import ServiceGroup
+from shared.envelope import Event
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def _licensed(uow: UnitOfWork, event: Event) -> StoredLicense | None:
+    data = event.data
+    stored = repository.license_for_update(uow.session, data["tenant_id"], data["tax_id"], ServiceGroup(data["service_group"]))
+    if stored is None:
+        log.warning("answer for an unknown license ignored", extra={"fields": {"event_id": event.id, "type": event.type}})
+    return stored
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _apply(uow: UnitOfWork, event: Event, stored: StoredLicense, applied: bool) -> None:
+    if applied:
+        repository.save_license(uow.session, stored)
+    else:
+        log.info("stale sync answer ignored", extra={"fields": {"event_id": event.id, "request_id": event.data["request_id"]}})
+
+
+def on_seat_granted(uow: UnitOfWork, event: Event) -> None:
+    stored = _licensed(uow, event)
+    if stored is not None:
+        data = event.data
+        applied = stored.license.record_grant(data["request_id"], _date(data.get("valid_from")), _date(data.get("valid_to")))
+        _apply(uow, event, stored, applied)
+
+
+def on_seat_refused(uow: UnitOfWork, event: Event) -> None:
+    stored = _licensed(uow, event)
+    if stored is not None:
+        _apply(uow, event, stored, stored.license.record_refusal(event.data["request_id"], str(event.data["reason"])[:80]))
+
+
+def on_seat_released(uow: UnitOfWork, event: Event) -> None:
+    stored = _licensed(uow, event)
+    if stored is not None:
+        _apply(uow, event, stored, stored.license.record_release(event.data["request_id"]))
+
+
+def on_order_delivered(uow: UnitOfWork, event: Event) -> None:
+    """Keeps the seat lines of the delivered order: their quantities are the tenant's total licensed (AA)."""
+    seat_lines = [
+        {
+            "order_line_id": str(line["id"]),
+            "service_group": line["service_group"],
+            "quantity": int(line["quantity"]),
+            "valid_from": _date(line.get("valid_from")),
+            "valid_to": _date(line.get("valid_to")),
+            "serial_number": line.get("serial_number"),
+        }
+        for line in event.data.get("lines", [])
+        if line.get("kind") == "seat" and line.get("service_group") in {group.value for group in ServiceGroup}
+    ]
+    if seat_lines:
+        repository.record_licensed_seats(uow.session, str(event.data["tenant_id"]), seat_lines)
+
+
+HANDLERS = {
+    "entitlements.seat.granted.v1": on_seat_granted,
+    "entitlements.seat.refused.v1": on_seat_refused,
+    "entitlements.seat.released.v1": on_seat_released,
+    "entitlements.order.delivered.v1": on_order_delivered,
+}

@@ -1,0 +1,83 @@
+"""Paying orders: online through the sandbox provider (signed callbacks), bank transfer, credit line."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, verify
+from services.marketplace.entrypoints.access import FINANCE_STAFF, current_channel, resellers_only, sandbox_provider, staff_only
+from services.marketplace.entrypoints.schemas.sales import (
+    CallbackResult,
+    PaymentInput,
+    PaymentStarted,
+    ProviderNotification,
+    SandboxOutcome,
+    SandboxResult,
+    TransferReview,
+)
+from services.marketplace.service_layer import payments
+from shared.errors import Problem
+from shared.idempotency import idempotent
+from shared.uow import UnitOfWork
+from shared.web import current_context, uow
+
+blp = Blueprint("payments", __name__, url_prefix="/marketplace/v1", description="Order payments and the sandbox provider")
+
+
+@blp.route("/orders/<order_id>/payments")
+class OrderPayments(MethodView):
+    @idempotent
+    @resellers_only()
+    @blp.arguments(PaymentInput)
+    @blp.response(201, PaymentStarted)
+    def post(self, data: dict[str, Any], order_id: str) -> dict[str, Any]:
+        """Pay an order: online (redirect to the sandbox), offline transfer details, or credit with the emailed code"""
+        return payments.pay_order(uow(), current_channel(), order_id, data["method"], data)
+
+
+def _read_notification(payment_id: str, outcome: str) -> dict[str, Any]:
+    """Reads in a short transaction of its own, closed before the callback (which needs the write lock)."""
+    context = current_context()
+    with context.session_factory() as session:
+        return payments.sandbox_notification(UnitOfWork(context.service, session, context.tables, context.clock), payment_id, outcome)
+
+
+@blp.route("/sandbox/pay/<payment_id>")
+class SandboxPay(MethodView):
+    @blp.arguments(SandboxOutcome)
+    @blp.response(200, SandboxResult)
+    def post(self, args: dict[str, Any], payment_id: str) -> dict[str, Any]:
+        """The sandbox provider's payment page: succeed or fail, then it calls the service back (signed)"""
+        notification = _read_notification(payment_id, args["outcome"])
+        status = sandbox_provider().notify(notification)
+        return {"payment_id": payment_id, "outcome": args["outcome"], "callback_status": status}
+
+
+@blp.route("/payments/sandbox-callback")
+class SandboxCallback(MethodView):
+    @blp.response(200, CallbackResult)
+    def post(self) -> dict[str, Any]:
+        """The provider's signed notification (verified, applied once)"""
+        body = request.get_data(cache=True)
+        if not verify(body, request.headers.get(SIGNATURE_HEADER), sandbox_provider().secret):
+            raise Problem(401, "invalid_signature", "the notification signature does not verify")
+        try:
+            notification = ProviderNotification().load(request.get_json(force=True, silent=True) or {})
+        except ValidationError as error:
+            raise Problem(422, "validation_failed", "malformed notification", errors=error.normalized_messages()) from None
+        return {"payment_id": notification["payment_id"], "status": payments.record_notification(uow(), notification)}
+
+
+@blp.route("/payments/<payment_id>/review")
+class TransferReviewView(MethodView):
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(TransferReview)
+    @blp.response(200, CallbackResult)
+    def post(self, review: dict[str, Any], payment_id: str) -> dict[str, Any]:
+        """Confirm or reject an offline bank transfer (finance)"""
+        outcome = payments.review_transfer(uow(), payment_id, review["decision"], review.get("comment"))
+        return {"payment_id": payment_id, "status": outcome}

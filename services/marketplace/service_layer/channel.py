@@ -1,0 +1,72 @@
+"""Dealers of a reseller (经销商) and the channel users the marketplace knows of.
+
+The accounts (invite, enable, disable, delete, edit name and phone, admin transfer) live in identity and
+are changed there through the gateway; the marketplace owns the dealers' business records and lists
+the users identity invited into the reseller's and its dealers' organisations.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, or_, select, update
+
+from services.marketplace.adapters.orm import channel_users, dealers, organisations
+from services.marketplace.service_layer.common import Channel, new_id, one_or_404
+from shared.errors import Problem
+from shared.uow import UnitOfWork
+
+
+def add_dealer(uow: UnitOfWork, channel: Channel, data: dict[str, Any]) -> str:
+    dealer_id = new_id()
+    uow.session.execute(dealers.insert().values(
+        id=dealer_id, reseller_id=channel.reseller_id, status="enabled", created_at=uow.clock.now(), **data))
+    uow.audit("dealer.added", "dealer", dealer_id, {"name": data["name"]})
+    return dealer_id
+
+
+def dealer_of(uow: UnitOfWork, channel: Channel, dealer_id: str) -> Any:
+    return one_or_404(uow.session, select(dealers).where(dealers.c.id == dealer_id, dealers.c.reseller_id == channel.reseller_id),
+                      "dealer")
+
+
+def edit_dealer(uow: UnitOfWork, channel: Channel, dealer_id: str, changes: dict[str, Any]) -> None:
+    dealer_of(uow, channel, dealer_id)
+    org_id = changes.get("org_id")
+    if org_id is not None:
+        _check_dealer_organisation(uow, channel, org_id)
+    uow.session.execute(update(dealers).where(dealers.c.id == dealer_id).values(**changes))
+    uow.audit("dealer.edited", "dealer", dealer_id, {"fields": sorted(changes)})
+
+
+def _check_dealer_organisation(uow: UnitOfWork, channel: Channel, org_id: str) -> None:
+    organisation = uow.session.execute(select(organisations).where(organisations.c.org_id == org_id)).first()
+    if organisation is None or organisation.kind != "dealer" or organisation.parent_id != channel.reseller_id:
+        raise Problem(422, "not_a_dealer_organisation", "org_id must be a dealer organisation of your reseller",
+                      errors={"org_id": ["unknown dealer organisation"]})
+
+
+def set_dealer_status(uow: UnitOfWork, channel: Channel, dealer_id: str, status: str) -> None:
+    dealer_of(uow, channel, dealer_id)
+    uow.session.execute(update(dealers).where(dealers.c.id == dealer_id).values(status=status))
+    uow.audit(f"dealer.{status}", "dealer", dealer_id)
+
+
+def dealers_query(channel: Channel, q: str | None) -> Select:
+    query = select(dealers).where(dealers.c.reseller_id == channel.reseller_id)
+    if q:
+        query = query.where(dealers.c.name.contains(q.strip(), autoescape=True))
+    return query.order_by(dealers.c.created_at.desc(), dealers.c.id)
+
+
+def channel_users_query(channel: Channel, q: str | None, dealer_org_id: str | None) -> Select:
+    """The reseller's distributor users, or the users of one of its dealers."""
+    if dealer_org_id is not None:
+        owned = select(dealers.c.org_id).where(dealers.c.org_id == dealer_org_id, dealers.c.reseller_id == channel.reseller_id)
+        query = select(channel_users).where(channel_users.c.org_id.in_(owned))
+    else:
+        query = select(channel_users).where(channel_users.c.org_id == channel.reseller_id)
+    if q:
+        pattern = q.strip()
+        query = query.where(or_(channel_users.c.name.contains(pattern, autoescape=True),
+                                channel_users.c.email.contains(pattern, autoescape=True)))
+    return query.order_by(channel_users.c.invited_at.desc(), channel_users.c.user_id)

@@ -1,0 +1,72 @@
+"""What every handler needs: new ids, row lookups that 404, and the caller's sales channel."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.marketplace.adapters.orm import organisations
+from shared.auth import Principal
+from shared.errors import Problem, not_found
+
+RESELLER_ROLES = ("reseller_admin", "reseller_user", "dealer_user")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC opening `day` (stored times are UTC)."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def day_after(day: date) -> datetime:
+    return day_start(day + timedelta(days=1))
+
+
+def one_or_404(session: Session, query: Any, what: str) -> Any:
+    row = session.execute(query).first()
+    if row is None:
+        raise not_found(what)
+    return row
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Who sells: the reseller organisation, and the dealer organisation when a dealer user acts."""
+
+    reseller_id: str
+    dealer_org_id: str | None
+    user_id: str
+    email: str | None
+
+    def owns(self, reseller_id: str, dealer_org_id: str | None) -> bool:
+        """Reseller staff see all of their reseller's records; dealer users only their dealer's."""
+        if reseller_id != self.reseller_id:
+            return False
+        return self.dealer_org_id is None or dealer_org_id == self.dealer_org_id
+
+
+def channel_of(session: Session, principal: Principal) -> Channel:
+    email = principal.claims.get("email") or principal.claims.get("username")
+    if principal.org_kind == "reseller" and principal.org_id:
+        return Channel(principal.org_id, None, principal.sub, email)
+    if principal.org_kind == "dealer" and principal.org_id:
+        parent = session.execute(select(organisations.c.parent_id).where(organisations.c.org_id == principal.org_id)).scalar()
+        if parent:
+            return Channel(parent, principal.org_id, principal.sub, email)
+        raise Problem(403, "dealer_not_known_yet", "your dealer organisation is not known to the marketplace yet")
+    raise Problem(403, "forbidden", "only reseller and dealer users buy on the marketplace")
+
+
+def scoped(query: Any, table: Any, channel: Channel) -> Any:
+    """Restricts a select on a table with reseller_id/dealer_org_id columns to the channel's rows."""
+    query = query.where(table.c.reseller_id == channel.reseller_id)
+    if channel.dealer_org_id is not None:
+        query = query.where(table.c.dealer_org_id == channel.dealer_org_id)
+    return query

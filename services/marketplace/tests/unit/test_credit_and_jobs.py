@@ -1,0 +1,129 @@
+"""Credit line with emailed codes, monthly bills and repayments; statements and half-yearly rebate jobs."""
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from services.marketplace.adapters.orm import credit_codes
+from services.marketplace.service_layer import credit, rebate, settlements
+from services.marketplace.tests.helpers import Marketplace
+from shared.clock import FrozenClock
+from shared.uow import UnitOfWork
+
+
+def run_job(market: Marketplace, job: object) -> int:
+    with market.context.session_factory() as session:
+        result = job(UnitOfWork("marketplace", session, market.context.tables, market.context.clock))  # type: ignore[operator]
+        session.commit()
+    return result
+
+
+def grant_credit(market: Marketplace, reseller: str, limit: int = 20000) -> None:
+    response = market.client.put(f"/marketplace/v1/resellers/{reseller}/credit-line", headers=market.staff("finance"),
+                                 json={"limit_minor": limit, "term_days": 30})
+    assert response.status_code == 200, response.get_json()
+
+
+def emailed_code(market: Marketplace, headers: dict[str, str]) -> str:
+    assert market.client.post("/marketplace/v1/credit/codes", headers=headers).status_code == 201
+    return market.events("marketplace.credit.code_requested.v1")[-1]["code"]
+
+
+def test_paying_with_credit_needs_the_emailed_code_and_stays_within_the_limit(market: Marketplace, clock: FrozenClock) -> None:
+    market.publish(price_minor=10700)
+    reseller = market.known_reseller()
+    me = market.reseller(reseller)
+    grant_credit(market, reseller, limit=20000)
+    customer_id = market.customer(me)["id"]
+    first = market.checkout(me, customer_id, payment_method="credit").get_json()
+    url = f"/marketplace/v1/orders/{first['id']}/payments"
+    assert market.client.post(url, headers=me, json={"method": "credit"}).get_json()["code"] == "verification_code_required"
+    code = emailed_code(market, me)
+    assert market.events("marketplace.credit.code_requested.v1")[-1]["recipient"]["email"] == "admin@a.test"
+    with market.context.session_factory() as session:
+        assert session.execute(select(credit_codes.c.code_hash)).scalar() != code
+    wrong = "000000" if code != "000000" else "111111"
+    assert market.client.post(url, headers=me, json={"method": "credit", "verification_code": wrong}).status_code == 422
+    assert market.client.post(url, headers=me, json={"method": "credit", "verification_code": code}).get_json()["status"] == "succeeded"
+    line = market.client.get("/marketplace/v1/credit", headers=me).get_json()
+    assert (line["owed_minor"], line["available_minor"]) == (10700, 9300)
+    second = market.checkout(me, customer_id, payment_method="credit")
+    assert second.status_code == 409 and second.get_json()["code"] == "credit_limit_exceeded"
+    clock.advance(minutes=2)
+    assert market.client.post("/marketplace/v1/credit/codes", headers=me).status_code == 201
+    assert market.client.post("/marketplace/v1/credit/codes", headers=me).status_code == 429
+
+
+def test_finance_records_offline_use_and_the_reseller_is_mailed(market: Marketplace) -> None:
+    reseller = market.known_reseller()
+    grant_credit(market, reseller, limit=1000)
+    url = f"/marketplace/v1/resellers/{reseller}/credit/offline-uses"
+    assert market.client.post(url, headers=market.staff("finance"), json={"amount_minor": 1001, "reference": "X"}).status_code == 409
+    assert market.client.post(url, headers=market.reseller(reseller), json={"amount_minor": 1, "reference": "X"}).status_code == 403
+    done = market.client.post(url, headers=market.staff("finance"), json={"amount_minor": 400, "reference": "线下采购 #7"})
+    assert done.status_code == 201 and done.get_json()["available_minor"] == 600
+    [event] = market.events("marketplace.credit.used_offline.v1")
+    assert event["recipient"]["email"] == f"contact@{reseller}.test" and event["amount_minor"] == 400
+    lowered = market.client.put(f"/marketplace/v1/resellers/{reseller}/credit-line", headers=market.staff("finance"),
+                                json={"limit_minor": 300, "term_days": 30})
+    assert lowered.status_code == 409
+
+
+def test_monthly_bills_are_due_after_the_term_and_repaid_online(market: Marketplace, clock: FrozenClock) -> None:
+    reseller = market.known_reseller()
+    me = market.reseller(reseller)
+    grant_credit(market, reseller, limit=5000)
+    market.client.post(f"/marketplace/v1/resellers/{reseller}/credit/offline-uses", headers=market.staff("finance"),
+                       json={"amount_minor": 1500, "reference": "R1"})
+    clock.set(datetime(2026, 2, 3, tzinfo=UTC))
+    assert run_job(market, credit.issue_bills) == 1
+    assert run_job(market, credit.issue_bills) == 0
+    [bill] = market.client.get("/marketplace/v1/credit/bills", headers=me).get_json()["items"]
+    assert (bill["period"], bill["amount_minor"], bill["due_date"], bill["remaining_days"]) == ("2026-01", 1500, "2026-03-02", 27)
+    started = market.client.post(f"/marketplace/v1/credit/bills/{bill['id']}/repayments", headers=me, json={"method": "online"}).get_json()
+    assert market.client.post(started["redirect_url"], json={"outcome": "success"}).get_json()["callback_status"] == 200
+    line = market.client.get("/marketplace/v1/credit", headers=me).get_json()
+    assert line["owed_minor"] == 0
+    [repaid] = market.client.get("/marketplace/v1/credit/bills", headers=me).get_json()["items"]
+    assert repaid["status"] == "repaid"
+    assert market.client.post(f"/marketplace/v1/credit/bills/{bill['id']}/repayments", headers=me, json={"method": "online"}).status_code == 409
+
+
+def test_statements_snapshot_the_month_once_and_download_identically(market: Marketplace, clock: FrozenClock) -> None:
+    market.publish()
+    reseller = market.known_reseller()
+    me = market.reseller(reseller)
+    paid = market.checkout(me, market.customer(me)["id"]).get_json()
+    market.pay_online(me, paid["id"])
+    market.checkout(me, market.customer(me)["id"])
+    clock.set(datetime(2026, 2, 1, 1, tzinfo=UTC))
+    assert run_job(market, settlements.generate_last_month) == 1
+    assert run_job(market, settlements.generate_last_month) == 0
+    [statement] = market.client.get("/marketplace/v1/settlements", headers=me).get_json()["items"]
+    assert (statement["period"], statement["order_count"], statement["sales"]["amounts"]) == ("2026-01", 2, {"CNY": 10700})
+    xlsx = market.client.get(f"/marketplace/v1/settlements/{statement['id']}/statement.xlsx", headers=me)
+    assert xlsx.data == market.client.get(f"/marketplace/v1/settlements/{statement['id']}/statement.xlsx", headers=me).data
+    rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
+    assert any(row[0] == paid["order_no"] for row in rows)
+    pdf = market.client.get(f"/marketplace/v1/settlements/{statement['id']}/statement.pdf", headers=me)
+    assert pdf.data.startswith(b"%PDF") and pdf.data == market.client.get(
+        f"/marketplace/v1/settlements/{statement['id']}/statement.pdf", headers=me).data
+    assert market.client.get(f"/marketplace/v1/settlements/{statement['id']}", headers=market.reseller("b", user="b")).status_code == 404
+
+
+def test_half_yearly_rebate_follows_the_tier_once_per_period(market: Marketplace, clock: FrozenClock) -> None:
+    market.publish(price_minor=100000)
+    reseller = market.known_reseller()
+    market.client.put(f"/marketplace/v1/resellers/{reseller}/tier", headers=market.staff(), json={"tier": "gold"})
+    me = market.reseller(reseller)
+    order = market.checkout(me, market.customer(me)["id"]).get_json()
+    market.pay_online(me, order["id"])
+    clock.set(datetime(2026, 7, 1, 2, tzinfo=UTC))
+    assert run_job(market, rebate.reward_half_year) == 1
+    assert run_job(market, rebate.reward_half_year) == 0
+    assert market.client.get("/marketplace/v1/rebate", headers=me).get_json()["balance_minor"] == 4000
+    rewards = market.client.get("/marketplace/v1/rebate/entries", headers=me, query_string={"kind": "reward"}).get_json()["items"]
+    assert [(r["period"], r["amount_minor"]) for r in rewards] == [("2026-H1", 4000)]

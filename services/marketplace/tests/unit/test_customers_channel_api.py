@@ -1,0 +1,75 @@
+"""Customers of a reseller and its dealers: CRUD, and isolation between resellers and dealers."""
+from __future__ import annotations
+
+from services.marketplace.tests.helpers import Marketplace
+
+
+def test_customers_can_be_added_edited_searched_and_deleted(market: Marketplace) -> None:
+    me = market.reseller()
+    customer = market.customer(me, tenant_id=None)
+    edited = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json={"phone": "13700000000", "tenant_id": "t-9"})
+    assert edited.status_code == 200 and edited.get_json()["tenant_id"] == "t-9"
+    found = market.client.get("/marketplace/v1/customers", headers=me, query_string={"q": "甲公"}).get_json()
+    assert [c["id"] for c in found["items"]] == [customer["id"]]
+    assert market.client.delete(f"/marketplace/v1/customers/{customer['id']}", headers=me).status_code == 204
+    assert market.client.get(f"/marketplace/v1/customers/{customer['id']}", headers=me).status_code == 404
+
+
+def test_another_resellers_customer_is_404_everywhere(market: Marketplace) -> None:
+    customer = market.customer(market.reseller("reseller-a"))
+    other = market.reseller("reseller-b", user="rb-admin")
+    url = f"/marketplace/v1/customers/{customer['id']}"
+    assert market.client.get(url, headers=other).status_code == 404
+    assert market.client.patch(url, headers=other, json={"name": "x"}).status_code == 404
+    assert market.client.delete(url, headers=other).status_code == 404
+    assert market.client.get("/marketplace/v1/customers", headers=other).get_json()["total"] == 0
+
+
+def test_a_distributor_user_sees_the_resellers_customers(market: Marketplace) -> None:
+    customer = market.customer(market.reseller("reseller-a"))
+    colleague = market.reseller("reseller-a", user="distributor-1", role="reseller_user")
+    assert market.client.get(f"/marketplace/v1/customers/{customer['id']}", headers=colleague).status_code == 200
+
+
+def test_dealer_users_see_only_their_dealers_customers(market: Marketplace) -> None:
+    market.known_reseller("reseller-a")
+    market.organisation_event("dealer-org-1", kind="dealer", parent_id="reseller-a")
+    dealer = market.dealer_user("dealer-org-1")
+    own = market.customer(dealer, name="经销商客户")
+    resellers = market.customer(market.reseller("reseller-a"), name="分销商客户")
+    assert market.client.get(f"/marketplace/v1/customers/{resellers['id']}", headers=dealer).status_code == 404
+    assert [c["name"] for c in market.client.get("/marketplace/v1/customers", headers=dealer).get_json()["items"]] == ["经销商客户"]
+    assert market.client.get(f"/marketplace/v1/customers/{own['id']}", headers=market.reseller("reseller-a")).status_code == 200
+
+
+def test_customer_input_is_validated(market: Marketplace) -> None:
+    me = market.reseller()
+    bad = {"name": "", "company": "c", "email": "x@y.test", "phone": "1390000"}
+    assert market.client.post("/marketplace/v1/customers", headers=me, json=bad).status_code == 422
+    assert market.client.post("/marketplace/v1/customers", headers=me, json={**bad, "name": "n", "phone": "call me"}).status_code == 422
+    assert market.client.post("/marketplace/v1/customers", headers=market.staff(), json={**bad, "name": "n"}).status_code == 403
+
+
+def test_dealers_are_managed_by_the_reseller_admin(market: Marketplace) -> None:
+    admin, colleague = market.reseller(), market.reseller(user="u2", role="reseller_user")
+    created = market.client.post("/marketplace/v1/dealers", headers=admin, json={"name": "蓝云经销", "address": "上海宝山区", "region": "华东"})
+    assert created.status_code == 201 and created.get_json()["status"] == "enabled"
+    dealer_id = created.get_json()["id"]
+    assert market.client.post("/marketplace/v1/dealers", headers=colleague, json={"name": "x"}).status_code == 403
+    assert market.client.post(f"/marketplace/v1/dealers/{dealer_id}/disable", headers=admin).get_json()["status"] == "disabled"
+    assert market.client.post(f"/marketplace/v1/dealers/{dealer_id}/enable", headers=admin).get_json()["status"] == "enabled"
+    assert market.client.get("/marketplace/v1/dealers", headers=colleague, query_string={"q": "蓝云"}).get_json()["total"] == 1
+    other = market.reseller("reseller-b", user="rb")
+    assert market.client.get(f"/marketplace/v1/dealers/{dealer_id}", headers=other).status_code == 404
+    assert market.client.post(f"/marketplace/v1/dealers/{dealer_id}/disable", headers=other).status_code == 404
+
+
+def test_a_dealer_links_to_its_identity_organisation(market: Marketplace) -> None:
+    market.known_reseller("reseller-a")
+    admin = market.reseller("reseller-a")
+    dealer_id = market.client.post("/marketplace/v1/dealers", headers=admin, json={"name": "经销商甲"}).get_json()["id"]
+    market.organisation_event("dealer-org-7", kind="dealer", parent_id="reseller-a", external_ref=f"dealer:{dealer_id}")
+    assert market.client.get(f"/marketplace/v1/dealers/{dealer_id}", headers=admin).get_json()["org_id"] == "dealer-org-7"
+    market.organisation_event("foreign-dealer", kind="dealer", parent_id="reseller-b")
+    refused = market.client.patch(f"/marketplace/v1/dealers/{dealer_id}", headers=admin, json={"org_id": "foreign-dealer"})
+    assert refused.status_code == 422

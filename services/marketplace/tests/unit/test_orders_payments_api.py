@@ -1,0 +1,160 @@
+"""Orders after checkout: payment (sandbox, transfer, credit), delivery event, cancel, contract, reviews."""
+from __future__ import annotations
+
+import io
+import json
+
+from pypdf import PdfReader
+
+from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, sign
+from services.marketplace.tests.helpers import Marketplace
+
+ENTITLED = [{"product_code": "INV-ISSUE", "quantity": 2, "months": 12}]
+
+
+def placed_order(market: Marketplace, headers: dict[str, str] | None = None, **checkout: object) -> dict:
+    headers = headers or market.reseller()
+    response = market.checkout(headers, market.customer(headers, tenant_id="tenant-9")["id"], **checkout)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_sandbox_payment_calls_back_signed_and_the_order_is_delivered_by_event(market: Marketplace) -> None:
+    market.publish(entitlements=ENTITLED)
+    me = market.reseller()
+    order = placed_order(market, me, quantity=3)
+    paid = market.pay_online(me, order["id"])
+    assert paid.status_code == 200 and paid.get_json()["callback_status"] == 200
+    details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
+    assert (details["status"], details["payment_status"]) == ("processing", "paid")
+    assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing"]
+    [event] = market.events("marketplace.order.paid.v1")
+    assert event["tenant_id"] == "tenant-9" and event["order_no"] == order["order_no"]
+    assert event["entitlement_lines"] == [{"product_code": "INV-ISSUE", "quantity": 6, "valid_from": "2026-01-01",
+                                           "valid_to": "2026-12-31"}]
+    hot = market.client.get("/marketplace/v1/solutions/hot").get_json()["items"]
+    assert hot[0]["sales_count"] == 3
+
+
+def test_a_failed_payment_leaves_the_order_unpaid(market: Marketplace) -> None:
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    assert market.pay_online(me, order["id"], outcome="failure").get_json()["callback_status"] == 200
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
+    assert market.events("marketplace.order.paid.v1") == []
+
+
+def test_callbacks_must_be_signed_and_count_once(market: Marketplace) -> None:
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    payment = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
+    notification = {"payment_id": payment["payment_id"], "outcome": "success", "amount_minor": order["total_minor"],
+                    "currency": "CNY", "provider_ref": "SBX1"}
+    body = json.dumps(notification).encode()
+    url = "/marketplace/v1/payments/sandbox-callback"
+    forged = market.client.post(url, data=body, headers={SIGNATURE_HEADER: sign(body, "wrong"), "Content-Type": "application/json"})
+    assert forged.status_code == 401
+    headers = {SIGNATURE_HEADER: sign(body, "test-secret"), "Content-Type": "application/json"}
+    assert market.client.post(url, data=body, headers=headers).get_json()["status"] == "succeeded"
+    assert market.client.post(url, data=body, headers=headers).get_json()["status"] == "succeeded"
+    assert len(market.events("marketplace.order.paid.v1")) == 1
+    tampered = json.dumps({**notification, "amount_minor": 1}).encode()
+    assert market.client.post(url, data=tampered, headers=headers).status_code == 401
+
+
+def test_an_offline_transfer_waits_for_finance(market: Marketplace) -> None:
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me, payment_method="offline")
+    url = f"/marketplace/v1/orders/{order['id']}/payments"
+    assert market.client.post(url, headers=me, json={"method": "offline"}).status_code == 422
+    transfer = {"payer_name": "蓝云", "payer_account": "6222020000000000", "paid_on": "2026-01-01", "reference": "TX-1"}
+    started = market.client.post(url, headers=me, json={"method": "offline", "transfer": transfer}).get_json()
+    assert started["status"] == "awaiting_confirmation"
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/cancel", headers=me).status_code == 409
+    review_url = f"/marketplace/v1/payments/{started['payment_id']}/review"
+    assert market.client.post(review_url, headers=market.staff("sales"), json={"decision": "confirm"}).status_code == 403
+    assert market.client.post(review_url, headers=market.staff("finance"), json={"decision": "confirm"}).get_json()["status"] == "succeeded"
+    assert market.client.post(review_url, headers=market.staff("finance"), json={"decision": "confirm"}).status_code == 409
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "processing"
+    assert "payment.transfer_succeeded" in market.audit_actions()
+
+
+def test_cancelling_before_payment_releases_coupon_and_rebate(market: Marketplace) -> None:
+    from services.marketplace.tests.unit.test_checkout_api import give_rebate
+
+    market.publish(price_minor=10700)
+    reseller = market.known_reseller()
+    me = market.reseller(reseller)
+    give_rebate(market, reseller, 300)
+    coupon = market.issue_coupon(reseller, amount_minor=700)
+    order = placed_order(market, me, coupon_code=coupon["code"], rebate_minor=300)
+    cancelled = market.client.post(f"/marketplace/v1/orders/{order['id']}/cancel", headers=me)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    assert market.client.get("/marketplace/v1/rebate", headers=me).get_json()["balance_minor"] == 300
+    unused = market.client.get("/marketplace/v1/coupons", headers=me, query_string={"state": "unused"}).get_json()
+    assert [c["code"] for c in unused["items"]] == [coupon["code"]]
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/cancel", headers=me).status_code == 409
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).status_code == 409
+
+
+def test_paid_orders_cannot_be_cancelled_and_may_request_an_invoice_once(market: Marketplace) -> None:
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    invoice = {"title": "甲公司", "tax_id": "91310000MA1FL0000X", "email": "inv@customer.test"}
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/invoice-request", headers=me, json=invoice).status_code == 409
+    market.pay_online(me, order["id"])
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/cancel", headers=me).status_code == 409
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/invoice-request", headers=me, json=invoice).status_code == 200
+    assert market.client.post(f"/marketplace/v1/orders/{order['id']}/invoice-request", headers=me, json=invoice).status_code == 409
+
+
+def test_the_contract_pdf_names_the_order_and_only_its_reseller_gets_it(market: Marketplace) -> None:
+    market.publish(price_minor=10700)
+    me = market.reseller()
+    order = placed_order(market, me)
+    response = market.client.get(f"/marketplace/v1/orders/{order['id']}/contract.pdf", headers=me)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert order["order_no"] in text
+    assert b"STSong-Light" in response.data
+    other = market.reseller("reseller-b", user="b")
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}/contract.pdf", headers=other).status_code == 404
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=other).status_code == 404
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}/contract.pdf", headers=me).data == response.data
+
+
+def test_orders_are_searched_by_number_customer_and_salesperson(market: Marketplace) -> None:
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    search = lambda q: market.client.get("/marketplace/v1/orders", headers=me, query_string={"q": q}).get_json()["total"]  # noqa: E731
+    assert search(order["order_no"][-8:]) == 1 and search("甲公司") == 1 and search("王五") == 1 and search("admin@a") == 1
+    assert search("nobody") == 0
+    assert market.client.get("/marketplace/v1/orders", headers=me, query_string={"status": "cancelled"}).get_json()["total"] == 0
+    assert market.client.get("/marketplace/v1/orders", headers=market.staff("support")).get_json()["total"] == 1
+
+
+def test_only_buyers_of_completed_orders_review(market: Marketplace) -> None:
+    solution = market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    review = {"order_id": order["id"], "rating": 5, "comment": "很好"}
+    url = f"/marketplace/v1/solutions/{solution['id']}/reviews"
+    assert market.client.post(url, headers=me, json=review).get_json()["code"] == "order_not_completed"
+    market.pay_online(me, order["id"])
+    milestones = f"/marketplace/v1/orders/{order['id']}/milestones"
+    assert market.client.post(milestones, headers=me, json={"status": "delivered"}).status_code == 403
+    assert market.client.post(milestones, headers=market.staff("support"), json={"status": "completed"}).status_code == 409
+    assert market.client.post(milestones, headers=market.staff("support"), json={"status": "delivered"}).status_code == 200
+    assert market.client.post(url, headers=me, json=review).status_code == 409
+    assert market.client.post(milestones, headers=market.staff("support"), json={"status": "completed"}).status_code == 200
+    assert market.client.post(url, headers=market.reseller("reseller-b", user="b"), json=review).status_code == 404
+    assert market.client.post(url, headers=me, json={**review, "rating": 6}).status_code == 422
+    assert market.client.post(url, headers=me, json=review).status_code == 201
+    assert market.client.post(url, headers=me, json=review).get_json()["code"] == "already_reviewed"
+    details = market.client.get(f"/marketplace/v1/solutions/{solution['id']}").get_json()
+    assert (details["rating"], details["rating_count"]) == (5.0, 1)

@@ -1,0 +1,141 @@
+"""Seeds 000 and 001 end to end through the gateway, on embedded defaults and on RabbitMQ + PostgreSQL.
+
+The story of issue 3: platform staff deliver an order → the tenant contact gets the activation mail
+with the operation key → the tenant admin activates (a reused key is 422) → adds enterprises (a bad
+check character is 422) → allocates (over-allocation is 409) → identity issues the first API client
+and the enterprise consumes traffic for its own tax ID only → another tenant adding the same tax ID
+gets the masked 409 → the dashboard shows the expiring line's serial number and nothing of the other
+tenant → usage replays by Idempotency-Key, a reused key with another body is 422, two tax IDs share
+one pool, racing deductions never exceed the pool.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from services.entitlements.domain.tax_ids import organisation_code_check_character, uscc_check_character
+from shared.testkit import wait_until
+from tests.e2e.steps import create_tenant, deliver_order, operation_key_from_mail
+
+pytestmark = pytest.mark.e2e
+
+
+def new_tax_id() -> str:
+    organisation = "MA" + "".join(random.choices("0123456789", k=6))
+    first_17 = f"91320500{organisation}{organisation_code_check_character(organisation)}"
+    return first_17 + uscc_check_character(first_17)
+
+
+def create_product(platform: Any, kind: str, **extra: Any) -> str:
+    code = f"{kind.upper()}-{uuid.uuid4().hex[:8]}"
+    created = platform.post("/entitlements/v1/products", json={"code": code, "name": f"{kind} {code}", "kind": kind, **extra})
+    assert created.status_code == 201, created.text
+    return code
+
+
+def days_from_today(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def test_order_to_use_through_the_gateway(suite, admin_token):
+    platform = suite.api(admin_token)
+    seat = create_product(platform, "seat", service_group="invoice_issuing")
+    sms = create_product(platform, "traffic", traffic_category="sms")
+    tenant = create_tenant(suite, admin_token, name=f"苏州{uuid.uuid4().hex[:4]}示例科技有限公司")
+    serial = f"SN-E2E-{uuid.uuid4().hex[:8].upper()}"
+    order = deliver_order(platform, tenant.tenant_id, [
+        {"product_code": seat, "quantity": 2, "valid_from": days_from_today(-10), "valid_to": days_from_today(20),
+         "serial_number": serial},
+        {"product_code": sms, "quantity": 100, "valid_from": days_from_today(-10), "valid_to": days_from_today(300)},
+    ])
+    admin = suite.api(tenant.access_token)
+
+    # Activation: the key from the mail works once.
+    key = operation_key_from_mail(suite, tenant.email, order["order_no"])
+    activation = {"operation_key": key, "erp": "galaxy", "deployment": "public_cloud"}
+    activated = admin.post("/entitlements/v1/orders/activate", json=activation)
+    assert activated.status_code == 200 and activated.json()["status"] == "activated"
+    activated = activated.json()
+    reused = admin.post("/entitlements/v1/orders/activate", json=activation)
+    assert reused.status_code == 422 and reused.json()["code"] == "operation_key_used"
+
+    # Enterprises: a bad check character is a field error; good ones are added.
+    good = new_tax_id()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    refused = admin.post("/entitlements/v1/enterprises", json={"name": "坏税号有限公司", "tax_id": bad})
+    assert refused.status_code == 422 and "tax_id" in refused.json()["errors"]
+    tax_ids = [good, new_tax_id(), new_tax_id()]
+    firms = []
+    for tax_id in tax_ids:
+        added = admin.post("/entitlements/v1/enterprises", json={"name": f"企业{tax_id[-4:]}有限公司", "tax_id": tax_id})
+        assert added.status_code == 201, added.text
+        firms.append(added.json())
+
+    # Allocation: two seats, a third is refused without effect.
+    seat_line = next(line for line in activated["lines"] if line["product_code"] == seat)
+    allocated = admin.post("/entitlements/v1/allocations", json={"order_line_id": seat_line["id"],
+                                                                  "enterprise_ids": [firms[0]["id"], firms[1]["id"]]})
+    assert allocated.status_code == 201, allocated.text
+    over = admin.post("/entitlements/v1/allocations", json={"order_line_id": seat_line["id"], "enterprise_ids": [firms[2]["id"]]})
+    assert over.status_code == 409 and over.json()["code"] == "quantity_exceeded"
+    results = admin.get(f"/entitlements/v1/allocations?order_line_id={seat_line['id']}").json()
+    assert {item["tax_id"] for item in results["items"]} == set(tax_ids[:2])
+
+    # Another tenant cannot take an enterprise of this one; it sees the masked name and none of its data.
+    other = create_tenant(suite, admin_token, name="上海另一家示例有限公司")
+    stranger = suite.api(other.access_token)
+    taken = stranger.post("/entitlements/v1/enterprises", json={"name": "抢注有限公司", "tax_id": good})
+    assert taken.status_code == 409 and taken.json()["code"] == "enterprise_bound_to_other_tenant"
+    assert taken.json()["tenant_name"] == "苏州XXXX有限公司"
+    assert stranger.get(f"/entitlements/v1/orders/{order['id']}").status_code == 404
+    assert stranger.get(f"/entitlements/v1/enterprises/{firms[0]['id']}").status_code == 404
+
+    # Dashboard: the expiring line with its serial number; the other tenant's dashboard shows none of it.
+    board = admin.get("/entitlements/v1/dashboard").json()
+    assert serial in [line["serial_number"] for line in board["expiring"]["30"]["items"]]
+    assert board["products"][0]["allocated"] == 2
+    strangers_board = stranger.get("/entitlements/v1/dashboard").json()
+    assert serial not in str(strangers_board) and good not in str(strangers_board)
+    assert strangers_board["unallocated_orders"]["total"] == 0
+
+    # Traffic: replay, reused key, shared pool.
+    first = admin.post("/entitlements/v1/usage", headers={"Idempotency-Key": "sms-1"},
+                       json={"product_code": sms, "tax_id": tax_ids[0], "units": 10, "reference": "R-1"})
+    assert first.status_code == 201 and first.json()["remaining"] == 90
+    replay = admin.post("/entitlements/v1/usage", headers={"Idempotency-Key": "sms-1"},
+                        json={"product_code": sms, "tax_id": tax_ids[0], "units": 10, "reference": "R-1"})
+    assert replay.status_code == 201 and replay.json() == first.json()
+    reused_key = admin.post("/entitlements/v1/usage", headers={"Idempotency-Key": "sms-1"},
+                            json={"product_code": sms, "tax_id": tax_ids[0], "units": 11, "reference": "R-1"})
+    assert reused_key.status_code == 422 and reused_key.json()["code"] == "idempotency_key_reused"
+    shared = admin.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": tax_ids[1], "units": 5})
+    assert shared.status_code == 201 and shared.json()["remaining"] == 85
+
+    # The first allocation issued an API client: it consumes for its own tax ID only.
+    client_id = wait_until(lambda: (admin.get(f"/identity/v1/api-clients?tax_id={tax_ids[0]}").json().get("items") or [None])[0],
+                           30, interval=0.5, what="the API client of the first enterprise")["client_id"]
+    secret = admin.post(f"/identity/v1/api-clients/{client_id}/reveal").json()["client_secret"]
+    token = suite.api().post("/identity/v1/oauth/token", json={"grant_type": "client_credentials", "client_id": client_id,
+                                                               "client_secret": secret}).json()["access_token"]
+    enterprise_client = suite.api(token)
+    own = enterprise_client.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": tax_ids[0], "units": 5})
+    assert own.status_code == 201 and own.json()["remaining"] == 80
+    foreign = enterprise_client.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": tax_ids[1], "units": 1})
+    assert foreign.status_code == 403
+
+    # Racing deductions never exceed the pool (80 left: 16 of 24 racers of 5 can win).
+    def use(index: int) -> int:
+        return suite.api(tenant.access_token).post("/entitlements/v1/usage", json={
+            "product_code": sms, "tax_id": tax_ids[index % 2], "units": 5, "reference": f"race-{index}"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(use, range(24)))
+    assert statuses.count(201) == 16 and statuses.count(409) == 8
+    board = admin.get("/entitlements/v1/dashboard").json()
+    [pool_view] = [t for t in board["traffic"] if t["product_code"] == sms]
+    assert (pool_view["balance"], pool_view["consumed"]) == (0, 100)
