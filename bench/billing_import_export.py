@@ -4,6 +4,7 @@ Runs the real app (Flask test client) and the worker's import runner on PostgreS
 TEST_POSTGRES_URL is set (a fresh database), else on a SQLite file. Prints seconds per step and
 the ratio to the 20-second goal. `python -m bench.billing_import_export [--rows N]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,22 +61,47 @@ def in_uow(context, work: Callable[[UnitOfWork], object]) -> None:
 
 def seed(context, rows: int) -> None:
     """One company, `rows` devices and `rows` paid orders, inserted in chunks."""
-    event = new_event("identity", "identity.organisation.created.v1", COMPANY, {"org_id": COMPANY, "kind": "company", "name": "Bench", "parent_id": None})
+    event = new_event(
+        "identity", "identity.organisation.created.v1", COMPANY, {"org_id": COMPANY, "kind": "company", "name": "Bench", "parent_id": None}
+    )
     in_uow(context, lambda uow: record_organisation(uow, event))
     now = datetime.now(UTC)
     with context.session_factory() as session:
         for start in range(0, rows, INSERT_CHUNK):
             span = range(start, min(rows, start + INSERT_CHUNK))
-            session.execute(devices.insert(), [
-                {"device_id": f"DEV-{i:06d}", "company_id": COMPANY, "type": "POS", "expires_on": date(2026, 1, 1), "status": "active", "created_at": now}
-                for i in span
-            ])
-            session.execute(orders.insert(), [
-                {"id": str(uuid.uuid4()), "order_no": f"RN{i:012d}", "company_id": COMPANY, "kind": "renewal", "status": "paid",
-                 "amount_minor": 1000 + i, "currency": "CNY", "method": "balance", "auto": False,
-                 "created_at": now - timedelta(seconds=i), "paid_at": now}
-                for i in span
-            ])
+            session.execute(
+                devices.insert(),
+                [
+                    {
+                        "device_id": f"DEV-{i:06d}",
+                        "company_id": COMPANY,
+                        "type": "POS",
+                        "expires_on": date(2026, 1, 1),
+                        "status": "active",
+                        "created_at": now,
+                    }
+                    for i in span
+                ],
+            )
+            session.execute(
+                orders.insert(),
+                [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "order_no": f"RN{i:012d}",
+                        "company_id": COMPANY,
+                        "kind": "renewal",
+                        "status": "paid",
+                        "amount_minor": 1000 + i,
+                        "currency": "CNY",
+                        "method": "balance",
+                        "auto": False,
+                        "created_at": now - timedelta(seconds=i),
+                        "paid_at": now,
+                    }
+                    for i in span
+                ],
+            )
         session.commit()
 
 
@@ -90,15 +116,19 @@ def expiry_sheet(rows: int) -> bytes:
     return buffer.getvalue()
 
 
-def report(step: str, seconds: float) -> None:
+def report(step: str, seconds: float, cpu_seconds: float) -> None:
+    """Wall seconds against the goal; CPU seconds of this process show how much a busy machine added."""
     verdict = "ok" if seconds <= GOAL_SECONDS else "TOO SLOW"
-    print(f"{step:<34} {seconds:7.2f} s   {seconds / GOAL_SECONDS:5.2f} × goal ({GOAL_SECONDS:.0f} s)  {verdict}", flush=True)
+    print(
+        f"{step:<34} {seconds:7.2f} s  {seconds / GOAL_SECONDS:5.2f} × goal ({GOAL_SECONDS:.0f} s)  {verdict}   (cpu {cpu_seconds:.2f} s)",
+        flush=True,
+    )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    rows = parser.parse_args().rows
+    rows = parser.parse_args(argv or []).rows
     tokens = TokenFactory()
     with database() as (url, engine_name):
         upgrade(SERVICE, url)
@@ -112,26 +142,35 @@ def main() -> None:
         content = expiry_sheet(rows)
         client = app.test_client()
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         upload = client.post(
-            "/billing/v1/devices/expiry-imports", data={"file": (io.BytesIO(content), "expiry.xlsx")},
-            headers=sales, content_type="multipart/form-data",
+            "/billing/v1/devices/expiry-imports",
+            data={"file": (io.BytesIO(content), "expiry.xlsx")},
+            headers=sales,
+            content_type="multipart/form-data",
         )
         assert upload.status_code == 202, upload.get_data(as_text=True)
         in_uow(context, ExpiryImportRunner(context))
         progress = client.get(f"/billing/v1/devices/expiry-imports/{upload.json['id']}", headers=sales).json
-        report(f"expiry import ({progress['applied_rows']:,} applied)", time.perf_counter() - started)
+        report(f"expiry import ({progress['applied_rows']:,} applied)", time.perf_counter() - started, time.process_time() - cpu)
         assert progress["status"] == "done" and progress["applied_rows"] == rows, progress
 
         for fmt in ("csv", "xlsx"):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             response = client.get(f"/billing/v1/orders/export?format={fmt}", headers=finance)
             body = response.get_data()
-            seconds = time.perf_counter() - started
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
             assert response.status_code == 200
-            lines = body.count(b"\n") if fmt == "csv" else load_workbook(io.BytesIO(body), read_only=True).active.max_row
-            report(f"order export {fmt} ({lines - 1:,} rows)", seconds)
+            exported = (
+                body.count(b"\n") - 1
+                if fmt == "csv"
+                else sum(1 for _ in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows()) - 1
+            )
+            assert exported == rows, exported
+            report(f"order export {fmt} ({exported:,} rows)", seconds, cpu_seconds)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -6,6 +6,7 @@ with the request id and trace context; serves `/healthz`, `/readyz`, `/metrics`,
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-import requests
+import urllib3
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,7 +25,7 @@ from gateway.docs import docs_blueprint
 from gateway.edge import Admission
 from gateway.openapi import MergedOpenApi
 from gateway.ratelimit import build_limiter
-from gateway.upstream import BodyTooLarge, ServiceProxy, body_too_large, forwarded_headers, request_body
+from gateway.upstream import BodyTooLarge, ServiceProxy, ServiceUnavailable, body_too_large, forwarded_headers, request_body
 from shared import errors, logs, tracing
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 
@@ -60,7 +61,7 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
     fanout = ThreadPoolExecutor(max_workers=max(1, len(settings.service_urls)), thread_name_prefix="gateway-fanout")
     openapi = MergedOpenApi(
         settings.service_urls,
-        _json_getter(proxy.session, (settings.connect_timeout, min(settings.read_timeout, 5.0))),
+        functools.partial(proxy.get_json, timeout=urllib3.Timeout(connect=settings.connect_timeout, read=min(settings.read_timeout, 5.0))),
         fanout,
         ttl=settings.openapi_ttl,
     )
@@ -68,22 +69,13 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
     errors.register(app)
     app.register_blueprint(docs_blueprint())
     _register_proxy(app, proxy, admission, settings.max_body_bytes)
-    _register_own_endpoints(app, settings, proxy.session, fanout, openapi)
+    _register_own_endpoints(app, settings, proxy, fanout, openapi)
     _register_request_lifecycle(app)
 
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     FlaskInstrumentor().instrument_app(app, excluded_urls=UNTRACED_URLS)
     return app
-
-
-def _json_getter(session: requests.Session, timeout: tuple[float, float]) -> Any:
-    def get(url: str) -> Any:
-        response = session.get(url, timeout=timeout)
-        response.raise_for_status()
-        return response.json()
-
-    return get
 
 
 def _register_proxy(app: Flask, proxy: ServiceProxy, admission: Admission, max_body_bytes: int) -> None:
@@ -104,16 +96,15 @@ def _register_proxy(app: Flask, proxy: ServiceProxy, admission: Admission, max_b
     app.add_url_rule("/<service>/v1/<path:rest>", "forward", forward, methods=PROXIED_METHODS, provide_automatic_options=False)
 
 
-def _register_own_endpoints(
-    app: Flask, settings: GatewayConfig, session: requests.Session, fanout: Executor, openapi: MergedOpenApi
-) -> None:
-    probe_timeout = (settings.probe_timeout, settings.probe_timeout)
+def _register_own_endpoints(app: Flask, settings: GatewayConfig, proxy: ServiceProxy, fanout: Executor, openapi: MergedOpenApi) -> None:
+    probe_timeout = urllib3.Timeout(connect=settings.probe_timeout, read=settings.probe_timeout)
 
     def service_status(url: str) -> str:
         try:
-            return "ready" if session.get(f"{url}/readyz", timeout=probe_timeout).status_code == 200 else "not_ready"
-        except requests.RequestException:
-            return "unreachable"
+            proxy.get_json(f"{url}/readyz", probe_timeout)
+        except ServiceUnavailable as exc:
+            return "unreachable" if exc.status is None else "not_ready"
+        return "ready"
 
     @app.get("/healthz")
     def healthz() -> Response:

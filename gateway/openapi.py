@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
-import requests
+from gateway.upstream import ServiceUnavailable
 
 PREFIXED_SECTIONS = ("schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links", "callbacks")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -161,7 +161,7 @@ class MergedOpenApi:
         for service, future in futures.items():
             try:
                 document = future.result()
-            except (requests.RequestException, ValueError):
+            except ServiceUnavailable:
                 unavailable.append(service)
                 continue
             if isinstance(document, dict):

@@ -54,6 +54,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "marketplace.credit.code_requested.v1",
             "marketplace.ticket.created.v1",
             "marketplace.trial.requested.v1",
+            "marketplace.credit.used_offline.v1",
         ),
     ),
     Subscription(

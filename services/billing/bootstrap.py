@@ -1,4 +1,5 @@
 """Composition root of the billing service: builds its context, API app and worker from settings."""
+
 from __future__ import annotations
 
 from flask import Flask, Response

@@ -1,4 +1,5 @@
 """Settings of the billing service, read from the environment when `Settings.from_env()` is called."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -26,6 +26,7 @@ class Settings:
     admin_password: str | None = None
     portal_url: str = "http://localhost:8080/portal"
     access_token_seconds: int = 900
+    key_activation_seconds: float = 5.0
     refresh_token_days: int = 14
 
     @classmethod

@@ -7,6 +7,7 @@ racing retries and the expiry moves once. The sandbox provider redirects and cal
 an unsigned callback is refused and a replayed one changes nothing. Another company's customer gets
 404/403. Exports open in openpyxl; an expiry import reports its bad rows.
 """
+
 from __future__ import annotations
 
 import io
@@ -53,18 +54,34 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
     customer = suite.api(customer_token)
     stranger = suite.api(invite_and_log_in(suite, admin_token, other, ["customer"]))
 
-    wait_until(lambda: sales.get(f"/billing/v1/companies?company_id={acme}").status_code == 200
-               and ok(sales.get(f"/billing/v1/companies?company_id={acme}"))["total"] == 2, 30, what="billing to learn the companies")
+    wait_until(
+        lambda: (
+            sales.get(f"/billing/v1/companies?company_id={acme}").status_code == 200
+            and ok(sales.get(f"/billing/v1/companies?company_id={acme}"))["total"] == 2
+        ),
+        30,
+        what="billing to learn the companies",
+    )
     wait_until(lambda: sales.get(f"/billing/v1/companies?company_id={other}").status_code == 200, 30, what="the other company")
 
     # support: catalog, devices, bindings per device type
     ok(support.post("/billing/v1/package-categories", json={"code": f"RN{tag}", "name": "续费", "type": "renewal"}), 201)
-    package = {"code": f"PM{tag}", "name": "月付", "category_code": f"RN{tag}", "price_minor": 1000, "currency": "CNY", "pricing": "per_month"}
+    package = {
+        "code": f"PM{tag}",
+        "name": "月付",
+        "category_code": f"RN{tag}",
+        "price_minor": 1000,
+        "currency": "CNY",
+        "pricing": "per_month",
+    }
     ok(support.post("/billing/v1/packages", json=package), 201)
     d1, d2, dx = f"D1-{tag}", f"D2-{tag}", f"DX-{tag}"
     soon = (Clock().today() + timedelta(days=10)).isoformat()
     for device_id, company in ((d1, acme), (d2, acme_sub), (dx, other)):
-        ok(support.post("/billing/v1/devices", json={"device_id": device_id, "company_id": company, "type": "POS", "expires_on": soon}), 201)
+        ok(
+            support.post("/billing/v1/devices", json={"device_id": device_id, "company_id": company, "type": "POS", "expires_on": soon}),
+            201,
+        )
     for company in (acme, acme_sub, other):
         ok(support.post("/billing/v1/bindings", json={"company_id": company, "package_code": package["code"], "device_type": "POS"}), 201)
     unknown = support.post("/billing/v1/devices", json={"device_id": f"X-{tag}", "company_id": "nope", "type": "POS", "expires_on": soon})
@@ -73,20 +90,36 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
     # customer: expired/expiring devices of the company and its subsidiary, a priced renewal order
     listed = ok(customer.get("/billing/v1/devices?page_size=50"))
     assert sorted(d["device_id"] for d in listed["items"]) == sorted([d1, d2])
-    order = ok(customer.post("/billing/v1/renewal-orders", json={"items": [{"device_id": d1, "months": 6}, {"device_id": d2, "months": 12}]}), 201)
+    order = ok(
+        customer.post("/billing/v1/renewal-orders", json={"items": [{"device_id": d1, "months": 6}, {"device_id": d2, "months": 12}]}), 201
+    )
     assert (order["status"], order["amount_minor"], order["currency"]) == ("draft", 18000, "CNY")
     order = ok(customer.post(f"/billing/v1/renewal-orders/{order['id']}/confirm"))
     assert order["status"] == "pending_payment"
-    too_low = customer.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={"Idempotency-Key": f"low-{tag}"})
+    too_low = customer.post(
+        f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={"Idempotency-Key": f"low-{tag}"}
+    )
     assert too_low.status_code == 409 and too_low.json()["code"] == "insufficient_balance"
 
     # sales: offline top-up; finance approves once under racing clicks
-    topup = ok(sales.post("/billing/v1/offline-topups", json={"company_id": acme, "payer": "ACME 财务", "currency": "CNY", "amount_minor": 20000, "reference": f"BANK-{tag}"}), 201)
+    topup = ok(
+        sales.post(
+            "/billing/v1/offline-topups",
+            json={"company_id": acme, "payer": "ACME 财务", "currency": "CNY", "amount_minor": 20000, "reference": f"BANK-{tag}"},
+        ),
+        201,
+    )
     ok(sales.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"amount_minor": 25000}))
     ok(sales.post(f"/billing/v1/offline-topups/{topup['id']}/submit"))
     with ThreadPoolExecutor(5) as pool:
-        reviews = list(pool.map(lambda _: suite.api(finance_token).post(
-            f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "comment": "到账"}), range(5)))
+        reviews = list(
+            pool.map(
+                lambda _: suite.api(finance_token).post(
+                    f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "comment": "到账"}
+                ),
+                range(5),
+            )
+        )
     assert sorted(r.status_code for r in reviews) == [200, 409, 409, 409, 409]
     assert ok(customer.get("/billing/v1/balance"))["balances"] == [{"currency": "CNY", "amount_minor": 25000}]
     history = ok(finance.get(f"/billing/v1/offline-topups/{topup['id']}"))["history"]
@@ -94,7 +127,9 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
 
     # customer pays once under racing retries (same key replays, other keys conflict)
     def pay(key: str) -> requests.Response:
-        return suite.api(customer_token).post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={"Idempotency-Key": key})
+        return suite.api(customer_token).post(
+            f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={"Idempotency-Key": key}
+        )
 
     with ThreadPoolExecutor(6) as pool:
         attempts = list(pool.map(pay, ["same", "same", "same", f"a-{tag}", f"b-{tag}", f"c-{tag}"]))
@@ -108,7 +143,10 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
     # sandbox payment: redirect, signed callback over HTTP, unsigned refused, replay changes nothing
     second = ok(customer.post("/billing/v1/renewal-orders", json={"items": [{"device_id": d1, "months": 6}]}), 201)
     ok(customer.post(f"/billing/v1/renewal-orders/{second['id']}/confirm"))
-    started = ok(customer.post(f"/billing/v1/orders/{second['id']}/payments", json={"method": "alipay"}, headers={"Idempotency-Key": f"ali-{tag}"}), 201)
+    started = ok(
+        customer.post(f"/billing/v1/orders/{second['id']}/payments", json={"method": "alipay"}, headers={"Idempotency-Key": f"ali-{tag}"}),
+        201,
+    )
     assert "/billing/v1/sandbox/pay/" in started["redirect_url"]
     assert ok(customer.get(f"/billing/v1/sandbox/pay/{started['payment_id']}"))["amount_minor"] == 6000
     assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))["callback_status"] == 200
@@ -146,8 +184,12 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
         workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    queued = ok(sales.post("/billing/v1/devices/expiry-imports", files={"file": ("expiry.xlsx", buffer.getvalue())}, data={"company_id": acme}), 202)
-    report = wait_until(lambda: (r := ok(sales.get(f"/billing/v1/devices/expiry-imports/{queued['id']}")))["status"] == "done" and r, 30, what="the import")
+    queued = ok(
+        sales.post("/billing/v1/devices/expiry-imports", files={"file": ("expiry.xlsx", buffer.getvalue())}, data={"company_id": acme}), 202
+    )
+    report = wait_until(
+        lambda: (r := ok(sales.get(f"/billing/v1/devices/expiry-imports/{queued['id']}")))["status"] == "done" and r, 30, what="the import"
+    )
     assert (report["applied_rows"], report["rejected_rows"]) == (1, 3)
     assert [(r["row"], r["code"]) for r in report["rejections"]] == [(3, "unknown_device"), (4, "bad_date"), (5, "out_of_scope")]
     assert ok(support.get(f"/billing/v1/devices/{d2}"))["expires_on"] == "2031-01-31"

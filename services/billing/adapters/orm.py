@@ -4,6 +4,7 @@ Money columns hold integer minor units next to an ISO 4217 currency. The balance
 currency carries a CHECK (amount_minor >= 0) and is only changed by guarded UPDATEs in the same
 transaction as its ledger entry, so the ledger always sums to the balance and never goes negative.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (

@@ -5,6 +5,7 @@ when the payer decides the outcome it sends a notification to the billing servic
 URL over HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
 `X-Sandbox-Signature`). Verification refuses unsigned, wrongly signed and stale notifications.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,13 +1,13 @@
-"""Spreadsheets in and out: the expiry template and its reader (openpyxl read-only mode), and CSV /
-XLSX exports that stream rows instead of building the whole result in memory."""
+"""Spreadsheets in and out: the expiry template and its reader (openpyxl read-only mode), and CSV
+exports that stream rows instead of building the whole result in memory (XLSX: `xlsx_stream`)."""
+
 from __future__ import annotations
 
 import csv
 import io
-import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -75,16 +75,3 @@ def csv_chunks(header: list[str], rows: Iterable[Iterable[Any]], rows_per_chunk:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode()
-
-
-def xlsx_file(header: list[str], rows: Iterable[Iterable[Any]]) -> IO[bytes]:
-    """An XLSX written row by row (openpyxl write-only) into a temporary file, rewound for sending."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("export")
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
-    spool = tempfile.TemporaryFile()
-    workbook.save(spool)
-    spool.seek(0)
-    return spool

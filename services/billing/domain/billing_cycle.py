@@ -1,4 +1,5 @@
 """Billing cycles of the account config: when the auto-renew run is due and how far it renews."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """Device expiry rules: when a device counts as expiring or expired, and how a renewal extends it."""
+
 from __future__ import annotations
 
 import calendar

@@ -1,4 +1,5 @@
 """Broken business rules, named by a stable machine code; the HTTP layer turns them into problem+json."""
+
 from __future__ import annotations
 
 

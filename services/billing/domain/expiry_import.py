@@ -1,4 +1,5 @@
 """Rows of an expiry import: a device id and a new expiry date, or the reason the row is rejected."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Prices, currencies and payment methods: which method pays in which currency, what a renewal costs."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +35,4 @@ def require_method_for_currency(method: str, currency: str) -> None:
     if expected is None:
         raise RuleViolation("unknown_payment_method", f"{method} is not a payment method")
     if expected != currency:
-        raise RuleViolation(
-            "method_not_available_for_currency", f"{method} pays in {expected} only, this order is in {currency}"
-        )
+        raise RuleViolation("method_not_available_for_currency", f"{method} pays in {expected} only, this order is in {currency}")

@@ -1,4 +1,5 @@
 """The life of an offline top-up request: sales draft, edit and submit it; finance reviews it once."""
+
 from __future__ import annotations
 
 from services.billing.domain.errors import RuleViolation, StateConflict

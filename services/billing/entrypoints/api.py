@@ -1,4 +1,5 @@
 """gunicorn entrypoint: `gunicorn 'services.billing.entrypoints.api:create_app()'`."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Balances per currency, their ledger, and online top-ups."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Extension config (package bindings per device or per device type) and value-added packages."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """Package categories / sub-categories and packages: support keeps them, everyone reads them."""
+
 from __future__ import annotations
 
 from typing import Any

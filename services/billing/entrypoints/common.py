@@ -1,14 +1,15 @@
 """What every billing view needs: who is calling (as a `Caller`), role groups, the payment provider,
 and file responses for exports."""
+
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, stream_with_context
 from sqlalchemy.orm import Session
 
-from services.billing.adapters import spreadsheets
+from services.billing.adapters import spreadsheets, xlsx_stream
 from services.billing.adapters.payment_providers import PaymentProvider
 from services.billing.service_layer.companies import Caller
 from shared.auth import current_principal
@@ -57,19 +58,16 @@ def session_for_export() -> Session:
 
 
 def export_response(fmt: str, name: str, header: list[str], rows: Iterable[Iterable[Any]], session: Session) -> Response:
-    """CSV streams chunk by chunk; XLSX is written row by row to a temporary file, then sent."""
-    if fmt == "csv":
-        def chunks() -> Iterable[bytes]:
-            try:
-                yield from spreadsheets.csv_chunks(header, rows)
-            finally:
-                session.close()
+    """CSV or XLSX, streamed chunk by chunk while the rows are read; the export's session closes at the end."""
+    produce = spreadsheets.csv_chunks if fmt == "csv" else xlsx_stream.xlsx_chunks
 
-        response = Response(stream_with_context(chunks()), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    try:
-        spool = spreadsheets.xlsx_file(header, rows)
-    finally:
-        session.close()
-    return send_file(spool, mimetype=spreadsheets.XLSX_MIMETYPE, as_attachment=True, download_name=f"{name}.xlsx")
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from produce(header, rows)
+        finally:
+            session.close()
+
+    mimetype = "text/csv" if fmt == "csv" else spreadsheets.XLSX_MIMETYPE
+    response = Response(stream_with_context(chunks()), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

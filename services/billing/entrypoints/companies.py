@@ -1,4 +1,5 @@
 """Customer companies known to billing (from identity), within the caller's scope."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """Devices: registration, the active / expiring / expired / deactivated views, batch deactivation and
 reactivation, expiry maintenance by support, and exports."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,7 +12,15 @@ from flask_smorest import Blueprint
 
 from services.billing.domain.devices import expiry_state
 from services.billing.entrypoints import schemas
-from services.billing.entrypoints.common import CATALOG_KEEPERS, CUSTOMER, DEVICE_KEEPERS, EVERYONE, caller, export_response, session_for_export
+from services.billing.entrypoints.common import (
+    CATALOG_KEEPERS,
+    CUSTOMER,
+    DEVICE_KEEPERS,
+    EVERYONE,
+    caller,
+    export_response,
+    session_for_export,
+)
 from services.billing.service_layer import devices
 from shared.auth import require
 from shared.web import current_context, db, page_of, uow

@@ -1,5 +1,6 @@
 """Expiry maintenance in bulk: the XLSX template, uploads that become background import jobs, and
 their progress with the per-row report."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,7 +48,9 @@ class ExpiryImports(MethodView):
             spreadsheets.check_expiry_sheet(content)
         except spreadsheets.UnreadableSheet as unreadable:
             raise Problem(422, "bad_template", str(unreadable), errors={"file": [str(unreadable)]}) from None
-        return expiry_imports.submit_import(uow(), caller(), upload.filename or "import.xlsx", content, form.get("company_id"), form["scope"])
+        return expiry_imports.submit_import(
+            uow(), caller(), upload.filename or "import.xlsx", content, form.get("company_id"), form["scope"]
+        )
 
 
 @blp.route("/expiry-imports/<import_id>")

@@ -1,4 +1,5 @@
 """HTTP endpoints of the billing service (flask-smorest blueprints, one per resource)."""
+
 from __future__ import annotations
 
 from flask_smorest import Blueprint

@@ -1,4 +1,5 @@
 """Offline top-up requests: drafted, edited and submitted by sales, reviewed by finance."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Renewal orders (create, confirm), paying orders, and the order records with their exports."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.billing.entrypoints import schemas
-from services.billing.entrypoints.common import CUSTOMER, EVERYONE, caller, customer_company, export_response, payment_provider, session_for_export
+from services.billing.entrypoints.common import (
+    CUSTOMER,
+    EVERYONE,
+    caller,
+    customer_company,
+    export_response,
+    payment_provider,
+    session_for_export,
+)
 from services.billing.service_layer import orders, payments
 from shared.auth import require
 from shared.clock import isoformat
@@ -63,7 +72,18 @@ class OrderExport(MethodView):
         session = session_for_export()
         query = orders.orders_query(session, caller(), {**args, "from": args.get("from_")})
         rows = (
-            [o.order_no, o.kind, o.status, o.company_id, o.amount_minor, o.currency, o.method or "", bool(o.auto), isoformat(o.created_at), isoformat(o.paid_at) or ""]
+            [
+                o.order_no,
+                o.kind,
+                o.status,
+                o.company_id,
+                o.amount_minor,
+                o.currency,
+                o.method or "",
+                bool(o.auto),
+                isoformat(o.created_at),
+                isoformat(o.paid_at) or "",
+            ]
             for o in session.execute(query.execution_options(yield_per=5000))
         )
         return export_response(args["format"], "orders", EXPORT_HEADER, rows, session)

@@ -1,4 +1,5 @@
 """Provider callbacks and the sandbox provider's checkout page."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,7 +37,12 @@ class SandboxCheckout(MethodView):
     def get(self, payment_id: str) -> dict[str, Any]:
         """The sandbox checkout page (what the payer would see at WeChat Pay, Alipay or PayPal)."""
         _, checkout = _sandbox_checkout(payment_id)
-        return {"payment_id": checkout.payment_id, "method": checkout.method, "amount_minor": checkout.amount_minor, "currency": checkout.currency}
+        return {
+            "payment_id": checkout.payment_id,
+            "method": checkout.method,
+            "amount_minor": checkout.amount_minor,
+            "currency": checkout.currency,
+        }
 
     @sandbox.arguments(schemas.SandboxPayIn)
     @sandbox.response(200, schemas.SandboxPaid)

@@ -1,4 +1,5 @@
 """Request and response schemas of the billing API (marshmallow): every field bounded, so bad input is a 422."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -44,9 +45,16 @@ def device_ids_field(**kw: object) -> fields.List:
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return type(name, (Schema,), {
-        "items": fields.List(fields.Nested(item)), "total": fields.Integer(), "page": fields.Integer(), "page_size": fields.Integer(),
-    })
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item)),
+            "total": fields.Integer(),
+            "page": fields.Integer(),
+            "page_size": fields.Integer(),
+        },
+    )
 
 
 class CompanyScopeArgs(PageArgs):

@@ -1,5 +1,6 @@
 """The billing worker: outbox relay, the organisation read model, auto-renewal, expiry reminders and
 expiry imports (`python -m services.billing.entrypoints.worker`)."""
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,8 @@ class ExpiryImportRunner:
         try:
             rows = read_expiry_rows(job.content or b"")
         except UnreadableSheet as unreadable:
-            self._in_own_uow(lambda uow: expiry_imports.finish(uow, job.id, str(unreadable)))
+            reason = str(unreadable)
+            self._in_own_uow(lambda uow: expiry_imports.finish(uow, job.id, reason))
             return
         self._in_own_uow(lambda uow: expiry_imports.start(uow, job.id, len(rows)))
         try:

@@ -1,4 +1,5 @@
 """Billing account configuration per company: cycle, auto-renew, notifications, language, emails."""
+
 from __future__ import annotations
 
 from typing import Any

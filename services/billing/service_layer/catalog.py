@@ -1,4 +1,5 @@
 """Package categories, sub-categories and packages (support staff keep them; everyone may read them)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,9 +23,13 @@ def create_category(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     if parent_code:
         parent = _category(session, parent_code)
         if parent is None or parent.parent_code is not None:
-            raise RuleViolation("unknown_parent_category", "the parent must be an existing top-level category", errors={"parent_code": ["unknown"]})
+            raise RuleViolation(
+                "unknown_parent_category", "the parent must be an existing top-level category", errors={"parent_code": ["unknown"]}
+            )
         if parent.type != fields["type"]:
-            raise RuleViolation("category_type_mismatch", "a sub-category has its category's type", errors={"type": [f"must be {parent.type}"]})
+            raise RuleViolation(
+                "category_type_mismatch", "a sub-category has its category's type", errors={"type": [f"must be {parent.type}"]}
+            )
     session.execute(package_categories.insert().values({**fields, "parent_code": parent_code or None, "created_at": uow.clock.now()}))
     uow.audit("category.created", "package_category", fields["code"], fields)
     return require_category(session, fields["code"])
@@ -41,11 +46,12 @@ def delete_category(uow: UnitOfWork, code: str) -> None:
     """Only an unused category goes: no sub-categories and no packages under it."""
     session = uow.session
     require_category(session, code)
-    in_use = session.execute(
-        select(package_categories.c.code).where(package_categories.c.parent_code == code).limit(1)
-    ).first() or session.execute(
-        select(packages.c.code).where(or_(packages.c.category_code == code, packages.c.subcategory_code == code)).limit(1)
-    ).first()
+    in_use = (
+        session.execute(select(package_categories.c.code).where(package_categories.c.parent_code == code).limit(1)).first()
+        or session.execute(
+            select(packages.c.code).where(or_(packages.c.category_code == code, packages.c.subcategory_code == code)).limit(1)
+        ).first()
+    )
     if in_use:
         raise StateConflict("category_in_use", "sub-categories or packages still use this category")
     session.execute(package_categories.delete().where(package_categories.c.code == code))
@@ -59,7 +65,9 @@ def list_categories(session: Session, parent_code: str | None, top_level: bool |
     if top_level is not None:
         query = query.where(package_categories.c.parent_code.is_(None) if top_level else package_categories.c.parent_code.is_not(None))
     if q:
-        query = query.where(or_(package_categories.c.code.contains(q, autoescape=True), package_categories.c.name.contains(q, autoescape=True)))
+        query = query.where(
+            or_(package_categories.c.code.contains(q, autoescape=True), package_categories.c.name.contains(q, autoescape=True))
+        )
     return [dict(r._mapping) for r in session.execute(query)]
 
 

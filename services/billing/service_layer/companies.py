@@ -1,5 +1,6 @@
 """Customer companies and their subsidiaries: the read model fed by identity's organisation events,
 and the scope rule — a customer acts on its company and the companies below it, platform staff on all."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -88,5 +89,3 @@ def companies_query(session: Session, caller: Caller, company_id: str | None, sc
     if visible is not None:
         query = query.where(companies.c.id.in_(visible))
     return query
-
-

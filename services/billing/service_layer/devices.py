@@ -1,5 +1,6 @@
 """Devices of customer companies: registration, the status views, deactivation, expiry maintenance,
 package bindings (per device or per device type) and value-added packages."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,7 +27,12 @@ def register_device(uow: UnitOfWork, fields: dict[str, Any]) -> dict[str, Any]:
     if package_code:
         _require_renewal_package(session, package_code)
     session.execute(devices.insert().values(**fields, package_code=package_code, status=rules.ACTIVE, created_at=uow.clock.now()))
-    uow.audit("device.registered", "device", fields["device_id"], {**fields, "expires_on": fields["expires_on"].isoformat(), "package_code": package_code})
+    uow.audit(
+        "device.registered",
+        "device",
+        fields["device_id"],
+        {**fields, "expires_on": fields["expires_on"].isoformat(), "package_code": package_code},
+    )
     return require_device(session, fields["device_id"])
 
 
@@ -80,7 +86,9 @@ def change_expiry(uow: UnitOfWork, caller: Caller, device_id: str, expires_on: d
     return require_device(uow.session, device_id)
 
 
-def bind_package(uow: UnitOfWork, caller: Caller, company_id: str, package_code: str, device_ids: list[str] | None, device_type: str | None) -> list[str]:
+def bind_package(
+    uow: UnitOfWork, caller: Caller, company_id: str, package_code: str, device_ids: list[str] | None, device_type: str | None
+) -> list[str]:
     """Bind a renewal package to listed devices of the company, or to all its devices of one type."""
     session = uow.session
     require_company(session, company_id)
@@ -122,14 +130,30 @@ def add_value_added(uow: UnitOfWork, caller: Caller, company_id: str, package_co
     amount = package["price_minor"] * len(rows)
     session.execute(
         orders.insert().values(
-            id=order_id, order_no=order_numbers.new("value_added", now), company_id=company_id, kind="value_added",
-            status="pending_payment", amount_minor=amount, currency=package["currency"], auto=False,
-            created_by=caller.user_id, created_at=now, confirmed_at=now,
+            id=order_id,
+            order_no=order_numbers.new("value_added", now),
+            company_id=company_id,
+            kind="value_added",
+            status="pending_payment",
+            amount_minor=amount,
+            currency=package["currency"],
+            auto=False,
+            created_by=caller.user_id,
+            created_at=now,
+            confirmed_at=now,
         )
     )
     for row in rows:
-        session.execute(order_items.insert().values(order_id=order_id, device_id=row.device_id, package_code=package_code, amount_minor=package["price_minor"]))
-        session.execute(device_value_added.insert().values(device_id=row.device_id, package_code=package_code, order_id=order_id, status="pending_payment", added_at=now))
+        session.execute(
+            order_items.insert().values(
+                order_id=order_id, device_id=row.device_id, package_code=package_code, amount_minor=package["price_minor"]
+            )
+        )
+        session.execute(
+            device_value_added.insert().values(
+                device_id=row.device_id, package_code=package_code, order_id=order_id, status="pending_payment", added_at=now
+            )
+        )
     uow.audit("value_added.added", "company", company_id, {"package_code": package_code, "device_ids": device_ids, "order_id": order_id})
     return {"order_id": order_id, "amount_minor": amount, "currency": package["currency"], "device_ids": [r.device_id for r in rows]}
 
@@ -171,11 +195,15 @@ def _require_value_added_targets(session: Session, rows: list[Any], company_id: 
     foreign = [r.device_id for r in rows if r.company_id != company_id]
     if foreign:
         raise RuleViolation("device_of_other_company", "devices must belong to the chosen company", device_ids=foreign)
-    present = session.execute(
-        select(device_value_added.c.device_id).where(
-            and_(device_value_added.c.package_code == package_code, device_value_added.c.device_id.in_([r.device_id for r in rows]))
+    present = (
+        session.execute(
+            select(device_value_added.c.device_id).where(
+                and_(device_value_added.c.package_code == package_code, device_value_added.c.device_id.in_([r.device_id for r in rows]))
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if present:
         raise StateConflict("value_added_exists", "these devices already have that value-added package", device_ids=list(present))
 

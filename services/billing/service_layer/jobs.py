@@ -1,5 +1,6 @@
 """Scheduled work of the billing worker: auto-renewal at each company's billing cycle, and reminders
 before devices expire. Each run decides itself what is due, so running it often is harmless."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -38,15 +39,21 @@ def run_auto_renewals(uow: UnitOfWork) -> None:
 def auto_renew_company(uow: UnitOfWork, company_id: str, cycle: str, today: date) -> None:
     """One company's run: an auto order paid from the balance, or a failed order saying why; both are mailed."""
     window_end = next_cycle_start(cycle, today)
-    device_ids = uow.session.execute(
-        select(devices.c.device_id)
-        .join(packages, packages.c.code == devices.c.package_code)
-        .where(
-            devices.c.company_id == company_id, devices.c.status == device_rules.ACTIVE,
-            devices.c.expires_on < window_end, packages.c.pricing != "one_off",
+    device_ids = (
+        uow.session.execute(
+            select(devices.c.device_id)
+            .join(packages, packages.c.code == devices.c.package_code)
+            .where(
+                devices.c.company_id == company_id,
+                devices.c.status == device_rules.ACTIVE,
+                devices.c.expires_on < window_end,
+                packages.c.pricing != "one_off",
+            )
+            .order_by(devices.c.device_id)
         )
-        .order_by(devices.c.device_id)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not device_ids:
         return
     caller = Caller(AUTO_RENEW_ACTOR, company_id, staff=False)
@@ -68,10 +75,22 @@ def auto_renew_company(uow: UnitOfWork, company_id: str, cycle: str, today: date
 def _report_failure(uow: UnitOfWork, company_id: str, order_id: str | None, error: str, amount: int, currency: str | None) -> None:
     recipient, emails = recipient_of(uow.session, company_id)
     subject = order_id or f"auto-renew:{company_id}:{uow.clock.today().isoformat()}"
-    uow.emit("billing.renewal.completed.v1", subject, {
-        "order_id": order_id, "company_id": company_id, "ok": False, "error": error, "auto": True, "devices": [],
-        "amount_minor": amount, "currency": currency, "recipient": recipient, "emails": emails,
-    })
+    uow.emit(
+        "billing.renewal.completed.v1",
+        subject,
+        {
+            "order_id": order_id,
+            "company_id": company_id,
+            "ok": False,
+            "error": error,
+            "auto": True,
+            "devices": [],
+            "amount_minor": amount,
+            "currency": currency,
+            "recipient": recipient,
+            "emails": emails,
+        },
+    )
     uow.audit("auto_renew.failed", "company", company_id, {"order_id": order_id, "error": error})
 
 
@@ -94,10 +113,14 @@ def send_expiry_reminders(uow: UnitOfWork) -> None:
         stage = device_rules.reminder_stage(row.expires_on, today)
         if stage is None or (row.device_id, row.expires_on, stage) in sent:
             continue
-        uow.session.execute(expiry_reminders.insert().values(device_id=row.device_id, expires_on=row.expires_on, stage=stage, sent_at=uow.clock.now()))
+        uow.session.execute(
+            expiry_reminders.insert().values(device_id=row.device_id, expires_on=row.expires_on, stage=stage, sent_at=uow.clock.now())
+        )
         by_company[row.company_id].append({"device_id": row.device_id, "expires_on": row.expires_on.isoformat()})
     for company_id, expiring in by_company.items():
         recipient, emails = recipient_of(uow.session, company_id)
-        uow.emit("billing.device.expiring.v1", company_id, {"company_id": company_id, "devices": expiring, "recipient": recipient, "emails": emails})
-
-
+        uow.emit(
+            "billing.device.expiring.v1",
+            company_id,
+            {"company_id": company_id, "devices": expiring, "recipient": recipient, "emails": emails},
+        )

@@ -5,6 +5,7 @@ a debit only happens `WHERE amount_minor >= :amount`, so concurrent payments can
 balance below zero (the row's CHECK constraint is the last line of defence), and the unique
 (kind, reference) of an entry books each top-up, payment or refund at most once.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

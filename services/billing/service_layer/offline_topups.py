@@ -1,6 +1,7 @@
 """Offline top-up requests: sales draft, edit and submit them; finance approves (credits the balance
 exactly once, even when approvals race), returns them for editing, or declines them. Every step is
 kept in the request's history."""
+
 from __future__ import annotations
 
 import uuid
@@ -70,17 +71,36 @@ def _credit(uow: UnitOfWork, topup_id: str, comment: str | None) -> None:
     ledger.credit(uow.session, topup.company_id, topup.currency, topup.amount_minor, ledger.OFFLINE_TOPUP, topup_id, now)
     uow.session.execute(
         orders.insert().values(
-            id=order_id, order_no=order_numbers.new("topup", now), company_id=topup.company_id, kind="topup", status="paid",
-            amount_minor=topup.amount_minor, currency=topup.currency, method="offline", auto=False,
-            created_by=topup.created_by, created_at=now, confirmed_at=now, paid_at=now,
+            id=order_id,
+            order_no=order_numbers.new("topup", now),
+            company_id=topup.company_id,
+            kind="topup",
+            status="paid",
+            amount_minor=topup.amount_minor,
+            currency=topup.currency,
+            method="offline",
+            auto=False,
+            created_by=topup.created_by,
+            created_at=now,
+            confirmed_at=now,
+            paid_at=now,
         )
     )
     uow.session.execute(offline_topups.update().where(offline_topups.c.id == topup_id).values(order_id=order_id))
     recipient, emails = recipient_of(uow.session, topup.company_id)
-    uow.emit("billing.topup.approved.v1", topup_id, {
-        "topup_id": topup_id, "company_id": topup.company_id, "amount_minor": topup.amount_minor, "currency": topup.currency,
-        "comment": comment, "recipient": recipient, "emails": emails,
-    })
+    uow.emit(
+        "billing.topup.approved.v1",
+        topup_id,
+        {
+            "topup_id": topup_id,
+            "company_id": topup.company_id,
+            "amount_minor": topup.amount_minor,
+            "currency": topup.currency,
+            "comment": comment,
+            "recipient": recipient,
+            "emails": emails,
+        },
+    )
 
 
 def _move(uow: UnitOfWork, topup_id: str, from_status: str, to_status: str, **values: Any) -> None:
@@ -90,10 +110,14 @@ def _move(uow: UnitOfWork, topup_id: str, from_status: str, to_status: str, **va
         .values(status=to_status, updated_at=uow.clock.now(), **values)
     ).rowcount
     if moved != 1:
-        raise StateConflict("topup_not_reviewable" if from_status == rules.SUBMITTED else "topup_state_changed", "the request is no longer " + from_status)
+        raise StateConflict(
+            "topup_not_reviewable" if from_status == rules.SUBMITTED else "topup_state_changed", "the request is no longer " + from_status
+        )
 
 
-def _remember(uow: UnitOfWork, caller: Caller, topup_id: str, action: str, status: str, comment: str | None, changes: dict[str, Any] | None) -> None:
+def _remember(
+    uow: UnitOfWork, caller: Caller, topup_id: str, action: str, status: str, comment: str | None, changes: dict[str, Any] | None
+) -> None:
     uow.session.execute(
         offline_topup_history.insert().values(
             topup_id=topup_id, at=uow.clock.now(), actor_id=caller.user_id, action=action, status=status, comment=comment, changes=changes
@@ -129,5 +153,7 @@ def search(filters: dict[str, Any]) -> Any:
             query = query.where(offline_topups.c[column] == filters[column])
     if filters.get("q"):
         q = filters["q"]
-        query = query.where(or_(offline_topups.c.payer.contains(q, autoescape=True), offline_topups.c.reference.contains(q, autoescape=True)))
+        query = query.where(
+            or_(offline_topups.c.payer.contains(q, autoescape=True), offline_topups.c.reference.contains(q, autoescape=True))
+        )
     return query

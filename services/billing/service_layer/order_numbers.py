@@ -1,4 +1,5 @@
 """Human-readable order numbers: a kind prefix, the UTC date and a random part (unique in the table)."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,5 +1,6 @@
 """Orders: renewal orders priced from each device's bound package (draft → confirm → pending_payment),
 the effects of a paid order, and the order records customers and finance look through."""
+
 from __future__ import annotations
 
 import uuid
@@ -47,7 +48,15 @@ def price_renewal(session: Session, caller: Caller, items: list[dict[str, Any]])
         if package is None:
             raise RuleViolation("device_without_package", f"device {device.device_id} has no bound package")
         amount = renewal_price(package.price_minor, package.pricing, item["months"])
-        lines.append({"device_id": device.device_id, "package_code": package.code, "months": item["months"], "amount_minor": amount, "currency": package.currency})
+        lines.append(
+            {
+                "device_id": device.device_id,
+                "package_code": package.code,
+                "months": item["months"],
+                "amount_minor": amount,
+                "currency": package.currency,
+            }
+        )
     currencies = {line.pop("currency") for line in lines}
     if len(currencies) != 1:
         raise RuleViolation("mixed_currencies", "devices priced in different currencies go in separate orders")
@@ -60,9 +69,16 @@ def create_renewal_order(uow: UnitOfWork, caller: Caller, items: list[dict[str, 
     now, order_id = uow.clock.now(), str(uuid.uuid4())
     uow.session.execute(
         orders.insert().values(
-            id=order_id, order_no=order_numbers.new("renewal", now), company_id=caller.company_id, kind="renewal", status=DRAFT,
-            amount_minor=sum(line["amount_minor"] for line in lines), currency=currency, auto=auto,
-            created_by=caller.user_id, created_at=now,
+            id=order_id,
+            order_no=order_numbers.new("renewal", now),
+            company_id=caller.company_id,
+            kind="renewal",
+            status=DRAFT,
+            amount_minor=sum(line["amount_minor"] for line in lines),
+            currency=currency,
+            auto=auto,
+            created_by=caller.user_id,
+            created_at=now,
         )
     )
     uow.session.execute(order_items.insert(), [{"order_id": order_id, **line} for line in lines])
@@ -91,18 +107,41 @@ def complete_paid_order(uow: UnitOfWork, order_id: str, method: str) -> None:
     recipient, emails = recipient_of(uow.session, order.company_id)
     if order.kind == "renewal":
         extended = extend_devices(uow, order_id)
-        uow.emit("billing.renewal.completed.v1", order_id, {
-            "order_id": order_id, "company_id": order.company_id, "ok": True, "error": None, "auto": bool(order.auto),
-            "devices": extended, "amount_minor": order.amount_minor, "currency": order.currency, "recipient": recipient, "emails": emails,
-        })
+        uow.emit(
+            "billing.renewal.completed.v1",
+            order_id,
+            {
+                "order_id": order_id,
+                "company_id": order.company_id,
+                "ok": True,
+                "error": None,
+                "auto": bool(order.auto),
+                "devices": extended,
+                "amount_minor": order.amount_minor,
+                "currency": order.currency,
+                "recipient": recipient,
+                "emails": emails,
+            },
+        )
     elif order.kind == "topup":
         ledger.credit(uow.session, order.company_id, order.currency, order.amount_minor, ledger.TOPUP, order_id, uow.clock.now())
     else:
         uow.session.execute(device_value_added.update().where(device_value_added.c.order_id == order_id).values(status="active"))
-    uow.emit("billing.order.paid.v1", order_id, {
-        "order_id": order_id, "order_no": order.order_no, "company_id": order.company_id, "kind": order.kind,
-        "amount_minor": order.amount_minor, "currency": order.currency, "method": method, "recipient": recipient, "emails": emails,
-    })
+    uow.emit(
+        "billing.order.paid.v1",
+        order_id,
+        {
+            "order_id": order_id,
+            "order_no": order.order_no,
+            "company_id": order.company_id,
+            "kind": order.kind,
+            "amount_minor": order.amount_minor,
+            "currency": order.currency,
+            "method": method,
+            "recipient": recipient,
+            "emails": emails,
+        },
+    )
 
 
 def extend_devices(uow: UnitOfWork, order_id: str) -> list[dict[str, str]]:
@@ -139,7 +178,9 @@ def require_order(session: Session, caller: Caller, order_id: str) -> Any:
 
 def order_detail(session: Session, order_id: str) -> dict[str, Any]:
     order = dict(session.execute(select(orders).where(orders.c.id == order_id)).one()._mapping)
-    order["items"] = [dict(r._mapping) for r in session.execute(select(order_items).where(order_items.c.order_id == order_id).order_by(order_items.c.id))]
+    order["items"] = [
+        dict(r._mapping) for r in session.execute(select(order_items).where(order_items.c.order_id == order_id).order_by(order_items.c.id))
+    ]
     order["payments"] = [
         dict(r._mapping) for r in session.execute(select(payments).where(payments.c.order_id == order_id).order_by(payments.c.created_at))
     ]

@@ -2,6 +2,7 @@
 completes the payment. An order is paid at most once — the pending_payment → paid transition is a
 guarded UPDATE — and a second successful online payment of an already paid order is refunded to
 the company's balance."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,8 +43,15 @@ def pay_from_balance(uow: UnitOfWork, order_id: str) -> dict[str, Any]:
     payment_id = str(uuid.uuid4())
     uow.session.execute(
         payments.insert().values(
-            id=payment_id, order_id=order_id, method=BALANCE, status=SUCCEEDED, amount_minor=order.amount_minor,
-            currency=order.currency, outcome="success", created_at=now, completed_at=now,
+            id=payment_id,
+            order_id=order_id,
+            method=BALANCE,
+            status=SUCCEEDED,
+            amount_minor=order.amount_minor,
+            currency=order.currency,
+            outcome="success",
+            created_at=now,
+            completed_at=now,
         )
     )
     complete_paid_order(uow, order_id, BALANCE)
@@ -55,8 +63,13 @@ def start_online_payment(uow: UnitOfWork, order: Any, method: str, provider: Pay
     payment_id = str(uuid.uuid4())
     uow.session.execute(
         payments.insert().values(
-            id=payment_id, order_id=order.id, method=method, status=PENDING, amount_minor=order.amount_minor,
-            currency=order.currency, created_at=uow.clock.now(),
+            id=payment_id,
+            order_id=order.id,
+            method=method,
+            status=PENDING,
+            amount_minor=order.amount_minor,
+            currency=order.currency,
+            created_at=uow.clock.now(),
         )
     )
     redirect_url = provider.redirect_url(Checkout(payment_id, method, order.amount_minor, order.currency))
@@ -64,7 +77,9 @@ def start_online_payment(uow: UnitOfWork, order: Any, method: str, provider: Pay
     return {"order_id": order.id, "payment_id": payment_id, "status": PENDING, "order_status": order.status, "redirect_url": redirect_url}
 
 
-def start_topup(uow: UnitOfWork, caller: Caller, amount_minor: int, currency: str, method: str, provider: PaymentProvider) -> dict[str, Any]:
+def start_topup(
+    uow: UnitOfWork, caller: Caller, amount_minor: int, currency: str, method: str, provider: PaymentProvider
+) -> dict[str, Any]:
     """An online top-up is a top-up order paid through a provider; the callback credits the balance."""
     if method == BALANCE:
         raise RuleViolation("method_not_allowed", "a top-up is paid online, not from the balance", errors={"method": ["not balance"]})
@@ -72,9 +87,17 @@ def start_topup(uow: UnitOfWork, caller: Caller, amount_minor: int, currency: st
     now, order_id = uow.clock.now(), str(uuid.uuid4())
     uow.session.execute(
         orders.insert().values(
-            id=order_id, order_no=order_numbers.new("topup", now), company_id=caller.company_id, kind="topup",
-            status=PENDING_PAYMENT, amount_minor=amount_minor, currency=currency, auto=False,
-            created_by=caller.user_id, created_at=now, confirmed_at=now,
+            id=order_id,
+            order_no=order_numbers.new("topup", now),
+            company_id=caller.company_id,
+            kind="topup",
+            status=PENDING_PAYMENT,
+            amount_minor=amount_minor,
+            currency=currency,
+            auto=False,
+            created_by=caller.user_id,
+            created_at=now,
+            confirmed_at=now,
         )
     )
     order = uow.session.execute(select(orders).where(orders.c.id == order_id)).one()
@@ -96,7 +119,9 @@ def record_callback(uow: UnitOfWork, notice: CallbackNotice) -> dict[str, Any]:
         .where(payments.c.id == payment.id, payments.c.status == PENDING)
         .values(
             status=SUCCEEDED if notice.outcome == "success" else FAILED,
-            outcome=notice.outcome, provider_ref=notice.provider_ref, completed_at=now,
+            outcome=notice.outcome,
+            provider_ref=notice.provider_ref,
+            completed_at=now,
         )
     ).rowcount
     if settled != 1:

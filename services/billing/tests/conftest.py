@@ -1,6 +1,7 @@
 """Fixtures of the billing service's tests: an app on a fresh migrated database, tokens signed by a
 test key, companies fed through the read-model handler, and the sandbox provider calling back over
 real HTTP to the app served on a local port."""
+
 from __future__ import annotations
 
 import threading
@@ -56,7 +57,10 @@ def sandbox(app_port: int) -> SandboxProvider:
 
 def make_app(database_url: str, tokens: TokenFactory, clock: FrozenClock, sandbox: SandboxProvider) -> Flask:
     common = CommonSettings(
-        service=SERVICE, database_url=database_url, broker_url="memory://", identity_url="http://identity.invalid",
+        service=SERVICE,
+        database_url=database_url,
+        broker_url="memory://",
+        identity_url="http://identity.invalid",
         max_body_bytes=16 * 1024 * 1024,
     )
     return build_app(Settings(common=common), verifier=tokens.verifier(), clock=clock, payment_provider=sandbox)
@@ -103,7 +107,9 @@ def add_company(app: Flask) -> Callable[..., str]:
 
     def add(company_id: str, parent_id: str | None = None, name: str | None = None, kind: str = "company") -> str:
         event = new_event(
-            "identity", "identity.organisation.created.v1", company_id,
+            "identity",
+            "identity.organisation.created.v1",
+            company_id,
             {"org_id": company_id, "kind": kind, "name": name or company_id, "parent_id": parent_id, "status": "active"},
         )
         run_in_uow(app, lambda uow: record_organisation(uow, event))

@@ -1,12 +1,11 @@
 """Who is calling: the caller's tenant, and the service's configured helpers, for the views."""
 from __future__ import annotations
 
+from services.entitlements.adapters.registration import RegistrationLookup
+from services.entitlements.service_layer.policy import Policy
 from shared.auth import Principal, current_principal
 from shared.errors import Problem
 from shared.web import current_context
-
-from services.entitlements.adapters.registration import RegistrationLookup
-from services.entitlements.service_layer.policy import Policy
 
 
 def caller_tenant() -> str:

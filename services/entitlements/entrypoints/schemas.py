@@ -375,7 +375,8 @@ class DashboardOut(Schema):
         values=fields.Nested(ExpiringFirstPage),
         metadata={"description": "windows 30/60/90/expired; more at GET /entitlements/v1/expiring-lines?window="},
     )
-    products = fields.List(fields.Nested(SeatProductOut), metadata={"description": "more at GET /entitlements/v1/allocations?product_code="})
+    products = fields.List(fields.Nested(SeatProductOut),
+                           metadata={"description": "more at GET /entitlements/v1/allocations?product_code="})
     traffic = fields.List(fields.Nested(TrafficPoolOut), metadata={"description": "more at GET /entitlements/v1/usage/daily?product_code="})
     digital_invoice = fields.Nested(DigitalInvoiceOut, allow_none=True)
 

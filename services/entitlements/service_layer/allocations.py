@@ -131,7 +131,9 @@ def release_allocation(uow: UnitOfWork, allocation_id: str) -> Any:
     """Frees a seat once: only the transition active → released gives the seat back to its line."""
     now = uow.clock.now()
     released = uow.session.execute(
-        update(allocations).where(allocations.c.id == allocation_id, allocations.c.status == ACTIVE).values(status=RELEASED, released_at=now)
+        update(allocations)
+        .where(allocations.c.id == allocation_id, allocations.c.status == ACTIVE)
+        .values(status=RELEASED, released_at=now)
     )
     row = uow.session.execute(select(allocations).where(allocations.c.id == allocation_id)).first()
     if released.rowcount == 1:

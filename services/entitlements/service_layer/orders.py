@@ -108,11 +108,15 @@ def deliver_order(
     lines: list[Mapping[str, Any]],
     source: str,
     source_ref: str | None = None,
-    fallback_recipient: dict[str, Any] | None = None,
+    allow_unknown_tenant: bool = False,
 ) -> dict[str, Any]:
-    """Records the order and its lines and mails (through the notifier) a fresh operation key."""
+    """Records the order and its lines and mails (through the notifier) a fresh operation key.
+
+    The key goes to the tenant contact; for a tenant not yet in the read model (allowed for marketplace
+    orders) the recipient is left empty and the notifier resolves the tenant's address itself.
+    """
     tenant = find_tenant(uow.session, tenant_id)
-    if tenant is None and fallback_recipient is None:
+    if tenant is None and not allow_unknown_tenant:
         raise Problem(422, "unknown_tenant", "no tenant with this id is known (yet)", errors={"tenant_id": ["unknown tenant"]})
     known = _check_lines(uow.session, lines)
     now, today = uow.clock.now(), uow.clock.today()
@@ -135,7 +139,7 @@ def deliver_order(
         order_lines.insert(), [_line_values(order["id"], tenant_id, line, known[line["product_code"]], today) for line in lines]
     )
     view = order_view(uow.session, order)
-    _send_operation_key(uow, policy, view, recipient_of(tenant) or fallback_recipient, resent=False)
+    _send_operation_key(uow, policy, view, recipient_of(tenant), resent=False)
     uow.audit("order.delivered", "order", order["id"], {"order_no": order["order_no"], "source": source})
     return view
 
@@ -263,7 +267,10 @@ def count_unallocated(session: Session, tenant_id: str, today: date) -> int:
 
 
 def on_marketplace_order_paid(uow: UnitOfWork, policy: Policy, data: Mapping[str, Any]) -> None:
-    """MKT-7: a paid reseller order with entitlement lines becomes an order of the customer's tenant, once."""
+    """MKT-7: a paid reseller order with entitlement lines becomes an order of the customer's tenant, once.
+
+    The event's `recipient` is the reseller user who bought; the operation key never goes to them.
+    """
     lines = data.get("entitlement_lines") or []
     if not lines or not data.get("tenant_id"):
         return
@@ -285,5 +292,5 @@ def on_marketplace_order_paid(uow: UnitOfWork, policy: Policy, data: Mapping[str
         ],
         source="marketplace",
         source_ref=source_ref,
-        fallback_recipient=data.get("recipient") or {},
+        allow_unknown_tenant=True,
     )

@@ -13,7 +13,6 @@ from services.entitlements.domain.orders import SERVICE_GROUPS
 from shared.errors import Problem, validation
 from shared.uow import UnitOfWork
 
-
 PRODUCT_FIELDS = ("id", "code", "name", "kind", "service_group", "traffic_category", "units_per_use")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.entitlements.adapters.orm import platform
 from services.entitlements.service_layer import tenants
@@ -66,8 +66,6 @@ class Portal:
             return [json.loads(row)["data"] for row in rows]
 
     def count(self, table: Any) -> int:
-        from sqlalchemy import func
-
         with self.context.session_factory() as session:
             return session.execute(select(func.count()).select_from(table)).scalar_one()
 

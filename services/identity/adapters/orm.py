@@ -133,6 +133,7 @@ signing_keys = Table(
     Column("public_jwk", Text, nullable=False),
     Column("private_key_encrypted", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("activates_at", DateTime(timezone=True), nullable=False),
     Column("retired_at", DateTime(timezone=True), nullable=True),
 )
 

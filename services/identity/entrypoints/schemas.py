@@ -238,6 +238,7 @@ class JwksSchema(Schema):
 
 class RotatedKeySchema(Schema):
     kid = fields.String()
+    activates_at = fields.String()
 
 
 class AuditEntrySchema(Schema):

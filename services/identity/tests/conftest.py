@@ -44,7 +44,7 @@ def make_settings(database_url: str) -> Settings:
     common = CommonSettings(service=SERVICE, database_url=database_url, broker_url="memory://", identity_url="http://identity.invalid")
     return Settings(
         common=common, key_encryption_key=b"0123456789abcdef0123456789abcdef", admin_username=ADMIN_USERNAME,
-        admin_password=ADMIN_PASSWORD, portal_url="https://portal.test",
+        admin_password=ADMIN_PASSWORD, portal_url="https://portal.test", key_activation_seconds=0,
     )
 
 

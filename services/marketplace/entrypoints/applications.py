@@ -82,5 +82,6 @@ class ApplicationFile(MethodView):
         row = one_or_404(db(), select(stored_files).where(
             stored_files.c.id == file_id, stored_files.c.owner_type == "reseller_application",
             stored_files.c.owner_id == application_id), "file")
+        disposition = f"attachment; filename={row.kind}-{row.id}.{row.kind}"
         return Response(file_store().read(row.storage_path), mimetype=row.media_type,
-                        headers={"X-Content-SHA256": row.sha256, "Content-Disposition": f"attachment; filename={row.kind}-{row.id}.{row.kind}"})
+                        headers={"X-Content-SHA256": row.sha256, "Content-Disposition": disposition})

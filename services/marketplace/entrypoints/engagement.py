@@ -18,7 +18,16 @@ from services.marketplace.entrypoints.access import (
     read_upload,
     resellers_only,
 )
-from services.marketplace.entrypoints.schemas.catalog import Created, ReviewInput, ReviewOut, ReviewPage, TicketInput, TicketOut, TicketPage, TrialInput
+from services.marketplace.entrypoints.schemas.catalog import (
+    Created,
+    ReviewInput,
+    ReviewOut,
+    ReviewPage,
+    TicketInput,
+    TicketOut,
+    TicketPage,
+    TrialInput,
+)
 from services.marketplace.service_layer import engagement
 from services.marketplace.service_layer.common import RESELLER_ROLES
 from shared.auth import current_principal, require

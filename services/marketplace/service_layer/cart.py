@@ -64,7 +64,7 @@ def cart_lines(uow: UnitOfWork, channel: Channel, item_ids: list[str] | None = N
         skus.c.name.label("sku_name"), skus.c.price_minor, skus.c.currency, skus.c.region, skus.c.active,
         solutions.c.id.label("solution_id"), solutions.c.name.label("solution_name"), solutions.c.published,
     ).join(skus, skus.c.id == cart_items.c.sku_id).join(solutions, solutions.c.id == skus.c.solution_id).where(
-        cart_items.c.user_id == channel.user_id).order_by(cart_items.c.created_at, cart_items.c.id)
+        cart_items.c.user_id == channel.user_id).order_by(cart_items.c.created_at, skus.c.code, cart_items.c.id)
     if item_ids is not None:
         query = query.where(cart_items.c.id.in_(item_ids))
     return list(uow.session.execute(query))

@@ -53,6 +53,7 @@ CATALOGUE: dict[str, Notification] = {
         Notification("marketplace.credit.code_requested.v1", org_field="reseller_id", carries_secret=True),
         Notification("marketplace.ticket.created.v1"),
         Notification("marketplace.trial.requested.v1"),
+        Notification("marketplace.credit.used_offline.v1", org_field="reseller_id"),
     )
 }
 

@@ -1,5 +1,6 @@
 """Who receives the message of an event: the person the event names, plus (for notices without
-secrets) the extra notification addresses the organisation configured."""
+secrets) the notification addresses the event lists in `emails` (billing's account configuration)
+and those the organisation configured in the notifier."""
 from __future__ import annotations
 
 import re
@@ -52,7 +53,8 @@ def addresses_for(notification: Notification, data: dict[str, Any], organisation
     named = _first([recipient.get("email"), *(data.get(f) for f in _MAIL_FIELDS)], valid_email)
     candidates = [named] if named else []
     if not notification.carries_secret:
-        candidates.extend(e for e in (valid_email(e) for e in organisation_emails) if e)
+        listed = data.get("emails") if isinstance(data.get("emails"), list) else []
+        candidates.extend(e for e in (valid_email(e) for e in [*listed, *organisation_emails]) if e)
     distinct: dict[str, str] = {}
     for address in candidates:
         distinct.setdefault(address.lower(), address)

@@ -92,6 +92,7 @@ DATA: dict[str, dict[str, Any]] = {
         "activation_url": "https://portal.suite.local/orders/activate",
         "operation_key": OPERATION_KEY,
         "recipient": recipient(),
+        "resent": False,
     },
     "entitlements.line.expiring.v1": {
         "tenant_id": TENANT,
@@ -153,6 +154,7 @@ DATA: dict[str, dict[str, Any]] = {
         "tenant_id": TENANT,
         "total_minor": 10700,
         "currency": "CNY",
+        "method": "credit",
         "entitlement_lines": [{"product_code": "INV-ISSUE", "quantity": 1, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}],
         "recipient": recipient("sales@reseller.test"),
     },
@@ -160,6 +162,15 @@ DATA: dict[str, dict[str, Any]] = {
         "reseller_id": RESELLER,
         "code": CREDIT_CODE,
         "expires_at": "2026-01-01T00:10:00Z",
+        "recipient": recipient("boss@reseller.test"),
+    },
+    "marketplace.credit.used_offline.v1": {
+        "reseller_id": RESELLER,
+        "amount_minor": 2000000,
+        "currency": "CNY",
+        "reference": "BANK-20260101-01",
+        "available_minor": 3000000,
+        "owed_minor": 2000000,
         "recipient": recipient("boss@reseller.test"),
     },
     "marketplace.ticket.created.v1": {

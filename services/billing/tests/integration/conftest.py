@@ -1,4 +1,5 @@
 """Integration fixtures: the same app and world as the unit tests, on a fresh PostgreSQL database."""
+
 import pytest
 
 from services.billing.config import SERVICE

@@ -1,6 +1,7 @@
 """Races on PostgreSQL through the real app served over HTTP: an order is paid once under racing
 payments and callbacks, an offline top-up is credited once under racing approvals, and concurrent
 payments never take a balance below zero."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -34,7 +35,10 @@ def test_racing_balance_payments_pay_an_order_once(world, client, headers, live_
     order = world.renewal("ACME", [("M", 6)])
     acme = headers.customer("ACME")
     url = f"{live_server}/billing/v1/orders/{order['id']}/payments"
-    calls = [lambda i=i: requests.post(url, json={"method": "balance"}, headers={**acme, "Idempotency-Key": f"k{i % 3}"}, timeout=30) for i in range(THREADS)]
+    calls = [
+        lambda i=i: requests.post(url, json={"method": "balance"}, headers={**acme, "Idempotency-Key": f"k{i % 3}"}, timeout=30)
+        for i in range(THREADS)
+    ]
     statuses = [r.status_code for r in race(calls)]
     fresh = [r for r in statuses if r == 201]
     assert set(statuses) <= {201, 409} and len(fresh) >= 1
@@ -51,7 +55,9 @@ def test_racing_callbacks_pay_once_and_refund_a_second_payment(world, client, he
         world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": method}, headers=acme), 201)
         for method in ("wechat", "alipay")
     ]
-    notices = [signed({"payment_id": s["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY"}, clock.now()) for s in started]
+    notices = [
+        signed({"payment_id": s["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY"}, clock.now()) for s in started
+    ]
     url = f"{live_server}/billing/v1/payments/callback"
     calls = [lambda i=i: requests.post(url, data=notices[i % 2][0], headers=notices[i % 2][1], timeout=30) for i in range(THREADS)]
     results = [r.json()["result"] for r in race(calls)]
@@ -83,7 +89,9 @@ def test_concurrent_payments_never_take_the_balance_below_zero(world, client, he
         orders.append(world.renewal("ACME", [(f"D{index}", 6)]))
     world.top_up_offline("ACME", 6000 * 5 + 100)
     calls = [
-        lambda o=o: requests.post(f"{live_server}/billing/v1/orders/{o['id']}/payments", json={"method": "balance"}, headers=acme, timeout=30)
+        lambda o=o: requests.post(
+            f"{live_server}/billing/v1/orders/{o['id']}/payments", json={"method": "balance"}, headers=acme, timeout=30
+        )
         for o in orders
     ]
     responses = race(calls)

@@ -1,4 +1,5 @@
 """Companies from identity's events, scoping (direct / all subsidiaries, never beyond), devices and their views."""
+
 import io
 
 from openpyxl import load_workbook
@@ -20,11 +21,16 @@ def test_companies_arrive_from_identity_events_and_other_kinds_are_ignored(world
 
 
 def test_an_update_event_moves_a_company_under_another_parent(world, client, headers, app):
-    from services.billing.tests.conftest import run_in_uow
     from services.billing.service_layer.companies import record_organisation
+    from services.billing.tests.conftest import run_in_uow
     from shared.envelope import new_event
 
-    event = new_event("identity", "identity.organisation.updated.v1", "OTHER", {"org_id": "OTHER", "kind": "company", "name": "Other", "parent_id": "ACME", "status": "active"})
+    event = new_event(
+        "identity",
+        "identity.organisation.updated.v1",
+        "OTHER",
+        {"org_id": "OTHER", "kind": "company", "name": "Other", "parent_id": "ACME", "status": "active"},
+    )
     run_in_uow(app, lambda uow: record_organisation(uow, event))
     page = world.ok(client.get("/billing/v1/companies?scope=direct", headers=headers.customer("ACME")))
     assert ids(page) == ["ACME", "ACME-SH", "OTHER"]
@@ -44,7 +50,12 @@ def test_a_customer_sees_its_company_and_subsidiaries_direct_or_all(world, clien
     assert client.get("/billing/v1/devices?company_id=ACME", headers=sub).status_code == 404
     assert client.get("/billing/v1/devices/D-OTHER", headers=acme).status_code == 404
     assert client.get("/billing/v1/devices/D-ACME", headers=sub).status_code == 404
-    assert ids(world.ok(client.get("/billing/v1/devices?page_size=50", headers=headers.staff("finance")))) == ["D-ACME", "D-OTHER", "D-PD", "D-SH"]
+    assert ids(world.ok(client.get("/billing/v1/devices?page_size=50", headers=headers.staff("finance")))) == [
+        "D-ACME",
+        "D-OTHER",
+        "D-PD",
+        "D-SH",
+    ]
 
 
 def test_a_customer_cannot_touch_another_companys_devices(world, client, headers):
@@ -122,7 +133,9 @@ def test_support_changes_an_expiry_and_the_change_is_audited(world, client, head
     assert changed["expires_on"] == "2027-01-31"
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        row = conn.execute(select(audit_log_table.c.detail, audit_log_table.c.actor_id).where(audit_log_table.c.action == "device.expiry_changed")).one()
+        row = conn.execute(
+            select(audit_log_table.c.detail, audit_log_table.c.actor_id).where(audit_log_table.c.action == "device.expiry_changed")
+        ).one()
         assert row.detail == {"from": "2026-06-01", "to": "2027-01-31"} and row.actor_id == "support-1"
         assert conn.execute(select(devices.c.expires_on).where(devices.c.device_id == "D1")).scalar_one().isoformat() == "2027-01-31"
 
@@ -133,17 +146,32 @@ def test_bindings_per_device_type_and_removal(world, client, headers):
     world.device("K1", "ACME", "2026-06-01", package_code=None, type="KIOSK")
     world.device("P-OTHER", "OTHER", "2026-06-01", package_code=None, type="POS")
     support = headers.staff("support")
-    bound = world.ok(client.post("/billing/v1/bindings", json={"company_id": "ACME", "package_code": "RN-Y", "device_type": "POS"}, headers=support), 201)
+    bound = world.ok(
+        client.post("/billing/v1/bindings", json={"company_id": "ACME", "package_code": "RN-Y", "device_type": "POS"}, headers=support), 201
+    )
     assert sorted(bound["device_ids"]) == ["P1", "P2"]
     unbound = world.ok(client.get("/billing/v1/bindings?company_id=ACME&bound=false", headers=support))
     assert ids(unbound) == ["K1"]
-    wrong_kind = client.post("/billing/v1/bindings", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["K1"]}, headers=support)
+    wrong_kind = client.post(
+        "/billing/v1/bindings", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["K1"]}, headers=support
+    )
     assert wrong_kind.status_code == 422 and wrong_kind.json["code"] == "not_a_renewal_package"
-    both = client.post("/billing/v1/bindings", json={"company_id": "ACME", "package_code": "RN-Y", "device_ids": ["K1"], "device_type": "POS"}, headers=support)
+    both = client.post(
+        "/billing/v1/bindings",
+        json={"company_id": "ACME", "package_code": "RN-Y", "device_ids": ["K1"], "device_type": "POS"},
+        headers=support,
+    )
     assert both.status_code == 422
     world.ok(client.post("/billing/v1/bindings/remove", json={"device_ids": ["P1"]}, headers=support))
     assert ids(world.ok(client.get("/billing/v1/bindings?company_id=ACME&bound=true", headers=support))) == ["P2"]
-    assert client.post("/billing/v1/bindings", json={"company_id": "ACME", "package_code": "RN-Y", "device_type": "POS"}, headers=headers.customer("ACME")).status_code == 403
+    assert (
+        client.post(
+            "/billing/v1/bindings",
+            json={"company_id": "ACME", "package_code": "RN-Y", "device_type": "POS"},
+            headers=headers.customer("ACME"),
+        ).status_code
+        == 403
+    )
 
 
 def test_value_added_packages_go_on_bound_devices_and_make_an_order(world, client, headers):
@@ -151,16 +179,27 @@ def test_value_added_packages_go_on_bound_devices_and_make_an_order(world, clien
     world.device("D2", "ACME", "2026-06-01")
     world.device("U1", "ACME", "2026-06-01", package_code=None)
     support = headers.staff("support")
-    unbound = client.post("/billing/v1/value-added", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["U1"]}, headers=support)
+    unbound = client.post(
+        "/billing/v1/value-added", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["U1"]}, headers=support
+    )
     assert unbound.status_code == 422 and unbound.json["code"] == "device_without_package"
-    added = world.ok(client.post("/billing/v1/value-added", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["D1", "D2"]}, headers=support), 201)
+    added = world.ok(
+        client.post(
+            "/billing/v1/value-added", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["D1", "D2"]}, headers=support
+        ),
+        201,
+    )
     assert added["amount_minor"] == 600
     order = world.ok(client.get(f"/billing/v1/orders/{added['order_id']}", headers=headers.customer("ACME")))
     assert order["kind"] == "value_added" and order["status"] == "pending_payment"
-    twice = client.post("/billing/v1/value-added", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["D1"]}, headers=support)
+    twice = client.post(
+        "/billing/v1/value-added", json={"company_id": "ACME", "package_code": "VA-SMS", "device_ids": ["D1"]}, headers=support
+    )
     assert twice.status_code == 409
     world.top_up_offline("ACME", 1000)
-    world.ok(client.post(f"/billing/v1/orders/{added['order_id']}/payments", json={"method": "balance"}, headers=headers.customer("ACME")), 201)
+    world.ok(
+        client.post(f"/billing/v1/orders/{added['order_id']}/payments", json={"method": "balance"}, headers=headers.customer("ACME")), 201
+    )
     listed = world.ok(client.get("/billing/v1/value-added", headers=headers.customer("ACME")))
     assert {item["status"] for item in listed["items"]} == {"active"}
 

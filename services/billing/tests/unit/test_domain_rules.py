@@ -1,4 +1,5 @@
 """Pure business rules: prices, expiry arithmetic, views, reminder stages, cycles, sheet rows, top-up states."""
+
 from datetime import date
 
 import pytest

@@ -1,4 +1,5 @@
 """Bulk expiry maintenance: template, upload, the worker's batched import with progress and a per-row report."""
+
 import io
 from datetime import date
 
@@ -41,15 +42,17 @@ def test_import_applies_good_rows_and_reports_each_rejected_row(world, client, h
     world.device("A1", "ACME", "2026-06-01")
     world.device("A2", "ACME-SH", "2026-06-01")
     world.device("O1", "OTHER", "2026-06-01")
-    content = sheet([
-        ("A1", date(2027, 1, 31)),
-        ("A2", "2027-02-28"),
-        ("GHOST", "2027-01-01"),
-        ("A1", "31.01.2027"),
-        ("O1", "2027-03-01"),
-        (None, None),
-        ("A2", "2027-13-01"),
-    ])
+    content = sheet(
+        [
+            ("A1", date(2027, 1, 31)),
+            ("A2", "2027-02-28"),
+            ("GHOST", "2027-01-01"),
+            ("A1", "31.01.2027"),
+            ("O1", "2027-03-01"),
+            (None, None),
+            ("A2", "2027-13-01"),
+        ]
+    )
     sales = headers.staff("sales")
     queued = world.ok(upload(client, sales, content, company_id="ACME"), 202)
     assert queued["status"] == "pending" and queued["processed_rows"] == 0
@@ -57,7 +60,12 @@ def test_import_applies_good_rows_and_reports_each_rejected_row(world, client, h
     report = world.ok(client.get(f"/billing/v1/devices/expiry-imports/{queued['id']}", headers=sales))
     assert report["status"] == "done" and report["percent"] == 100.0
     assert (report["total_rows"], report["applied_rows"], report["rejected_rows"]) == (6, 2, 4)
-    assert [(r["row"], r["code"]) for r in report["rejections"]] == [(4, "unknown_device"), (5, "bad_date"), (6, "out_of_scope"), (8, "bad_date")]
+    assert [(r["row"], r["code"]) for r in report["rejections"]] == [
+        (4, "unknown_device"),
+        (5, "bad_date"),
+        (6, "out_of_scope"),
+        (8, "bad_date"),
+    ]
     expiries = {d: world.ok(client.get(f"/billing/v1/devices/{d}", headers=sales))["expires_on"] for d in ("A1", "A2", "O1")}
     assert expiries == {"A1": "2027-01-31", "A2": "2027-02-28", "O1": "2026-06-01"}
 

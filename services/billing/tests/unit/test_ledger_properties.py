@@ -1,5 +1,6 @@
 """Property: whatever sequence of top-ups, payments and refunds happens, the ledger sums to the
 balance, the balance is never negative, and a payment the balance cannot cover changes nothing."""
+
 import itertools
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Offline top-ups (sales draft/edit/submit, finance review with history), account config, and the
 auto-renew and reminder jobs."""
+
 import json
 from datetime import UTC, datetime
 
@@ -12,7 +13,9 @@ from services.billing.tests.conftest import run_in_uow
 
 def events(database_url, type_):
     with create_engine(database_url).connect() as conn:
-        payloads = conn.execute(select(platform.outbox.c.payload).where(platform.outbox.c.type == type_).order_by(platform.outbox.c.id)).scalars()
+        payloads = conn.execute(
+            select(platform.outbox.c.payload).where(platform.outbox.c.type == type_).order_by(platform.outbox.c.id)
+        ).scalars()
         return [json.loads(p)["data"] for p in payloads]
 
 
@@ -25,10 +28,14 @@ def test_offline_topup_lifecycle_with_history_and_single_credit(world, client, h
     world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
     no_comment = client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "return"}, headers=finance)
     assert no_comment.status_code == 422 and no_comment.json["code"] == "comment_required"
-    world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "return", "comment": "凭证不清"}, headers=finance))
+    world.ok(
+        client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "return", "comment": "凭证不清"}, headers=finance)
+    )
     world.ok(client.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"reference": "TT-001-B"}, headers=sales))
     world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
-    approved = world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "comment": "ok"}, headers=finance))
+    approved = world.ok(
+        client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "comment": "ok"}, headers=finance)
+    )
     assert approved["status"] == "approved" and approved["reviewed_by"] == "finance-1"
     assert [h["action"] for h in approved["history"]] == ["drafted", "edited", "submitted", "return", "edited", "submitted", "approve"]
     again = client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"}, headers=finance)
@@ -47,18 +54,32 @@ def test_offline_topup_roles_and_bad_input(world, client, headers):
     for bad in ({**body, "amount_minor": -5}, {**body, "amount_minor": 10**14}, {**body, "currency": "XXX"}, {**body, "payer": "x" * 201}):
         assert client.post("/billing/v1/offline-topups", json=bad, headers=headers.staff("sales")).status_code == 422
     topup = world.ok(client.post("/billing/v1/offline-topups", json=body, headers=headers.staff("sales")), 201)
-    draft_review = client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"}, headers=headers.staff("finance"))
+    draft_review = client.post(
+        f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"}, headers=headers.staff("finance")
+    )
     assert draft_review.status_code == 409
     declined_flow = client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=headers.staff("sales"))
     assert declined_flow.status_code == 200
-    world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "decline", "comment": "no money arrived"}, headers=headers.staff("finance")))
+    world.ok(
+        client.post(
+            f"/billing/v1/offline-topups/{topup['id']}/review",
+            json={"decision": "decline", "comment": "no money arrived"},
+            headers=headers.staff("finance"),
+        )
+    )
     assert world.balance("ACME") == {}
     queue = world.ok(client.get("/billing/v1/offline-topups?status=declined", headers=headers.staff("finance")))
     assert queue["total"] == 1
 
 
 def test_account_config_for_own_company_and_subsidiaries_only(world, client, headers):
-    config = {"billing_cycle": "monthly", "auto_renew": True, "notify": True, "language": "en", "emails": ["A@acme.test", "b@acme.test", "a@acme.test"]}
+    config = {
+        "billing_cycle": "monthly",
+        "auto_renew": True,
+        "notify": True,
+        "language": "en",
+        "emails": ["A@acme.test", "b@acme.test", "a@acme.test"],
+    }
     acme = headers.customer("ACME")
     saved = world.ok(client.put("/billing/v1/account-config", json=config, headers=acme))
     assert saved["emails"] == ["a@acme.test", "b@acme.test"] and saved["next_renewal_on"] == "2026-02-01"

@@ -1,5 +1,6 @@
 """Renewal orders and their payment: pricing, confirmation, balance payments, the sandbox provider's
 signed callbacks (verified, idempotent, an order paid at most once), online top-ups, order records."""
+
 import io
 import json
 
@@ -7,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, select
 
 from services.billing.adapters.orm import platform
-from services.billing.adapters.payment_providers import SIGNATURE_HEADER, TIMESTAMP_HEADER, SandboxProvider
+from services.billing.adapters.payment_providers import SandboxProvider
 from services.billing.tests.conftest import SANDBOX_SECRET
 
 
@@ -38,7 +39,12 @@ def test_order_is_priced_from_bound_packages_and_refuses_what_cannot_be_renewed(
     for months in (0, 121, "six", 10**20):
         response = client.post("/billing/v1/renewal-orders", json={"items": [{"device_id": "M", "months": months}]}, headers=acme)
         assert response.status_code == 422
-    assert client.post("/billing/v1/renewal-orders", json={"items": [{"device_id": "M", "months": 6}]}, headers=headers.staff("finance")).status_code == 403
+    assert (
+        client.post(
+            "/billing/v1/renewal-orders", json={"items": [{"device_id": "M", "months": 6}]}, headers=headers.staff("finance")
+        ).status_code
+        == 403
+    )
 
 
 def test_a_draft_cannot_be_paid_and_is_confirmed_once(world, client, headers):
@@ -96,7 +102,9 @@ def test_sandbox_payment_redirects_then_its_signed_callback_pays_the_order(world
     order = world.renewal("ACME", [("M", 12)])
     acme = headers.customer("ACME")
     started = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
-    assert started["status"] == "pending" and started["redirect_url"].endswith(f"/billing/v1/sandbox/pay/{started['payment_id']}?method=wechat")
+    assert started["status"] == "pending" and started["redirect_url"].endswith(
+        f"/billing/v1/sandbox/pay/{started['payment_id']}?method=wechat"
+    )
     page = world.ok(client.get(f"/billing/v1/sandbox/pay/{started['payment_id']}"))
     assert page["amount_minor"] == 12000 and page["currency"] == "CNY"
     paid = world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))
@@ -116,7 +124,9 @@ def signed(body, now, secret=SANDBOX_SECRET):
 def test_callbacks_must_be_signed_fresh_and_match_the_payment(world, client, headers, clock):
     world.device("M", "ACME", "2026-02-01")
     order = world.renewal("ACME", [("M", 6)])
-    started = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "alipay"}, headers=headers.customer("ACME")), 201)
+    started = world.ok(
+        client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "alipay"}, headers=headers.customer("ACME")), 201
+    )
     notice = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY", "provider_ref": "R1"}
     unsigned = client.post("/billing/v1/payments/callback", data=json.dumps(notice), content_type="application/json")
     assert unsigned.status_code == 401 and unsigned.json["code"] == "callback_unsigned"
@@ -145,7 +155,9 @@ def test_a_second_successful_payment_of_a_paid_order_is_refunded_to_the_balance(
     second = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "alipay"}, headers=acme), 201)
     results = []
     for started in (first, second):
-        raw, good = signed({"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY"}, clock.now())
+        raw, good = signed(
+            {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY"}, clock.now()
+        )
         results.append(world.ok(client.post("/billing/v1/payments/callback", data=raw, headers=good))["result"])
     assert results == ["paid", "refunded_to_balance"]
     assert world.balance("ACME") == {"CNY": 6000}
@@ -188,12 +200,23 @@ def test_order_records_filter_and_export_by_scope(world, client, headers):
     acme = headers.customer("ACME")
     mine = world.ok(client.get("/billing/v1/orders", headers=acme))
     assert {(o["kind"], o["status"], o["method"]) for o in mine["items"]} == {("renewal", "paid", "balance"), ("topup", "paid", "offline")}
-    assert world.ok(client.get("/billing/v1/orders?kind=renewal&status=paid&method=balance&currency=CNY&from=2026-01-01&to=2026-01-01", headers=acme))["total"] == 1
+    assert (
+        world.ok(
+            client.get(
+                "/billing/v1/orders?kind=renewal&status=paid&method=balance&currency=CNY&from=2026-01-01&to=2026-01-01", headers=acme
+            )
+        )["total"]
+        == 1
+    )
     assert world.ok(client.get("/billing/v1/orders?from=2026-01-02", headers=acme))["total"] == 0
     assert world.ok(client.get("/billing/v1/orders", headers=headers.staff("finance")))["total"] == 3
     assert client.get("/billing/v1/orders?status=bogus", headers=acme).status_code == 422
     xlsx = client.get("/billing/v1/orders/export?format=xlsx", headers=acme)
     rows = list(load_workbook(io.BytesIO(xlsx.data), read_only=True).active.iter_rows(values_only=True))
     assert len(rows) == 3 and rows[0][0] == "order_no"
-    csv_lines = client.get("/billing/v1/orders/export?format=csv&status=pending_payment", headers=headers.staff("finance")).get_data(as_text=True).splitlines()
+    csv_lines = (
+        client.get("/billing/v1/orders/export?format=csv&status=pending_payment", headers=headers.staff("finance"))
+        .get_data(as_text=True)
+        .splitlines()
+    )
     assert len(csv_lines) == 2 and ",renewal,pending_payment,OTHER," in csv_lines[1]

@@ -11,9 +11,13 @@ def test_renewal_is_priced_confirmed_paid_from_balance_and_extends_each_device_o
     too_low = client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers=customer)
     assert too_low.status_code == 409 and too_low.json["code"] == "insufficient_balance"
     world.top_up_offline("ACME", 20000)
-    paid = client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={**customer, "Idempotency-Key": "k1"})
+    paid = client.post(
+        f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={**customer, "Idempotency-Key": "k1"}
+    )
     assert paid.status_code == 201, paid.json
-    again = client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={**customer, "Idempotency-Key": "k1"})
+    again = client.post(
+        f"/billing/v1/orders/{order['id']}/payments", json={"method": "balance"}, headers={**customer, "Idempotency-Key": "k1"}
+    )
     assert again.json == paid.json and again.headers["Idempotent-Replayed"] == "true"
     assert world.balance("ACME") == {"CNY": 2000}
     d1 = world.ok(client.get("/billing/v1/devices/D1", headers=customer))

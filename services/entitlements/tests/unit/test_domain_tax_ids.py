@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from services.entitlements.domain.tax_ids import (
-    InvalidTaxId,
     USCC_CHARSET,
+    InvalidTaxId,
     organisation_code_check_character,
     parse_tax_id,
     resident_id_check_character,

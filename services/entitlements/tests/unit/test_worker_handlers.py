@@ -33,7 +33,7 @@ def test_tenant_read_model_follows_identity(portal):
 
 def _paid(order_id="m-1", tenant_id=T1):
     return {"order_id": order_id, "order_no": "MO-1", "reseller_id": "r-1", "customer_id": "c-1", "tenant_id": tenant_id,
-            "total_minor": 100, "currency": "CNY", "recipient": {"email": "buyer@example.test"},
+            "total_minor": 100, "currency": "CNY", "recipient": {"email": "reseller-user@example.test"},
             "entitlement_lines": [{"product_code": "FP-ISSUE", "quantity": 2, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}]}
 
 
@@ -49,10 +49,11 @@ def test_paid_marketplace_order_is_delivered_once(portal):
     assert portal.count(orders) == 1
 
 
-def test_marketplace_order_for_a_tenant_not_yet_known_mails_the_buyer(portal):
+def test_marketplace_order_for_a_tenant_not_yet_known_is_delivered_without_mailing_the_reseller(portal):
     portal.product("FP-ISSUE")
     portal.run(on_marketplace_order_paid, portal.context.extras["policy"], _paid(tenant_id="later"))
-    assert portal.events("entitlements.order.delivered.v1")[0]["recipient"]["email"] == "buyer@example.test"
+    [event] = portal.events("entitlements.order.delivered.v1")
+    assert event["tenant_id"] == "later" and event["recipient"] is None
 
 
 def test_expiry_reminders_at_30_7_1_days_and_after_each_once(portal, clock):

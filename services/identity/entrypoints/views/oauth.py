@@ -15,6 +15,7 @@ from shared.errors import Problem, validation
 from shared.web import uow
 
 blp = Blueprint("oauth", __name__, url_prefix=f"{PREFIX}/oauth", description="API-client tokens")
+GRANT = schemas.ClientCredentialsSchema()
 
 
 def _grant_request() -> dict[str, Any]:
@@ -22,7 +23,7 @@ def _grant_request() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Problem(400, "invalid_request", "send a form or a JSON object", error="invalid_request")
     try:
-        return schemas.ClientCredentialsSchema().load(body, unknown="exclude")
+        return GRANT.load(body, unknown="exclude")
     except ValidationError as exc:
         raise validation({k: v if isinstance(v, list) else [str(v)] for k, v in exc.messages.items()}) from None
 

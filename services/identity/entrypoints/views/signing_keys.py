@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from services.identity.entrypoints import schemas
 from services.identity.entrypoints.common import PREFIX, kit
 from shared.auth import require
+from shared.clock import isoformat
 from shared.web import db, uow
 
 blp = Blueprint("signing_keys", __name__, url_prefix=PREFIX, description="Token signing keys")
@@ -32,9 +33,11 @@ class Rotation(MethodView):
     def post(self) -> dict[str, Any]:
         """Rotate the signing key
 
-        New tokens are signed with a new key; the old one stays published until its tokens expired.
+        The new key is published at once and signs tokens from `activates_at` on (a few seconds
+        later, so every verifier can fetch it first); the old key stays published until its tokens
+        expired. 409 `rotation_pending` while the previous rotation's key is not active yet.
         """
         unit = uow()
-        kid = kit().keys.rotate(unit.session)
-        unit.audit("signing_key.rotated", "signing_key", kid)
-        return {"kid": kid}
+        kid, activates_at = kit().keys.rotate(unit.session)
+        unit.audit("signing_key.rotated", "signing_key", kid, {"activates_at": isoformat(activates_at)})
+        return {"kid": kid, "activates_at": isoformat(activates_at)}

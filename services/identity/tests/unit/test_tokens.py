@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import jwt
@@ -13,6 +14,8 @@ from sqlalchemy import select, update
 
 from services.identity.adapters.crypto import SecretBox
 from services.identity.adapters.orm import signing_keys
+from services.identity.bootstrap import build_app, build_context
+from services.identity.tests.conftest import verifier_trusting
 from services.identity.tests.flows import ADMIN_PASSWORD, ADMIN_USERNAME, bearer
 from shared.auth import JwksCache, TokenVerifier
 from shared.clock import utcnow
@@ -137,3 +140,18 @@ def test_a_token_of_an_unknown_key_is_refused_by_the_verifier(client):
     with pytest.raises(Problem) as refused:
         shared_verifier(client).verify(stranger)
     assert refused.value.status == 401
+
+
+def test_a_new_key_is_published_before_it_signs(client, flows, settings, clock, tokens):
+    delayed = replace(settings, key_activation_seconds=60)
+    context = build_context(delayed, clock)
+    app = build_app(delayed, context=context, verifier=verifier_trusting(context, tokens)).test_client()
+    admin = flows.admin()
+    old_kid = jwt.get_unverified_header(admin["Authorization"].split()[1])["kid"]
+    rotated = app.post("/identity/v1/signing-keys/rotate", headers=admin)
+    assert rotated.status_code == 201 and rotated.json["activates_at"] > utcnow().isoformat()[:19]
+    assert {k["kid"] for k in app.get("/identity/v1/.well-known/jwks.json").json["keys"]} == {old_kid, rotated.json["kid"]}
+    fresh = app.post("/identity/v1/auth/login", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}).json["access_token"]
+    assert jwt.get_unverified_header(fresh)["kid"] == old_kid
+    pending = app.post("/identity/v1/signing-keys/rotate", headers=admin)
+    assert pending.status_code == 409 and pending.json["code"] == "rotation_pending"

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.marketplace.entrypoints.schemas import currency_field, email_field, money_field, name_field, page_schema_fields, phone_field, text_field
+from services.marketplace.entrypoints.schemas import (
+    currency_field,
+    email_field,
+    money_field,
+    name_field,
+    page_schema_fields,
+    phone_field,
+    text_field,
+)
 from services.marketplace.service_layer.catalog import CATEGORIES
 from shared.web import PageArgs
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.marketplace.domain.orders import PAYMENT_METHODS, STATUSES
-from services.marketplace.entrypoints.schemas import email_field, money_field, name_field, page_schema_fields, phone_field, quantity_field, text_field
+from services.marketplace.entrypoints.schemas import (
+    email_field,
+    money_field,
+    name_field,
+    page_schema_fields,
+    phone_field,
+    quantity_field,
+    text_field,
+)
 from shared.web import PageArgs
 
 Params = fields.Dict(keys=fields.String(validate=validate.Length(max=60)), values=fields.Raw(), load_default=dict,

@@ -89,7 +89,8 @@ def test_monthly_bills_are_due_after_the_term_and_repaid_online(market: Marketpl
     assert line["owed_minor"] == 0
     [repaid] = market.client.get("/marketplace/v1/credit/bills", headers=me).get_json()["items"]
     assert repaid["status"] == "repaid"
-    assert market.client.post(f"/marketplace/v1/credit/bills/{bill['id']}/repayments", headers=me, json={"method": "online"}).status_code == 409
+    repay_url = f"/marketplace/v1/credit/bills/{bill['id']}/repayments"
+    assert market.client.post(repay_url, headers=me, json={"method": "online"}).status_code == 409
 
 
 def test_statements_snapshot_the_month_once_and_download_identically(market: Marketplace, clock: FrozenClock) -> None:

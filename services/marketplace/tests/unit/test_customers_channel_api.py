@@ -7,7 +7,8 @@ from services.marketplace.tests.helpers import Marketplace
 def test_customers_can_be_added_edited_searched_and_deleted(market: Marketplace) -> None:
     me = market.reseller()
     customer = market.customer(me, tenant_id=None)
-    edited = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json={"phone": "13700000000", "tenant_id": "t-9"})
+    changes = {"phone": "13700000000", "tenant_id": "t-9"}
+    edited = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json=changes)
     assert edited.status_code == 200 and edited.get_json()["tenant_id"] == "t-9"
     found = market.client.get("/marketplace/v1/customers", headers=me, query_string={"q": "甲公"}).get_json()
     assert [c["id"] for c in found["items"]] == [customer["id"]]
@@ -52,7 +53,8 @@ def test_customer_input_is_validated(market: Marketplace) -> None:
 
 def test_dealers_are_managed_by_the_reseller_admin(market: Marketplace) -> None:
     admin, colleague = market.reseller(), market.reseller(user="u2", role="reseller_user")
-    created = market.client.post("/marketplace/v1/dealers", headers=admin, json={"name": "蓝云经销", "address": "上海宝山区", "region": "华东"})
+    dealer = {"name": "蓝云经销", "address": "上海宝山区", "region": "华东"}
+    created = market.client.post("/marketplace/v1/dealers", headers=admin, json=dealer)
     assert created.status_code == 201 and created.get_json()["status"] == "enabled"
     dealer_id = created.get_json()["id"]
     assert market.client.post("/marketplace/v1/dealers", headers=colleague, json={"name": "x"}).status_code == 403

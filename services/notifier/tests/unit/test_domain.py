@@ -95,3 +95,12 @@ def test_failed_sends_pause_longer_each_time_and_are_given_up_after_six_attempts
         timedelta(hours=1),
     ]
     assert pauses[-1] is None
+
+
+def test_notices_also_go_to_the_addresses_the_event_lists():
+    notice = CATALOGUE["billing.device.expiring.v1"]
+    data = {**samples.DATA["billing.device.expiring.v1"], "emails": ["finance@acme.test", "it@acme.test"]}
+    assert addresses_for(notice, data, ["ops@acme.test"]) == ["finance@acme.test", "it@acme.test", "ops@acme.test"]
+    secret = CATALOGUE["marketplace.credit.code_requested.v1"]
+    data = {**samples.DATA["marketplace.credit.code_requested.v1"], "emails": ["it@acme.test"]}
+    assert addresses_for(secret, data, []) == ["boss@reseller.test"]

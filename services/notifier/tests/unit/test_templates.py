@@ -76,6 +76,27 @@ def test_activation_mail_gives_link_operation_key_and_order_lines():
     assert "发票开具（INV-ISSUE）× 3" in rendered.body
 
 
+@pytest.mark.parametrize(("language", "notice"), [("zh-CN", "这是重新发送的激活邮件"), ("en", "This activation mail was sent again")])
+def test_a_resent_activation_mail_says_the_earlier_key_is_gone(language, notice):
+    renderer = TemplateRenderer(strict=True)
+    data = samples.DATA["entitlements.order.delivered.v1"]
+    first = renderer.render("entitlements.order.delivered.v1", language, data, ENVELOPE)
+    again = renderer.render("entitlements.order.delivered.v1", language, {**data, "resent": True}, ENVELOPE)
+    assert notice not in first.body
+    assert notice in again.body
+    assert again.body.count("\n\n") == first.body.count("\n\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"), [("zh-CN", "续费未能完成：账户余额不足"), ("en", "could not be completed: the balance is too low")]
+)
+def test_a_failed_auto_renewal_without_an_order_explains_why_in_words(language, reason):
+    data = {**samples.DATA["billing.renewal.completed.v1"], "ok": False, "error": "insufficient_balance", "order_id": None, "devices": []}
+    rendered = TemplateRenderer(strict=True).render("billing.renewal.completed.v1", language, data, ENVELOPE)
+    assert reason in rendered.body
+    assert "None" not in rendered.body
+
+
 def test_sms_code_says_what_it_is_for_and_how_long_it_lasts():
     data = samples.DATA["identity.sms_code.requested.v1"]
     zh = TemplateRenderer(strict=True).render("identity.sms_code.requested.v1", "zh-CN", data, ENVELOPE)

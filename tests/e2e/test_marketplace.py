@@ -1,0 +1,181 @@
+"""End-to-end stories of the marketplace (issues 6 and 7), driven through the gateway.
+
+Marketplace I: application with files → a disguised file refused → approval → activation mail →
+the reseller logs in → cannot review or publish → catalog search → customers → an invited distributor
+user sees them → another reseller gets 404 → a second review is 409.
+Marketplace II: cart → checkout with a coupon (server total, contract acceptance, racing retries make
+one order) → used coupon and excess rebate refused → contract PDF → sandbox payment → the customer's
+tenant receives the entitlement order and its mail → no review before completion.
+"""
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from pypdf import PdfReader
+
+from shared.testkit import body_text, wait_until
+from tests.e2e import steps
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Reseller-Passw0rd-2026!"
+PDF = b"%PDF-1.4\n%e2e\n" + b"0" * 128
+EXE = b"MZ\x90\x00" + b"\x00" * 128
+MKT = "/marketplace/v1"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def link_token(message) -> str:  # type: ignore[no-untyped-def]
+    """The `token` query parameter of the first link in a mail that carries one."""
+    for url in re.findall(r"https?://[^\s\"'<>]+", body_text(message)):
+        token = parse_qs(urlsplit(url).query).get("token")
+        if token:
+            return token[0]
+    raise AssertionError("no link with a token in the mail")
+
+
+def apply(suite, email: str, *files: tuple[str, bytes]):  # type: ignore[no-untyped-def]
+    form = {"company": f"蓝云伙伴 {email}", "business_owner": "赵益康", "contact_name": "安可", "email": email,
+            "phone": steps.new_phone(), "position": "经理", "address": "上海市虹口区"}
+    return suite.api().post(f"{MKT}/reseller-applications", data=form,
+                            files=[("files", (name, io.BytesIO(content))) for name, content in files])
+
+
+def accept_invitation(suite, email: str) -> str:  # type: ignore[no-untyped-def]
+    message = suite.smtp.wait_for(email, timeout=60)[-1]
+    accepted = suite.api().post("/identity/v1/invitations/accept", json={"token": link_token(message), "password": PASSWORD})
+    assert accepted.status_code in (200, 201, 204), accepted.text
+    return suite.api().login(email, PASSWORD)["access_token"]
+
+
+def onboard_reseller(suite, admin_token: str) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """(application id, reseller admin email, access token) of a freshly approved and activated reseller."""
+    email = f"{unique('reseller')}@e2e.test"
+    application = apply(suite, email, ("licence.pdf", PDF))
+    assert application.status_code == 201, application.text
+    application_id = application.json()["id"]
+    review = suite.api(admin_token).post(f"{MKT}/reseller-applications/{application_id}/review",
+                                         json={"decision": "approve", "comment": "ok", "tier": "gold"})
+    assert review.status_code == 200, review.text
+    return application_id, email, accept_invitation(suite, email)
+
+
+@pytest.fixture(scope="module")
+def catalog(suite, admin_token):  # type: ignore[no-untyped-def]
+    admin = suite.api(admin_token)
+    product_code = unique("INV")
+    product = admin.post("/entitlements/v1/products", json={"code": product_code, "name": "开票服务", "kind": "seat",
+                                                            "service_group": "invoice_issuing"})
+    assert product.status_code == 201, product.text
+    sku_code = unique("SKU")
+    published = admin.post(f"{MKT}/solutions", json={
+        "name": "SaaSaMe 云迁移工具", "category": "backup_migration", "summary": "物理机到云的工作负载迁移",
+        "skus": [{"code": sku_code, "name": "基础版", "price_minor": 10700, "currency": "CNY", "region": "中国大陆"}],
+        "entitlements": [{"product_code": product_code, "quantity": 1, "months": 12}]})
+    assert published.status_code == 201, published.text
+    admin.post(f"{MKT}/solutions", json={
+        "name": "邮件安全网关", "category": "security", "summary": "邮件归档与防护",
+        "skus": [{"code": unique("SKU"), "name": "标准版", "price_minor": 5000, "currency": "CNY", "region": "中国大陆"}]})
+    return {"solution": published.json(), "sku_code": sku_code, "product_code": product_code}
+
+
+def test_reseller_onboarding_catalog_customers_and_channel_users(suite, admin_token, catalog) -> None:  # type: ignore[no-untyped-def]
+    refused = apply(suite, f"{unique('x')}@e2e.test", ("licence.pdf", PDF), ("scan.pdf", EXE))
+    assert refused.status_code == 422 and refused.json()["code"] == "unsupported_file_type"
+
+    application_id, _email, token = onboard_reseller(suite, admin_token)
+    reseller = suite.api(token)
+    assert reseller.post(f"{MKT}/reseller-applications/{application_id}/review", json={"decision": "approve"}).status_code == 403
+    assert reseller.post(f"{MKT}/solutions", json={"name": "x"}).status_code in (403, 422)
+
+    found = reseller.get(f"{MKT}/solutions", params={"q": "迁移", "category": "backup_migration"}).json()
+    assert [s["name"] for s in found["items"]] == ["SaaSaMe 云迁移工具"]
+    assert reseller.get(f"{MKT}/solutions", params={"q": "迁移", "category": "security"}).json()["total"] == 0
+
+    customer = reseller.post(f"{MKT}/customers", json={"name": "王五", "company": "甲公司", "email": "wang@customer.test",
+                                                      "phone": "13900000000"})
+    assert customer.status_code == 201, customer.text
+    customer_id = customer.json()["id"]
+
+    profile = wait_until(lambda: (p := reseller.get(f"{MKT}/profile").json()).get("company") and p, 60, what="reseller profile")
+    assert profile["tier"] == "gold"
+    distributor_email = f"{unique('distributor')}@e2e.test"
+    invited = reseller.post("/identity/v1/users", json={"org_id": profile["reseller_id"], "email": distributor_email,
+                                                        "phone": steps.new_phone(), "name": "分销用户", "roles": ["reseller_user"]})
+    assert invited.status_code == 201, invited.text
+    distributor = suite.api(accept_invitation(suite, distributor_email))
+    assert distributor.get(f"{MKT}/customers/{customer_id}").status_code == 200
+
+    _other_id, _other_email, other_token = onboard_reseller(suite, admin_token)
+    assert suite.api(other_token).get(f"{MKT}/customers/{customer_id}").status_code == 404
+
+    second = suite.api(admin_token).post(f"{MKT}/reseller-applications/{application_id}/review", json={"decision": "reject",
+                                                                                                      "comment": "again"})
+    assert second.status_code == 409
+
+
+def test_reseller_sale_from_cart_to_delivered_entitlements(suite, admin_token, catalog) -> None:  # type: ignore[no-untyped-def]
+    admin = suite.api(admin_token)
+    tenant = steps.create_tenant(suite, admin_token)
+
+    _application_id, _email, token = onboard_reseller(suite, admin_token)
+    reseller = suite.api(token)
+    reseller_id = wait_until(lambda: reseller.get(f"{MKT}/profile").json().get("reseller_id"), 60, what="profile")
+    coupon = admin.post(f"{MKT}/coupons", json={"reseller_id": reseller_id, "amount_minor": 700, "min_amount_minor": 10000})
+    assert coupon.status_code == 201, coupon.text
+    customer_id = reseller.post(f"{MKT}/customers", json={"name": "李四", "company": "乙公司", "email": tenant.email,
+                                                         "phone": tenant.phone, "tenant_id": tenant.tenant_id}).json()["id"]
+
+    cart = reseller.post(f"{MKT}/cart/items", json={"sku_code": catalog["sku_code"], "quantity": 1, "params": {"account": "acc"}})
+    assert cart.status_code == 201 and cart.json()["totals"] == {"CNY": 10700}
+    body = {"from_cart": True, "customer_id": customer_id, "payment_method": "online", "coupon_code": coupon.json()["code"],
+            "remark": "请尽快交付", "accept_contract": False}
+    refused = reseller.post(f"{MKT}/checkout", json=body)
+    assert refused.status_code == 422 and refused.json()["code"] == "contract_not_accepted"
+
+    body["accept_contract"] = True
+    key = unique("checkout")
+
+    def attempt(_index: int):  # type: ignore[no-untyped-def]
+        return suite.api(token).post(f"{MKT}/checkout", json=body, headers={"Idempotency-Key": key})
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(attempt, range(4)))
+    created = [r for r in responses if r.status_code == 201]
+    assert created and len({r.json()["id"] for r in created}) == 1, [r.text for r in responses]
+    order = created[0].json()
+    assert (order["subtotal_minor"], order["coupon_minor"], order["total_minor"]) == (10700, 700, 10000)
+    assert reseller.get(f"{MKT}/orders").json()["total"] == 1
+
+    items = {"items": [{"sku_code": catalog["sku_code"], "quantity": 1}], "customer_id": customer_id,
+             "payment_method": "online", "accept_contract": True}
+    assert reseller.post(f"{MKT}/checkout", json={**items, "coupon_code": coupon.json()["code"]}).status_code == 409
+    assert reseller.post(f"{MKT}/checkout", json={**items, "rebate_minor": 100}).json()["code"] == "insufficient_rebate_balance"
+
+    contract = reseller.get(f"{MKT}/orders/{order['id']}/contract.pdf")
+    assert contract.status_code == 200
+    assert order["order_no"] in "".join(page.extract_text() for page in PdfReader(io.BytesIO(contract.content)).pages)
+    _other, _other_email, other_token = onboard_reseller(suite, admin_token)
+    assert suite.api(other_token).get(f"{MKT}/orders/{order['id']}/contract.pdf").status_code == 404
+
+    payment = reseller.post(f"{MKT}/orders/{order['id']}/payments", json={"method": "online"}, headers={"Idempotency-Key": unique("pay")})
+    assert payment.status_code == 201, payment.text
+    paid = suite.api().post(payment.json()["redirect_url"], json={"outcome": "success"})
+    assert paid.status_code == 200 and paid.json()["callback_status"] == 200, paid.text
+    assert reseller.get(f"{MKT}/orders/{order['id']}").json()["status"] == "processing"
+
+    tenant_admin = suite.api(tenant.access_token)
+    delivered = wait_until(lambda: [o for o in tenant_admin.get("/entitlements/v1/orders").json().get("items", [])
+                                    if o.get("source") == "marketplace"], 60, interval=0.5, what="the marketplace delivery")
+    steps.operation_key_from_mail(suite, tenant.email, delivered[0]["order_no"])
+
+    review = reseller.post(f"{MKT}/solutions/{catalog['solution']['id']}/reviews", json={"order_id": order["id"], "rating": 5})
+    assert review.status_code == 409 and review.json()["code"] == "order_not_completed"
