@@ -6,7 +6,6 @@ with the request id and trace context; serves `/healthz`, `/readyz`, `/metrics`,
 """
 from __future__ import annotations
 
-import functools
 import logging
 import time
 import uuid
@@ -14,7 +13,6 @@ from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-import urllib3
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -25,6 +23,7 @@ from gateway.docs import docs_blueprint
 from gateway.edge import Admission
 from gateway.openapi import MergedOpenApi
 from gateway.ratelimit import build_limiter
+from gateway.telemetry import ServerSpans
 from gateway.upstream import BodyTooLarge, ServiceProxy, ServiceUnavailable, body_too_large, forwarded_headers, request_body
 from shared import errors, logs, tracing
 from shared.auth import JwksCache, TokenVerifier, http_jwks
@@ -32,7 +31,6 @@ from shared.auth import JwksCache, TokenVerifier, http_jwks
 log = logging.getLogger(__name__)
 
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-UNTRACED_URLS = r"^https?://[^/]+/(healthz|readyz|metrics|docs)([/?]|$)"
 
 
 def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verifier: TokenVerifier | None = None) -> Flask:
@@ -59,9 +57,10 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
         build_limiter(settings.rate_per_second, settings.burst, settings.redis_url),
     )
     fanout = ThreadPoolExecutor(max_workers=max(1, len(settings.service_urls)), thread_name_prefix="gateway-fanout")
+    openapi_timeout = min(settings.read_timeout, 5.0)
     openapi = MergedOpenApi(
         settings.service_urls,
-        functools.partial(proxy.get_json, timeout=urllib3.Timeout(connect=settings.connect_timeout, read=min(settings.read_timeout, 5.0))),
+        lambda service: proxy.get_json(service, "/openapi.json", openapi_timeout),
         fanout,
         ttl=settings.openapi_ttl,
     )
@@ -71,10 +70,7 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
     _register_proxy(app, proxy, admission, settings.max_body_bytes)
     _register_own_endpoints(app, settings, proxy, fanout, openapi)
     _register_request_lifecycle(app)
-
-    from opentelemetry.instrumentation.flask import FlaskInstrumentor
-
-    FlaskInstrumentor().instrument_app(app, excluded_urls=UNTRACED_URLS)
+    app.wsgi_app = ServerSpans(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
@@ -97,11 +93,9 @@ def _register_proxy(app: Flask, proxy: ServiceProxy, admission: Admission, max_b
 
 
 def _register_own_endpoints(app: Flask, settings: GatewayConfig, proxy: ServiceProxy, fanout: Executor, openapi: MergedOpenApi) -> None:
-    probe_timeout = urllib3.Timeout(connect=settings.probe_timeout, read=settings.probe_timeout)
-
-    def service_status(url: str) -> str:
+    def service_status(service: str) -> str:
         try:
-            proxy.get_json(f"{url}/readyz", probe_timeout)
+            proxy.get_json(service, "/readyz", settings.probe_timeout)
         except ServiceUnavailable as exc:
             return "unreachable" if exc.status is None else "not_ready"
         return "ready"
@@ -112,7 +106,7 @@ def _register_own_endpoints(app: Flask, settings: GatewayConfig, proxy: ServiceP
 
     @app.get("/readyz")
     def readyz() -> Response:
-        futures = {name: fanout.submit(service_status, url) for name, url in settings.service_urls.items()}
+        futures = {name: fanout.submit(service_status, name) for name in settings.service_urls}
         return jsonify(status="ready", service=SERVICE, services={name: f.result() for name, f in futures.items()})
 
     @app.get("/metrics")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
@@ -131,15 +131,8 @@ class MergedOpenApi:
     """Fetches the services' documents in parallel and keeps the merged one for `ttl` seconds
     (5 s at most while a service is missing, so it reappears soon after it comes back)."""
 
-    def __init__(
-        self,
-        service_urls: Mapping[str, str],
-        fetch: Callable[[str], Document],
-        executor: Executor,
-        *,
-        ttl: float,
-    ) -> None:
-        self.service_urls = dict(service_urls)
+    def __init__(self, services: Iterable[str], fetch: Callable[[str], Document], executor: Executor, *, ttl: float) -> None:
+        self.services = list(services)
         self._fetch = fetch
         self._executor = executor
         self.ttl = ttl
@@ -155,7 +148,7 @@ class MergedOpenApi:
             return self._cached
 
     def _build(self) -> tuple[Document, list[str]]:
-        futures = {s: self._executor.submit(self._fetch, f"{url}/openapi.json") for s, url in self.service_urls.items()}
+        futures = {service: self._executor.submit(self._fetch, service) for service in self.services}
         documents: dict[str, Document] = {}
         unavailable: list[str] = []
         for service, future in futures.items():

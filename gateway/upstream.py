@@ -1,28 +1,24 @@
 """Forwarding one request to its service and the service's answer back to the client.
 
-One urllib3 pool manager per process carries every forwarded request (keep-alive connections to each
-service, sized for the worker's threads). It is urllib3, which `requests` wraps, rather than a
-`requests.Session`: requests spends ~0.5 ms of CPU per call preparing and wrapping (see README), as much
-as a whole cheap service request, and has nothing the gateway needs (no cookies, no redirects, no
-environment proxies are wanted here). Bodies stream in both directions, so a 10 MiB upload or
-an XLSX export never sits whole in memory; small bodies are read in one go because that is cheaper.
-The gateway never retries a request that reached a service (it could repeat a payment); it retries
-only a connection that could not be opened.
+One keep-alive connection pool per service and process (gateway/connections.py) carries every
+forwarded request, sized for the worker's threads. Bodies stream in both directions, so a 10 MiB
+upload or an XLSX export never sits whole in memory; small bodies are read in one go (cheaper).
+A request is never sent twice when that could repeat an effect (see gateway/connections.py).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
-import urllib3
 from flask import Request, Response
-from opentelemetry import propagate, trace
-from urllib3.util.retry import Retry
+from opentelemetry import propagate
 
 from gateway import metrics
+from gateway.connections import Exchange, ServicePool, UpstreamFailure
 from shared.errors import Problem
 
 CHUNK = 64 * 1024
@@ -121,10 +117,6 @@ def forwarded_headers(request: Request, request_id: str, peer: str) -> dict[str,
     return headers
 
 
-# Retrying is safe only for a connection that was never opened: nothing reached the service.
-NEVER_RESEND = Retry(total=1, connect=1, read=False, redirect=0, status=0, other=0, raise_on_status=False)
-
-
 class ServiceUnavailable(Exception):
     """A service did not answer a gateway's own request (probe, OpenAPI) usefully; `status` if it answered."""
 
@@ -134,89 +126,80 @@ class ServiceUnavailable(Exception):
 
 
 class ServiceProxy:
-    """Sends a client's request to a service and turns the answer (or the failure) into a response."""
+    """Sends a client's request to a service and turns the answer (or the failure) into a response.
+
+    The current span (the gateway's server span for the request) is injected as the trace context.
+    """
 
     def __init__(self, service_urls: Mapping[str, str], *, connect_timeout: float, read_timeout: float, pool_size: int) -> None:
         self.service_urls = dict(service_urls)
-        self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.pools = urllib3.PoolManager(num_pools=max(10, len(self.service_urls)), maxsize=pool_size, block=False)
-        self._tracer = trace.get_tracer("gateway")
+        self.pools = {
+            name: ServicePool(url, size=pool_size, connect_timeout=connect_timeout, read_timeout=read_timeout)
+            for name, url in self.service_urls.items()
+        }
 
     def forward(self, service: str, request: Request, body: bytes | Iterable[bytes] | None, headers: dict[str, str]) -> Response:
-        method = request.method
-        pool = self.pools.connection_from_url(self.service_urls[service])
         if isinstance(body, _KnownLengthBody):
             headers["Content-Length"] = str(len(body))
-        with self._tracer.start_as_current_span(f"{method} {service}", kind=trace.SpanKind.CLIENT) as span:
-            span.set_attribute("peer.service", service)
-            propagate.inject(headers)
-            started = time.perf_counter()
-            try:
-                upstream = pool.urlopen(
-                    method,
-                    raw_target(request.environ),
-                    body=body,
-                    headers=headers,
-                    retries=NEVER_RESEND,
-                    redirect=False,
-                    assert_same_host=False,
-                    timeout=self.timeout,
-                    preload_content=False,
-                    decode_content=False,
-                    chunked=isinstance(body, _ChunkedBody),
-                )
-            except urllib3.exceptions.HTTPError as exc:
-                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
-                raise _failure(service, exc) from exc
-            finally:
-                metrics.UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
-            span.set_attribute("http.response.status_code", upstream.status)
-        return _client_response(upstream, method)
-
-    def get_json(self, url: str, timeout: urllib3.Timeout) -> Any:
-        """GET a JSON document from a service (readiness, OpenAPI); raises ServiceUnavailable."""
+        propagate.inject(headers)
+        started = time.perf_counter()
         try:
-            response = self.pools.request("GET", url, timeout=timeout, retries=False, redirect=False)
-        except urllib3.exceptions.HTTPError as exc:
+            exchange = self.pools[service].send(request.method, raw_target(request.environ), headers, body)
+        except UpstreamFailure as exc:
+            if exc.timed_out:
+                raise Problem(504, "gateway_timeout", f"the {service} service did not answer in time", service=service) from exc
+            raise Problem(502, "bad_gateway", f"the {service} service is unavailable", service=service) from exc
+        finally:
+            metrics.UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
+        return _client_response(exchange, request.method)
+
+    def get_json(self, service: str, path: str, timeout: float) -> Any:
+        """GET a JSON document from a service for the gateway itself (readiness, OpenAPI)."""
+        try:
+            exchange = self.pools[service].send("GET", path, {"Accept": "application/json"}, None, read_timeout=timeout)
+            content = exchange.response.read()
+        except (UpstreamFailure, OSError, http.client.HTTPException) as exc:
             raise ServiceUnavailable(str(exc)) from exc
-        if response.status != 200:
-            raise ServiceUnavailable(f"{url} answered {response.status}", response.status)
+        exchange.finish()
+        if exchange.response.status != 200:
+            raise ServiceUnavailable(f"{service} answered {exchange.response.status} for {path}", exchange.response.status)
         try:
-            return json.loads(response.data)
+            return json.loads(content)
         except ValueError as exc:
-            raise ServiceUnavailable(f"{url} is not JSON") from exc
+            raise ServiceUnavailable(f"{service} sent no JSON for {path}") from exc
 
 
-def _failure(service: str, exc: urllib3.exceptions.HTTPError) -> Problem:
-    reason = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
-    if isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(reason, urllib3.exceptions.NewConnectionError):
-        return Problem(504, "gateway_timeout", f"the {service} service did not answer in time", service=service)
-    return Problem(502, "bad_gateway", f"the {service} service is unavailable", service=service)
-
-
-def _client_response(upstream: urllib3.BaseHTTPResponse, method: str) -> Response:
-    connection_tokens = {t.strip().lower() for t in upstream.headers.get("Connection", "").split(",") if t.strip()}
-    headers = [(k, v) for k, v in upstream.headers.iteritems() if k.lower() not in HOP_BY_HOP and k.lower() not in connection_tokens]
-    length = upstream.headers.get("Content-Length")
-    if method == "HEAD" or upstream.status in (204, 304) or (length is not None and int(length) <= SMALL_BODY):
-        content = upstream.read()
-        upstream.release_conn()
+def _client_response(exchange: Exchange, method: str) -> Response:
+    upstream = exchange.response
+    raw_headers = upstream.getheaders()
+    connection_tokens = {t.strip().lower() for t in (upstream.getheader("Connection") or "").split(",") if t.strip()}
+    headers = [(k, v) for k, v in raw_headers if k.lower() not in HOP_BY_HOP and k.lower() not in connection_tokens]
+    length = upstream.getheader("Content-Length")
+    if method == "HEAD" or upstream.status in (204, 304) or (length is not None and length.isdigit() and int(length) <= SMALL_BODY):
+        try:
+            content = upstream.read()
+        except (OSError, http.client.HTTPException):
+            exchange.abandon()
+            raise
+        exchange.finish()
         response = Response(content, status=upstream.status, headers=headers)
         if method == "HEAD" and length is not None:
             response.headers["Content-Length"] = length
     else:
-        response = Response(_stream(upstream), status=upstream.status, headers=headers, direct_passthrough=True)
-    if "Content-Type" not in upstream.headers:
+        response = Response(_stream(exchange), status=upstream.status, headers=headers, direct_passthrough=True)
+    if upstream.getheader("Content-Type") is None:
         del response.headers["Content-Type"]  # werkzeug would otherwise claim text/html
     return response
 
 
-def _stream(upstream: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+def _stream(exchange: Exchange) -> Iterator[bytes]:
     finished = False
     try:
-        yield from upstream.stream(CHUNK)
+        while chunk := exchange.response.read(CHUNK):
+            yield chunk
         finished = True
     finally:
-        if not finished:
-            upstream.close()  # the client went away mid-body: this connection cannot be reused
-        upstream.release_conn()
+        if finished:
+            exchange.finish()
+        else:
+            exchange.abandon()  # the client went away mid-body: this connection cannot be reused

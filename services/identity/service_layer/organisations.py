@@ -64,6 +64,8 @@ def create_organisation(uow: UnitOfWork, principal: Principal, fields: dict[str,
 
 def update_organisation(uow: UnitOfWork, principal: Principal, org_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     org = access.managed_organisation(uow.session, principal, org_id, for_update=True)
+    if not principal.is_platform_staff and org.kind != kinds.DEALER and set(changes) - {"contact_email", "contact_phone"}:
+        raise Problem(403, "forbidden", "only platform staff change an organisation's name or status")
     if changes.get("status") == kinds.DISABLED and org.kind == kinds.PLATFORM:
         raise conflict("platform_cannot_be_disabled", "the platform organisation cannot be disabled")
     if not changes:

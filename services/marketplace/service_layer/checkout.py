@@ -73,11 +73,11 @@ def place_order(uow: UnitOfWork, channel: Channel, request: CheckoutRequest) -> 
         raise Problem(422, refused.code, refused.detail, errors={"rebate_minor": [refused.detail]}) from None
     if request.payment_method == "credit":
         _check_credit_available(uow, channel.reseller_id, figures.total_minor, currency)
+    if figures.rebate_minor and currency != rebate.CURRENCY:
+        raise Problem(422, "rebate_currency_mismatch", "the rebate balance is in CNY")
     _insert_order(uow, channel, request, order_id, customer, currency, figures, coupon_id)
     _insert_lines(uow, order_id, lines)
     if figures.rebate_minor:
-        if currency != rebate.CURRENCY:
-            raise Problem(422, "rebate_currency_mismatch", "the rebate balance is in CNY")
         rebate.spend(uow, channel.reseller_id, figures.rebate_minor, order_id)
     if request.from_cart:
         cart.clear_items(uow, channel, [line.cart_item_id for line in lines if line.cart_item_id])

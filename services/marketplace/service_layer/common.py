@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.marketplace.adapters.orm import organisations
+from services.marketplace.adapters.orm import channel_users, organisations
 from shared.auth import Principal
 from shared.errors import Problem, not_found
 
@@ -53,7 +53,9 @@ class Channel:
 
 
 def channel_of(session: Session, principal: Principal) -> Channel:
-    email = principal.claims.get("email") or principal.claims.get("username")
+    """Access tokens carry no email: the user's address comes from identity's invitation (read model)."""
+    email = principal.claims.get("email") or session.execute(
+        select(channel_users.c.email).where(channel_users.c.user_id == principal.sub)).scalar()
     if principal.org_kind == "reseller" and principal.org_id:
         return Channel(principal.org_id, None, principal.sub, email)
     if principal.org_kind == "dealer" and principal.org_id:

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, update
 from services.marketplace.adapters.orm import credit_bills, credit_codes, credit_entries, credit_lines
 from services.marketplace.domain.periods import month_bounds, previous_month
 from services.marketplace.service_layer.common import day_after, new_id
+from shared.clock import isoformat
 from shared.errors import Problem, not_found
 from shared.uow import UnitOfWork
 
@@ -107,7 +108,7 @@ def request_code(uow: UnitOfWork, reseller_id: str, user_id: str, email: str | N
         id=new_id(), reseller_id=reseller_id, user_id=user_id, code_hash=_hash(code), attempts=0, expires_at=expires_at,
         created_at=now))
     uow.emit(CODE_EVENT, reseller_id, {
-        "reseller_id": reseller_id, "code": code, "expires_at": expires_at.isoformat(),
+        "reseller_id": reseller_id, "code": code, "expires_at": isoformat(expires_at),
         "recipient": {"email": email, "phone": None, "name": None, "language": None},
     })
     return expires_at

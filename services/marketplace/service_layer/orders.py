@@ -11,6 +11,7 @@ from services.marketplace.adapters.orm import order_lines, order_milestones, ord
 from services.marketplace.domain import orders as status
 from services.marketplace.service_layer import coupons, rebate
 from services.marketplace.service_layer.common import Channel, new_id, one_or_404, scoped
+from services.marketplace.service_layer.profiles import contact_email
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
@@ -108,17 +109,19 @@ def mark_paid(uow: UnitOfWork, order_id: str, method: str) -> bool:
         uow.session.execute(update(solutions).where(solutions.c.id == line.solution_id).values(
             sales_count=solutions.c.sales_count + line.quantity))
     add_milestone(uow, order_id, status.PROCESSING)
-    uow.emit(PAID_EVENT, order_id, paid_event_data(order, lines, uow.clock.today()), tenant_id=order.customer.get("tenant_id"))
+    recipient_email = order.buyer_email or contact_email(uow, order.reseller_id)
+    uow.emit(PAID_EVENT, order_id, paid_event_data(order, lines, uow.clock.today(), recipient_email),
+             tenant_id=order.customer.get("tenant_id"))
     return True
 
 
-def paid_event_data(order: Any, lines: list[Any], today: date) -> dict[str, Any]:
+def paid_event_data(order: Any, lines: list[Any], today: date, recipient_email: str | None) -> dict[str, Any]:
     return {
         "order_id": order.id, "order_no": order.order_no, "reseller_id": order.reseller_id,
         "customer_id": order.customer_id, "tenant_id": order.customer.get("tenant_id"),
         "total_minor": order.total_minor, "currency": order.currency, "method": order.payment_method,
         "entitlement_lines": entitlement_lines(lines, today),
-        "recipient": {"email": order.buyer_email, "phone": None, "name": None, "language": None},
+        "recipient": {"email": recipient_email, "phone": None, "name": None, "language": None},
     }
 
 

@@ -51,7 +51,10 @@ class Organisation(MethodView):
     @blp.arguments(schemas.OrganisationUpdateSchema)
     @blp.response(200, schemas.OrganisationSchema)
     def patch(self, changes: dict[str, Any], org_id: str) -> dict[str, Any]:
-        """Change an organisation's name, contacts or status (disabled: its users cannot log in)"""
+        """Change an organisation's name, contacts or status (disabled: its users cannot log in)
+
+        Staff change anything; reseller admins their dealers; other admins only their contacts.
+        """
         return orgs.update_organisation(uow(), current_principal(), org_id, changes)
 
 

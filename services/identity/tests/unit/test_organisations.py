@@ -60,6 +60,21 @@ def test_a_disabled_organisation_locks_its_users_out(flows, client):
     assert refused.status_code == 409
 
 
+def test_admins_change_only_their_contacts_but_resellers_run_their_dealers(flows, client):
+    tenant, boss = flows.activated_tenant()
+    path = f"/identity/v1/organisations/{tenant['id']}"
+    assert client.patch(path, json={"contact_phone": "13300000000"}, headers=boss).json["contact_phone"] == "13300000000"
+    assert client.patch(path, json={"status": "disabled"}, headers=boss).status_code == 403
+    assert client.patch(path, json={"name": "改名"}, headers=boss).status_code == 403
+    admin = flows.admin()
+    reseller = _create(client, admin, kind="reseller", name="R").json
+    flows.active_user(admin, reseller["id"], "chief@reseller.test", ["reseller_admin"])
+    chief = {"Authorization": f"Bearer {flows.token('chief@reseller.test', NEW_PASSWORD)}"}
+    dealer = _create(client, chief, kind="dealer", name="D").json
+    disabled = client.patch(f"/identity/v1/organisations/{dealer['id']}", json={"status": "disabled", "name": "D2"}, headers=chief)
+    assert disabled.status_code == 200 and disabled.json["status"] == "disabled"
+
+
 def test_organisation_lists_filter_and_page(flows, client):
     admin = flows.admin()
     for name in ("甲公司", "乙公司", "丙经销"):

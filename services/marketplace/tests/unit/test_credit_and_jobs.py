@@ -128,3 +128,20 @@ def test_half_yearly_rebate_follows_the_tier_once_per_period(market: Marketplace
     assert market.client.get("/marketplace/v1/rebate", headers=me).get_json()["balance_minor"] == 4000
     rewards = market.client.get("/marketplace/v1/rebate/entries", headers=me, query_string={"kind": "reward"}).get_json()["items"]
     assert [(r["period"], r["amount_minor"]) for r in rewards] == [("2026-H1", 4000)]
+
+
+def test_the_code_goes_to_the_invited_users_address_since_tokens_carry_no_email(market: Marketplace) -> None:
+    from services.marketplace.service_layer.organisations import record_invited_user
+    from shared.envelope import new_event
+
+    reseller = market.known_reseller()
+    grant_credit(market, reseller)
+    market.handle(record_invited_user, new_event("identity", "identity.user.invited.v1", "u-7", {
+        "user_id": "u-7", "org_id": reseller, "org_kind": "reseller", "email": "u7@a.test", "name": "u7",
+        "roles": ["reseller_user"]}))
+    invited = market.tokens.headers(sub="u-7", org_id=reseller, org_kind="reseller", roles=("reseller_user",))
+    assert market.client.post("/marketplace/v1/credit/codes", headers=invited).status_code == 201
+    unknown = market.tokens.headers(sub="u-8", org_id=reseller, org_kind="reseller", roles=("reseller_admin",))
+    assert market.client.post("/marketplace/v1/credit/codes", headers=unknown).status_code == 201
+    sent = [e["recipient"]["email"] for e in market.events("marketplace.credit.code_requested.v1")]
+    assert sent == ["u7@a.test", f"contact@{reseller}.test"]

@@ -1,14 +1,14 @@
 """billing schema
 
-Revision ID: 0683f4ef4567
+Revision ID: 45c791dc15ba
 Revises: 46d994c7043c
-Create Date: 2026-11-22 08:41:32.206031
+Create Date: 2026-11-22 08:58:47.738860
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0683f4ef4567'
+revision = '45c791dc15ba'
 down_revision = '46d994c7043c'
 branch_labels = None
 depends_on = None
