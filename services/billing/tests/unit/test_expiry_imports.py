@@ -79,3 +79,10 @@ def test_uploads_that_are_not_the_template_are_refused_at_once(world, client, he
     assert upload(client, sales, sheet([]), company_id="NOPE").json["code"] == "unknown_company"
     assert upload(client, headers.customer("ACME"), sheet([])).status_code == 403
     assert client.get("/billing/v1/devices/expiry-imports/nope", headers=sales).status_code == 404
+
+
+def test_the_worker_handles_exactly_the_events_billing_subscribes_to():
+    from services.billing.entrypoints.worker import HANDLERS
+    from shared.topology import consumed_event_types
+
+    assert set(HANDLERS) == consumed_event_types("billing")
