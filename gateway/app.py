@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Request, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -79,12 +79,14 @@ def _register_proxy(app: Flask, proxy: ServiceProxy, admission: Admission, max_b
         if service not in proxy.service_urls:
             raise errors.Problem(404, "unknown_service", f"there is no service named {service!r}")
         g.service = service
-        admission.admit(request)
-        body = request_body(request, max_body_bytes)
-        peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or request.remote_addr or ""
-        headers = forwarded_headers(request, g.request_id, peer)
+        client_request: Request = request._get_current_object()  # type: ignore[attr-defined] # once, not per attribute
+        admission.admit(client_request)
+        body = request_body(client_request, max_body_bytes)
+        environ = client_request.environ
+        peer = environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or environ.get("REMOTE_ADDR", "")
+        headers = forwarded_headers(environ, g.request_id, peer)
         try:
-            return proxy.forward(service, request, body, headers)
+            return proxy.forward(service, client_request, body, headers)
         except BodyTooLarge:
             raise body_too_large(max_body_bytes) from None
 

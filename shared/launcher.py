@@ -34,6 +34,8 @@ class Suite:
     port_offset: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
     api_workers: int = 2
+    api_threads: int = 4
+    gateway_threads: int = 8
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
 
@@ -61,7 +63,7 @@ class Suite:
         for service in self.services:
             commands[f"{service}-api"] = [
                 py, "-m", "gunicorn", "--bind", f"{bind}:{SERVICE_PORTS[service] + self.port_offset}",
-                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", "4",
+                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", str(self.api_threads),
                 "--graceful-timeout", "5", "--timeout", "60",
                 f"services.{service}.entrypoints.api:create_app()",
             ]
@@ -69,7 +71,7 @@ class Suite:
         if (repo_root() / "gateway" / "app.py").exists():
             commands["gateway"] = [
                 py, "-m", "gunicorn", "--bind", f"{bind}:{GATEWAY_PORT + self.port_offset}",
-                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", "8",
+                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", str(self.gateway_threads),
                 "--graceful-timeout", "5", "--timeout", "60", "gateway.app:create_app()",
             ]
         return commands

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from gateway.app import create_app
+from shared.auth import TokenVerifier
 from shared.settings import SERVICE_PORTS
 from shared.testkit import TokenFactory, free_port
 
@@ -120,10 +121,10 @@ def billing_url(serve: Callable[[Any], str]) -> str:
 def make_gateway(tokens: TokenFactory, closed_urls: dict[str, str]) -> Callable[..., Flask]:
     """make_gateway(service_urls={...}, **config overrides) -> a gateway app verifying `tokens`' tokens."""
 
-    def build(service_urls: dict[str, str] | None = None, **overrides: Any) -> Flask:
+    def build(service_urls: dict[str, str] | None = None, *, verifier: TokenVerifier | None = None, **overrides: Any) -> Flask:
         urls = {**closed_urls, **(service_urls or {})}
         overrides.setdefault("redis_url", None)
-        return create_app({"service_urls": urls, **overrides}, verifier=tokens.verifier())
+        return create_app({"service_urls": urls, **overrides}, verifier=verifier or tokens.verifier())
 
     return build
 

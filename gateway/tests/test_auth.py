@@ -6,10 +6,13 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from shared.auth import JwksCache, TokenVerifier
 from shared.testkit import TokenFactory
 
 
@@ -98,3 +101,18 @@ def test_malformed_authorization_is_401(gateway: FlaskClient, value: str) -> Non
 
     assert response.status_code == 401
     assert response.json["code"] == "invalid_token"
+
+
+def test_token_expiring_after_its_first_use_is_refused_afterwards(
+    make_gateway: Callable[..., Flask], billing_url: str, tokens: TokenFactory
+) -> None:
+    strict = TokenVerifier(JwksCache(tokens.jwks), issuer=tokens.issuer, audience=tokens.audience, leeway=0)
+    client = make_gateway({"billing": billing_url}, verifier=strict).test_client()
+    headers = tokens.headers(ttl=1)
+    assert client.get("/billing/v1/devices", headers=headers).status_code == 200
+
+    time.sleep(1.2)
+    response = client.get("/billing/v1/devices", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json["code"] == "token_expired"

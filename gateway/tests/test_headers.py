@@ -13,7 +13,12 @@ def test_authorization_idempotency_key_accept_and_content_type_are_forwarded(gat
     response = gateway.post(
         "/billing/v1/orders/o-1/payments",
         json={"method": "balance"},
-        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "pay-o-1", "Accept": "application/json", "Accept-Language": "zh-CN"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": "pay-o-1",
+            "Accept": "application/json",
+            "Accept-Language": "zh-CN",
+        },
     )
 
     received = response.json["headers"]

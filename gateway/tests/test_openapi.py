@@ -150,10 +150,15 @@ def test_merge_rewrites_refs_inside_discriminator_mappings_and_drops_foreign_pat
         },
         "components": {
             "schemas": {
-                "Method": {"oneOf": [{"$ref": "#/components/schemas/Card"}], "discriminator": {"propertyName": "kind", "mapping": {"card": "#/components/schemas/Card"}}},
+                "Method": {
+                    "oneOf": [{"$ref": "#/components/schemas/Card"}],
+                    "discriminator": {"propertyName": "kind", "mapping": {"card": "#/components/schemas/Card"}},
+                },
                 "Card": {"type": "object"},
             },
-            "responses": {"Paid": {"description": "paid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Method"}}}}},
+            "responses": {
+                "Paid": {"description": "paid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Method"}}}}
+            },
         },
     }
 

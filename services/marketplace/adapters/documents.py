@@ -7,6 +7,7 @@ reportlab's invariant mode and fixed workbook dates, so the same data gives the 
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +117,19 @@ def statement_xlsx(statement: Any, reseller_name: str) -> bytes:
     workbook.properties.modified = fixed
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    return _with_fixed_zip_times(buffer.getvalue(), fixed or datetime(2000, 1, 1))
+
+
+def _with_fixed_zip_times(xlsx: bytes, at: datetime) -> bytes:
+    """openpyxl stamps each zip entry with the wall clock; a reproducible download needs fixed stamps."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=at.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(entry.filename))
+    return out.getvalue()
 
 
 def statement_pdf(statement: Any, reseller_name: str) -> bytes:

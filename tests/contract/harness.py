@@ -1,0 +1,270 @@
+"""Each service as the contract tests run it: its real app and its worker's real handlers, on a scratch
+SQLite database migrated once per test process (every `Service` works on a copy of that template).
+
+`Service.run(work)` runs service-layer work in a committed unit of work (as the worker's jobs do),
+`Service.handle(envelope)` delivers an event the way the worker's consumer does (envelope validation,
+inbox claim, the handler of the worker's handler map, commit, inside the producer's trace context),
+and `Service.outbox(type)` reads the envelopes the service wrote with the real serialiser.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from shared import inbox, tracing
+from shared.auth import JwksCache, TokenVerifier
+from shared.clock import FrozenClock
+from shared.envelope import validate_event
+from shared.migrations import upgrade
+from shared.settings import CommonSettings
+from shared.testkit import TokenFactory
+from shared.uow import UnitOfWork
+from shared.web import ServiceContext
+from shared.worker import EventHandler
+
+SERVICES = ("identity", "entitlements", "licensing", "billing", "marketplace", "notifier")
+PLATFORM_ADMIN = ("admin@suite.test", "Contract-Admin-2026!")
+BILLING_SANDBOX_SECRET = b"contract-billing-sandbox-secret"
+MARKETPLACE_PAYMENT_SECRET = "contract-marketplace-sandbox-secret"
+NOTIFIER_SECRET_KEY = "contract-notifier-secret-key"
+
+_templates: dict[str, Path] = {}
+_templates_lock = threading.Lock()
+_template_root = Path(tempfile.mkdtemp(prefix="contract-templates-"))
+
+
+def migrated_database(service: str, folder: Path) -> str:
+    """A copy of the service's database migrated to head (migrated once per process)."""
+    with _templates_lock:
+        if service not in _templates:
+            template = _template_root / f"{service}.db"
+            upgrade(service, f"sqlite:///{template}")
+            _templates[service] = template
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{service}.db"
+    shutil.copyfile(_templates[service], target)
+    return f"sqlite:///{target}"
+
+
+def common_settings(service: str, database_url: str, broker_url: str = "memory://", identity_url: str = "http://identity.invalid") -> CommonSettings:
+    return CommonSettings(service=service, database_url=database_url, broker_url=broker_url, identity_url=identity_url)
+
+
+@dataclasses.dataclass
+class Service:
+    """One service on its own scratch database, with a frozen clock and a test signing key."""
+
+    name: str
+    folder: Path
+    clock: FrozenClock = dataclasses.field(default_factory=FrozenClock)
+    tokens: TokenFactory = dataclasses.field(default_factory=TokenFactory)
+    broker_url: str = "memory://"
+    own_url: str = "http://127.0.0.1:9"
+    sandbox_poster: Callable[[str, bytes, dict[str, str]], int] | None = None
+
+    @cached_property
+    def database_url(self) -> str:
+        return migrated_database(self.name, self.folder)
+
+    @cached_property
+    def app(self) -> Flask:
+        return _BUILDERS[self.name](self)
+
+    @property
+    def context(self) -> ServiceContext:
+        return self.app.extensions["suite_context"]
+
+    @cached_property
+    def handlers(self) -> dict[str, EventHandler]:
+        """The handler map the service's worker runs (its `entrypoints/worker.py`)."""
+        return _HANDLERS[self.name](self)
+
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def headers(self, **claims: Any) -> dict[str, str]:
+        return self.tokens.headers(**claims)
+
+    def run(self, work: Callable[[UnitOfWork], Any]) -> Any:
+        with self.context.session_factory() as session:
+            result = work(UnitOfWork(self.name, session, self.context.tables, self.context.clock))
+            session.commit()
+            return result
+
+    def handle(self, body: dict[str, Any]) -> bool:
+        """Consume one envelope as the worker does; False when the inbox had it already."""
+        event = validate_event(body)
+        handler = self.handlers[event.type]
+        with tracing.event_context(event.id, event.type, event.traceparent, event.correlationid), \
+                self.context.session_factory() as session:
+            if not inbox.claim(session, self.context.tables.inbox, f"{self.name}.contract", event):
+                return False
+            handler(UnitOfWork(self.name, session, self.context.tables, self.context.clock), event)
+            session.commit()
+        return True
+
+    def outbox(self, event_type: str) -> list[dict[str, Any]]:
+        """Every envelope of this type the service wrote to its outbox, oldest first."""
+        table = self.context.tables.outbox
+        with self.context.session_factory() as session:
+            rows = session.execute(select(table.c.payload).where(table.c.type == event_type).order_by(table.c.id)).scalars()
+            return [json.loads(row) for row in rows]
+
+    def last_payload(self, event_type: str) -> str:
+        """The serialised envelope of the latest event of this type, exactly as the relay publishes it."""
+        table = self.context.tables.outbox
+        with self.context.session_factory() as session:
+            payload = session.execute(
+                select(table.c.payload).where(table.c.type == event_type).order_by(table.c.id.desc()).limit(1)
+            ).scalar()
+        if payload is None:
+            raise LookupError(f"{self.name} wrote no {event_type} event")
+        return payload
+
+    def last_event(self, event_type: str) -> dict[str, Any]:
+        return json.loads(self.last_payload(event_type))
+
+    def count(self, table: Any, *where: Any) -> int:
+        with self.context.session_factory() as session:
+            return session.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def _identity_app(service: Service) -> Flask:
+    from services.identity.bootstrap import build_app, build_context
+    from services.identity.config import Settings
+
+    settings = Settings(
+        common=common_settings("identity", service.database_url), key_encryption_key=b"contract-key-encryption-key-32b!",
+        admin_username=PLATFORM_ADMIN[0], admin_password=PLATFORM_ADMIN[1], portal_url="https://portal.suite.test",
+        key_activation_seconds=0,
+    )
+    context = build_context(settings, service.clock)
+    ring = context.extras["kit"].keys
+
+    def both_keys() -> dict[str, Any]:
+        return {"keys": ring.jwks_in_own_session()["keys"] + service.tokens.jwks()["keys"]}
+
+    verifier = TokenVerifier(JwksCache(both_keys, min_refetch_interval=0), issuer="suite-identity", audience="suite")
+    return build_app(settings, verifier=verifier, context=context)
+
+
+def _entitlements_app(service: Service) -> Flask:
+    from services.entitlements.bootstrap import build_app
+    from services.entitlements.config import Settings
+
+    settings = Settings(common=common_settings("entitlements", service.database_url), portal_url="https://portal.suite.test")
+    return build_app(settings, verifier=service.tokens.verifier(), clock=service.clock)
+
+
+def _licensing_app(service: Service) -> Flask:
+    from services.licensing.bootstrap import build_app
+    from services.licensing.config import Settings
+
+    return build_app(Settings(common=common_settings("licensing", service.database_url)), verifier=service.tokens.verifier(),
+                     clock=service.clock)
+
+
+def _billing_app(service: Service) -> Flask:
+    from services.billing.adapters.payment_providers import CALLBACK_PATH, SandboxProvider
+    from services.billing.bootstrap import build_app
+    from services.billing.config import Settings
+
+    sandbox = SandboxProvider(BILLING_SANDBOX_SECRET, service.own_url, service.own_url + CALLBACK_PATH, service.sandbox_poster)
+    return build_app(Settings(common=common_settings("billing", service.database_url)), verifier=service.tokens.verifier(),
+                     clock=service.clock, payment_provider=sandbox)
+
+
+def _marketplace_app(service: Service) -> Flask:
+    """The sandbox provider calls the app back through its test client unless `sandbox_poster` says otherwise."""
+    from services.marketplace.bootstrap import build_app
+    from services.marketplace.config import Settings
+
+    def post_to_itself(url: str, body: bytes, headers: dict[str, str]) -> int:
+        return service.client().post(url.removeprefix(service.own_url), data=body, headers=headers).status_code
+
+    settings = Settings(common=common_settings("marketplace", service.database_url), uploads_dir=service.folder / "uploads",
+                        payment_secret=MARKETPLACE_PAYMENT_SECRET, own_url=service.own_url)
+    return build_app(settings, verifier=service.tokens.verifier(), clock=service.clock, poster=service.sandbox_poster or post_to_itself)
+
+
+def _notifier_settings(service: Service) -> Any:
+    from services.notifier.config import DeliverySettings, Settings
+
+    return Settings(common=common_settings("notifier", service.database_url), delivery=DeliverySettings(secret_key=NOTIFIER_SECRET_KEY))
+
+
+def _notifier_app(service: Service) -> Flask:
+    from services.notifier.bootstrap import build_app
+
+    return build_app(_notifier_settings(service), verifier=service.tokens.verifier(), clock=service.clock)
+
+
+_BUILDERS: dict[str, Callable[[Service], Flask]] = {
+    "identity": _identity_app,
+    "entitlements": _entitlements_app,
+    "licensing": _licensing_app,
+    "billing": _billing_app,
+    "marketplace": _marketplace_app,
+    "notifier": _notifier_app,
+}
+
+
+def _identity_handlers(service: Service) -> dict[str, EventHandler]:
+    from services.identity.entrypoints.worker import handlers
+
+    return handlers(service.context.extras["kit"])
+
+
+def _entitlements_handlers(service: Service) -> dict[str, EventHandler]:
+    from services.entitlements.entrypoints.worker import event_handlers
+
+    return event_handlers(service.context.extras["policy"])
+
+
+def _licensing_handlers(service: Service) -> dict[str, EventHandler]:
+    from services.licensing.service_layer.answers import HANDLERS
+
+    return HANDLERS
+
+
+def _billing_handlers(service: Service) -> dict[str, EventHandler]:
+    from services.billing.entrypoints.worker import HANDLERS
+
+    return HANDLERS
+
+
+def _marketplace_handlers(service: Service) -> dict[str, EventHandler]:
+    from services.marketplace.entrypoints.worker import HANDLERS
+
+    return HANDLERS
+
+
+def _notifier_handlers(service: Service) -> dict[str, EventHandler]:
+    """The worker's handlers with strict templates: a field a template uses and the event lacks fails."""
+    from services.notifier.adapters.templates import TemplateRenderer
+    from services.notifier.bootstrap import build_worker_parts
+    from services.notifier.entrypoints.worker import message_handlers
+
+    parts = build_worker_parts(_notifier_settings(service), service.context, service.folder / "var")
+    return message_handlers(dataclasses.replace(parts, renderer=TemplateRenderer(strict=True)))
+
+
+_HANDLERS: dict[str, Callable[[Service], dict[str, EventHandler]]] = {
+    "identity": _identity_handlers,
+    "entitlements": _entitlements_handlers,
+    "licensing": _licensing_handlers,
+    "billing": _billing_handlers,
+    "marketplace": _marketplace_handlers,
+    "notifier": _notifier_handlers,
+}

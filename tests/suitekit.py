@@ -1,0 +1,146 @@
+"""A private running suite for tests that drive it as processes: the end-to-end stories, the fault
+harness and the secrets-in-logs check.
+
+`start_suite(variant, tmp, offset)` starts the whole suite (`shared.launcher.Suite`) with mail going
+to a real SMTP sink it owns and, for `rabbitmq_postgres`, a RabbitMQ virtual host and one fresh
+PostgreSQL database per service of its own (skipped, saying why, when TEST_POSTGRES_URL / AMQP_URL
+are not set). `RunningSuite.close()` stops the processes and drops what was created.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from shared import testkit
+from shared.launcher import Suite, available_services
+
+
+@dataclass
+class RunningSuite:
+    suite: Suite
+    smtp: testkit.SmtpSink
+    variant: str
+    database_urls: dict[str, str] = field(default_factory=dict)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.suite.gateway_url
+
+    @property
+    def var_dir(self) -> Path:
+        return self.suite.var_dir
+
+    @property
+    def admin_credentials(self) -> tuple[str, str]:
+        return self.suite.env["SUITE_ADMIN_USERNAME"], self.suite.env["SUITE_ADMIN_PASSWORD"]
+
+    def api(self, token: str | None = None) -> "Client":
+        return Client(self.url, token)
+
+    def sms_to(self, phone: str) -> list[str]:
+        folder = self.var_dir / "sms"
+        if not folder.exists():
+            return []
+        return [p.read_text() for p in sorted(folder.glob(f"*{phone}*"))]
+
+    def move_clock(self, days: float) -> None:
+        """Moves every process's clock forward (SUITE_CLOCK_FILE)."""
+        path = Path(self.suite.env["SUITE_CLOCK_FILE"])
+        current = float(path.read_text() or 0) if path.exists() else 0.0
+        path.write_text(str(current + days * 86400))
+
+    def reset_clock(self) -> None:
+        Path(self.suite.env["SUITE_CLOCK_FILE"]).write_text("0")
+
+    def close(self) -> None:
+        self.suite.stop()
+        self.smtp.stop()
+        for cleanup in self.cleanups:
+            cleanup()
+
+
+class Client:
+    """A small requests wrapper: JSON in, response out, bearer token when given."""
+
+    def __init__(self, base: str, token: str | None = None) -> None:
+        self.base = base
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def __getattr__(self, method: str) -> Any:
+        if method not in ("get", "post", "put", "patch", "delete"):
+            raise AttributeError(method)
+
+        def call(path: str, **kwargs: Any) -> requests.Response:
+            kwargs.setdefault("timeout", 30)
+            return self.session.request(method.upper(), self.base + path, **kwargs)
+
+        return call
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        response = self.post("/identity/v1/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def _prepare(variant: str, tmp: Path, smtp: testkit.SmtpSink, offset: int, api_workers: int) -> RunningSuite:
+    cleanups: list[Callable[[], None]] = []
+    databases: dict[str, str] = {}
+    env = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SUITE_CLOCK_FILE": str(tmp / "clock-offset"),
+        "SUITE_ADMIN_USERNAME": "root@suite.test",
+        "SUITE_ADMIN_PASSWORD": "Root-Passw0rd-2026!",
+    }
+    base_env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL") and k != "AMQP_URL"}
+    if variant == "rabbitmq_postgres":
+        amqp, reason = testkit.amqp_base_url()
+        admin, reason2 = testkit.postgres_admin_url()
+        if amqp is None or admin is None:
+            pytest.skip(reason or reason2)
+        vhost = testkit.TemporaryVhost(amqp).create()
+        cleanups.append(vhost.drop)
+        env["AMQP_URL"] = vhost.url
+        for service in available_services():
+            database = testkit.TemporaryPostgres(admin).create()
+            cleanups.append(database.drop)
+            env[f"{service.upper()}_DATABASE_URL"] = databases[service] = database.url
+    os.environ.clear()
+    os.environ.update(base_env)
+    suite = Suite(tmp / "var", offset, env, api_workers=api_workers)
+    return RunningSuite(suite, smtp, variant, databases, cleanups)
+
+
+def start_suite(variant: str, tmp: Path, offset: int, api_workers: int = 2) -> RunningSuite:
+    """Start the suite of `variant` (`embedded` or `rabbitmq_postgres`) under `tmp` at port `offset`."""
+    saved_env = dict(os.environ)
+    smtp = testkit.SmtpSink().start()
+    running: RunningSuite | None = None
+    try:
+        running = _prepare(variant, tmp, smtp, offset, api_workers)
+    except BaseException:
+        smtp.stop()
+        raise
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    try:
+        running.suite.start()
+    except BaseException:
+        running.close()
+        raise
+    return running
+
+
+def port_offset(extra: int) -> int:
+    """E2E_PORT_OFFSET (default 10000) plus `extra`: +0 and +100 are the e2e variants' own."""
+    return int(os.environ.get("E2E_PORT_OFFSET", "10000")) + extra
