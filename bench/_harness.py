@@ -142,10 +142,11 @@ def started(
             suite.api_workers = api_workers
         if api_threads is not None:
             suite.api_threads = api_threads
-        suite.services = sorted({name.rsplit("-", 1)[0] for name in processes if name.endswith("-api")})
+        suite.services = sorted({name.rsplit("-", 1)[0] for name in processes if name != "gateway"})
         try:
             for name in processes:
                 suite.start_process(name)
+            suite.services = [s for s in suite.services if f"{s}-api" in processes]  # only APIs answer /readyz
             suite.wait_ready(120)
             yield suite
         finally:

@@ -99,29 +99,47 @@ def _timed_requests(base: str, count: int, headers: dict[str, str], latencies: l
     connection.close()
 
 
-def measure(base: str, requests_total: int, clients: int, headers: dict[str, str]) -> dict[str, float]:
-    """p50/p90 from one sequential client, then req/s of `clients` concurrent keep-alive clients."""
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a gunicorn master and its workers, from /proc (Linux)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for process in (pid, *map(int, children)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(base: str, requests_total: int, clients: int, headers: dict[str, str], gateway_pid: int) -> dict[str, float]:
+    """p50/p90 from one sequential client, then req/s of `clients` concurrent keep-alive clients and
+    the gateway processes' CPU per request (robust on a busy machine, unlike req/s)."""
     _timed_requests(base, 200, headers, [])
     sequential: list[float] = []
     _timed_requests(base, min(2000, requests_total), headers, sequential)
     per_client = requests_total // clients
     threads = [threading.Thread(target=_timed_requests, args=(base, per_client, headers, [])) for _ in range(clients)]
+    cpu_before = process_cpu_seconds(gateway_pid)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    done = per_client * clients
     quantiles = statistics.quantiles(sequential, n=10)
-    return {"rps": per_client * clients / elapsed, "p50_ms": statistics.median(sequential) * 1000, "p90_ms": quantiles[8] * 1000}
+    return {
+        "rps": done / elapsed,
+        "p50_ms": statistics.median(sequential) * 1000,
+        "p90_ms": quantiles[8] * 1000,
+        "gateway_cpu_ms_per_request": (process_cpu_seconds(gateway_pid) - cpu_before) / done * 1000,
+    }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=6000, help="requests per throughput run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
     parser.add_argument("--redis", action="store_true", help="share the rate limiter through Redis")
-    args = parser.parse_args()
+    args = parser.parse_args(argv or [])
 
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     tokens = TokenFactory()
@@ -155,13 +173,16 @@ def main() -> None:
         wait_until(lambda: _ready(f"{target}/healthz") and _ready(f"{gateway}/healthz"), 60, 0.2, "target and gateway")
         results = {}
         for label, headers in (("anonymous", {}), ("bearer token", {"Authorization": f"Bearer {tokens.token(ttl=3600)}"})):
-            direct = measure(target, args.requests, args.clients, headers)
-            through = measure(gateway, args.requests, args.clients, headers)
+            direct = measure(target, args.requests, args.clients, headers, processes[1].pid)
+            through = measure(gateway, args.requests, args.clients, headers, processes[1].pid)
             results[label] = {"direct": direct, "gateway": through}
             print(
                 f"{label:>13}: direct {direct['rps']:7.0f} req/s p50 {direct['p50_ms']:.2f} ms | "
                 f"gateway {through['rps']:7.0f} req/s p50 {through['p50_ms']:.2f} ms (p90 {through['p90_ms']:.2f}) | "
-                f"ratio {through['rps'] / direct['rps']:.2f}  added p50 {through['p50_ms'] - direct['p50_ms']:.2f} ms",
+                f"ratio {through['rps'] / direct['rps']:.2f} (goal ≥ 0.6)  "
+                f"added p50 {through['p50_ms'] - direct['p50_ms']:.2f} ms (goal ≤ 2)  "
+                f"gateway CPU {through['gateway_cpu_ms_per_request']:.2f} ms/request"
+                f"  ({os.getloadavg()[0]:.1f} load)",
                 flush=True,
             )
         limiter = "Redis" if broker else "per process"
@@ -177,4 +198,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

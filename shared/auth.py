@@ -4,6 +4,11 @@ Tokens are EdDSA-signed JWTs issued by identity; keys come from identity's JWKS,
 and refetched (rate-limited) when an unknown `kid` appears, so key rotation needs no restart. Only
 the algorithms in the allow-list are accepted (never `none`, never HMAC with a public key), and
 `iss`, `aud` and `exp` are required and checked.
+
+Three kinds of caller: users (`kind` "user"), enterprise API clients (`kind` "client", role
+`api_client`) and platform services calling each other (`kind` "client", role `service`, `org_kind`
+"platform", `sub` "service:<name>"). A view accepts API clients only with `clients=True` and services
+only with `services=True`.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from shared.errors import Problem
 ALGORITHMS = ("EdDSA",)
 
 PLATFORM_STAFF = ("platform_admin", "sales", "finance", "support")
+SERVICE_ROLE = "service"
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,11 @@ class Principal:
     @property
     def is_platform_staff(self) -> bool:
         return self.org_kind == "platform" and self.has_any(*PLATFORM_STAFF)
+
+    @property
+    def is_service(self) -> bool:
+        """Another service of the suite calling with its service credentials (never a person or an API client)."""
+        return self.kind == "client" and self.org_kind == "platform" and SERVICE_ROLE in self.roles
 
 
 KeyFetcher = Callable[[], dict[str, Any]]
@@ -169,13 +180,21 @@ def optional_principal() -> Principal | None:
     return getattr(g, "principal", None)
 
 
-def require(*roles: str, allow_password_change: bool = False, clients: bool = False) -> Callable:
-    """Decorator: a logged-in principal with one of `roles` (any role when none given)."""
+def require(*roles: str, allow_password_change: bool = False, clients: bool = False, services: bool = False) -> Callable:
+    """Decorator: a logged-in principal with one of `roles` (any role when none given).
+
+    API-client tokens pass only with `clients=True`; service tokens only with `services=True`, which
+    admits them whatever `roles` says (the view then acts for the party the request names).
+    """
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
+            if principal.is_service:
+                if not services:
+                    raise Problem(403, "forbidden", "services cannot use this operation")
+                return view(*args, **kwargs)
             if principal.must_change_password and not allow_password_change:
                 raise Problem(403, "password_change_required", "change the initial password first")
             if principal.kind == "client" and not clients:

@@ -165,8 +165,9 @@ def render(root: Path | None = None) -> str:
     for service, types in published.items():
         for event_type, purpose in types.items():
             lines.append(f"| [{event_type}](#{_anchor(event_type)}) | {service} | {_consumers(event_type)} | {purpose} |")
-    for event_type in sorted(producer_of):
-        lines += _section(event_type, producer_of[event_type], published[producer_of[event_type]][event_type], schema.get(event_type, {}))
+    for service, types in published.items():
+        for event_type, purpose in types.items():
+            lines += _section(event_type, service, purpose, schema.get(event_type, {}))
     orphans = sorted({t for s in SUBSCRIPTIONS for t in s.event_types} - set(producer_of))
     if orphans:
         lines += ["", "## Subscribed but published by nobody", ""] + [f"- `{t}` ({_consumers(t)})" for t in orphans]
@@ -189,7 +190,7 @@ def _section(event_type: str, producer: str, purpose: str, fields: dict[str, dic
     if not fields:
         return [*lines, "", "No consumer's contract pins its data yet."]
     lines += ["", "| field | type | relied on by |", "|---|---|---|"]
-    for path, by_consumer in fields.items():
+    for path, by_consumer in sorted(fields.items()):
         types = " / ".join(sorted(set(by_consumer.values())))
         lines.append(f"| `{path}` | {types} | {', '.join(sorted(by_consumer))} |")
     return lines

@@ -4,15 +4,23 @@
 broker unless that transaction commits. `OutboxRelay` polls unpublished rows in id order, publishes
 them with confirms, and marks them published; on failure it backs off and tries again. A relay killed
 between publishing and marking publishes again after restart: consumers' inboxes drop the duplicate.
+
+Waking the relay: on PostgreSQL the outbox insert also calls `pg_notify` in the same statement (no
+extra round trip); PostgreSQL delivers the notification only when the transaction commits, and the
+relay LISTENs on that channel, so it publishes within a millisecond or two of the commit instead of
+after up to `idle_seconds` of polling (bench/README.md: authorize → seat granted). The poll stays as
+the safety net (`listen_fallback_seconds`). `OUTBOX_LISTEN=0` turns listening off (a connection pooler
+in transaction mode, e.g. PgBouncer, does not carry LISTEN); SQLite always polls.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from shared import metrics
@@ -23,6 +31,8 @@ from shared.envelope import Event
 
 log = logging.getLogger(__name__)
 
+NOTIFY_CHANNEL = "suite_outbox"
+
 
 class Publisher(Protocol):
     def publish_many(self, messages: list[EncodedEvent]) -> None: ...
@@ -31,25 +41,59 @@ class Publisher(Protocol):
 
 
 def record(session: Session, table: Any, event: Event) -> None:
-    session.execute(
-        table.insert().values(
-            event_id=event.id,
-            type=event.type,
-            payload=json.dumps(event.to_dict(), ensure_ascii=False),
-            created_at=utcnow(),
-            attempts=0,
-        )
+    statement: Any = table.insert().values(
+        event_id=event.id,
+        type=event.type,
+        payload=json.dumps(event.to_dict(), ensure_ascii=False),
+        created_at=utcnow(),
+        attempts=0,
     )
+    if is_postgres(session):
+        statement = select(func.pg_notify(NOTIFY_CHANNEL, "")).add_cte(statement.cte("recorded"))
+    session.execute(statement)
+
+
+def listening_enabled() -> bool:
+    return os.environ.get("OUTBOX_LISTEN", "1") != "0"
+
+
+class _Notifications:
+    """A PostgreSQL connection LISTENing on the outbox channel; `wait` returns at a notification or the timeout."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.connection: Any = None
+
+    def listen(self) -> None:
+        import psycopg
+
+        if self.connection is None:
+            self.connection = psycopg.connect(self.url, autocommit=True)
+            self.connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float) -> None:
+        self.listen()
+        for _ in self.connection.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class OutboxRelay:
-    def __init__(self, service: str, engine: Engine, table: Any, publisher: Publisher, *, batch_size: int = 500) -> None:
+    def __init__(
+        self, service: str, engine: Engine, table: Any, publisher: Publisher, *, batch_size: int = 500, listen: bool | None = None
+    ) -> None:
         self.service = service
         self.engine = engine
         self.table = table
         self.publisher = publisher
         self.batch_size = batch_size
         self.stop_event = threading.Event()
+        listen = listening_enabled() if listen is None else listen
+        self.notifications = _Notifications(engine) if listen and is_postgres(engine) else None
 
     def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published."""
@@ -81,19 +125,31 @@ class OutboxRelay:
             raise failure
         return len(published)
 
-    def run(self, idle_seconds: float = 0.05, max_backoff: float = 5.0) -> None:
+    def run(self, idle_seconds: float = 0.05, max_backoff: float = 5.0, listen_fallback_seconds: float = 0.5) -> None:
         backoff = idle_seconds
         while not self.stop_event.is_set():
             try:
+                if self.notifications is not None:
+                    self.notifications.listen()  # before the poll, so no commit after it goes unnoticed
                 count = self.publish_pending()
                 backoff = idle_seconds
                 if count == 0:
-                    self.stop_event.wait(idle_seconds)
+                    self._idle(idle_seconds, listen_fallback_seconds)
             except Exception:  # noqa: BLE001 - the relay must survive broker and database outages
                 log.warning("outbox relay failed; backing off", exc_info=True, extra={"fields": {"backoff": backoff}})
+                if self.notifications is not None:
+                    self.notifications.close()
                 self.stop_event.wait(backoff)
                 backoff = min(max_backoff, backoff * 2 if backoff > idle_seconds else 0.5)
+        if self.notifications is not None:
+            self.notifications.close()
         self.publisher.close()
+
+    def _idle(self, idle_seconds: float, listen_fallback_seconds: float) -> None:
+        if self.notifications is None:
+            self.stop_event.wait(idle_seconds)
+        else:
+            self.notifications.wait(listen_fallback_seconds)
 
     def stop(self) -> None:
         self.stop_event.set()

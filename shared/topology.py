@@ -41,7 +41,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "identity.user.invited.v1",
             "identity.sms_code.requested.v1",
             "identity.api_client.issued.v1",
-            "identity.password.reset.v1",
             "entitlements.order.delivered.v1",
             "entitlements.line.expiring.v1",
             "entitlements.line.expired.v1",

@@ -3,19 +3,28 @@
 `IDENTITY_KEY_ENCRYPTION_KEY` (32 bytes, base64url) encrypts signing keys and API-client secrets at
 rest. When it is unset, a key is generated on first start into `var/identity/key-encryption.key`
 (mode 0600) and reused afterwards; production sets the variable from a secret store instead.
+
+`SUITE_SERVICE_CLIENTS` lists the service accounts other services of the suite log in with
+(`POST /identity/v1/oauth/token`): a JSON object `{"notifier": "<secret>", …}` or
+`notifier:<secret>,billing:<secret>`. Names are 2-40 lower-case letters, digits and hyphens; secrets at
+least 16 characters. Unset or empty: no service accounts.
 """
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.settings import CommonSettings, var_dir
 
 SERVICE = "identity"
 KEY_FILE_NAME = "key-encryption.key"
+SERVICE_CLIENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+MIN_SERVICE_SECRET_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Settings:
     access_token_seconds: int = 900
     key_activation_seconds: float = 5.0
     refresh_token_days: int = 14
+    service_clients: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -37,7 +47,35 @@ class Settings:
             admin_username=os.environ.get("SUITE_ADMIN_USERNAME") or None,
             admin_password=os.environ.get("SUITE_ADMIN_PASSWORD") or None,
             portal_url=os.environ.get("IDENTITY_PORTAL_URL", "http://localhost:8080/portal").rstrip("/"),
+            service_clients=parse_service_clients(os.environ.get("SUITE_SERVICE_CLIENTS", "")),
         )
+
+
+def parse_service_clients(text: str) -> dict[str, str]:
+    """Service-account names and secrets from `SUITE_SERVICE_CLIENTS` (JSON object or `name:secret,…`)."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            pairs = json.loads(text)
+        except ValueError as exc:
+            raise ValueError("SUITE_SERVICE_CLIENTS is not valid JSON") from exc
+        if not isinstance(pairs, dict):
+            raise ValueError("SUITE_SERVICE_CLIENTS must be a JSON object of name: secret")
+        entries = list(pairs.items())
+    else:
+        entries = [tuple(part.strip().partition(":")[::2]) for part in text.split(",") if part.strip()]
+    clients: dict[str, str] = {}
+    for name, secret in entries:
+        if not isinstance(name, str) or not SERVICE_CLIENT_NAME.match(name):
+            raise ValueError(f"SUITE_SERVICE_CLIENTS: {name!r} is not a service name (2-40 of a-z, 0-9, -)")
+        if not isinstance(secret, str) or len(secret) < MIN_SERVICE_SECRET_LENGTH:
+            raise ValueError(f"SUITE_SERVICE_CLIENTS: the secret of {name!r} needs at least {MIN_SERVICE_SECRET_LENGTH} characters")
+        if name in clients:
+            raise ValueError(f"SUITE_SERVICE_CLIENTS names {name!r} twice")
+        clients[name] = secret
+    return clients
 
 
 def decode_key(text: str) -> bytes:

@@ -57,8 +57,8 @@ def migrated_database(service: str, folder: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def common_settings(service: str, database_url: str, broker_url: str = "memory://", identity_url: str = "http://identity.invalid") -> CommonSettings:
-    return CommonSettings(service=service, database_url=database_url, broker_url=broker_url, identity_url=identity_url)
+def common_settings(service: str, database_url: str) -> CommonSettings:
+    return CommonSettings(service=service, database_url=database_url, broker_url="memory://", identity_url="http://identity.invalid")
 
 
 @dataclasses.dataclass
@@ -268,3 +268,18 @@ _HANDLERS: dict[str, Callable[[Service], dict[str, EventHandler]]] = {
     "marketplace": _marketplace_handlers,
     "notifier": _notifier_handlers,
 }
+
+
+PACT_DIR = Path(__file__).resolve().parent / "pacts"
+MESSAGES = "Asynchronous/Messages"
+HTTP = "Synchronous/HTTP"
+
+
+def pact_files(provider: str, interaction_type: str) -> list[Path]:
+    """The pact files naming `provider` whose interactions are of that type (message or HTTP)."""
+    found = []
+    for path in sorted(PACT_DIR.glob("*.json")):
+        pact = json.loads(path.read_text(encoding="utf-8"))
+        if pact["provider"]["name"] == provider and any(i["type"] == interaction_type for i in pact["interactions"]):
+            found.append(path)
+    return found

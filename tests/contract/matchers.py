@@ -65,8 +65,8 @@ def url(example: str) -> Pattern:
     return pattern(example, FORMATS["url"])
 
 
-def one_of(example: str, *values: str) -> Pattern:
-    return pattern(example, "^(" + "|".join(re.escape(v) for v in values) + ")$")
+def one_of(*values: str, example: str | None = None) -> Pattern:
+    return pattern(example or values[0], "^(" + "|".join(re.escape(v) for v in values) + ")$")
 
 
 def each(item: Any, min: int = 1) -> Each:  # noqa: A002 - pact's own word for it

@@ -17,11 +17,10 @@ import pytest
 from pact import Pact, Verifier
 
 from tests.contract.consumers import MessageExpectation, all_expectations
-from tests.contract.harness import Service
+from tests.contract.harness import MESSAGES, PACT_DIR, Service, pact_files
 from tests.contract.matchers import build
 from tests.contract.providers import all_states
 
-PACT_DIR = Path(__file__).resolve().parent / "pacts"
 EXPECTATIONS = all_expectations()
 PAIRS = sorted({(e.consumer, e.producer) for e in EXPECTATIONS})
 PRODUCERS = sorted({producer for _, producer in PAIRS})
@@ -60,33 +59,32 @@ def test_consumer_handles_the_events_it_expects(consumer: str, producer: str, tm
     pact.write_file(PACT_DIR, overwrite=True)
 
 
-def pact_files_of(provider: str) -> list[Path]:
-    return [path for path in sorted(PACT_DIR.glob("*.json")) if json.loads(path.read_text())["provider"]["name"] == provider]
-
-
 @pytest.mark.parametrize("producer", PRODUCERS)
 def test_producer_emits_what_its_consumers_expect(producer: str, tmp_path: Path) -> None:
     states = all_states()[producer]
     current: dict[str, Service] = {}
     failures: list[str] = []
 
+    built: dict[str, Service] = {}
+
     def set_up(state: str, action: str, parameters: dict[str, Any] | None) -> None:
-        if action != "setup":
-            return
-        service = Service(producer, tmp_path / f"state-{len(failures)}-{abs(hash(state))}-{id(current)}")
-        current["service"] = service
-        try:
-            states[state](service)
-        except Exception:
-            failures.append(f"provider state {state!r}:\n{traceback.format_exc()}")
-            raise
+        """A state several interactions share is set up once: the interactions only read its outbox."""
+        if state not in built:
+            service = Service(producer, tmp_path / f"state-{len(built)}")
+            try:
+                states[state](service)
+            except Exception:
+                failures.append(f"provider state {state!r}:\n{traceback.format_exc()}")
+                raise
+            built[state] = service
+        current["service"] = built[state]
 
     def produce(name: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
         payload = current["service"].last_payload(name.split(":", 1)[0])
         return {"contents": payload.encode(), "metadata": None, "content_type": "application/json"}
 
     verifier = Verifier(producer).message_handler(produce).state_handler(set_up)
-    files = pact_files_of(producer)
+    files = pact_files(producer, MESSAGES)
     assert files, f"no pact names {producer} as its provider"
     for path in files:
         verifier.add_source(path)

@@ -153,3 +153,14 @@ api_clients = Table(
     Column("secret_rotated_at", DateTime(timezone=True), nullable=True),
     Column("revealed_at", DateTime(timezone=True), nullable=True),
 )
+
+# Service accounts of the suite's own services (SUITE_SERVICE_CLIENTS), kept in step at every start.
+service_clients = Table(
+    "service_clients",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

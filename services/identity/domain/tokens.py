@@ -7,6 +7,7 @@ from typing import Any
 ISSUER = "suite-identity"
 AUDIENCE = "suite"
 API_CLIENT_ROLE = "api_client"
+SERVICE_ROLE = "service"
 
 
 def user_claims(
@@ -42,4 +43,20 @@ def client_claims(*, client_id: str, tenant_id: str, tax_id: str, issued_at: int
         "typ": "access",
         "kind": "client",
         "tax_id": tax_id,
+    }
+
+
+def service_claims(*, name: str, platform_id: str, issued_at: int, ttl: int) -> dict[str, Any]:
+    """A service of the suite calling another one: a client of the platform with role `service`."""
+    return {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": f"service:{name}",
+        "org_id": platform_id,
+        "org_kind": "platform",
+        "roles": [SERVICE_ROLE],
+        "iat": issued_at,
+        "exp": issued_at + ttl,
+        "typ": "access",
+        "kind": "client",
     }

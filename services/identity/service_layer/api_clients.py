@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from services.identity.adapters.orm import api_clients
 from services.identity.domain.tokens import client_claims
+from services.identity.service_layer import service_clients
 from services.identity.service_layer.kit import IdentityKit
 from shared.auth import Principal
 from shared.clock import isoformat
@@ -133,12 +134,17 @@ def rotate_secret(uow: UnitOfWork, kit: IdentityKit, principal: Principal, clien
 
 
 def client_token(uow: UnitOfWork, kit: IdentityKit, client_id: str, client_secret: str) -> dict[str, Any]:
-    """The client-credentials grant: a short-lived access token for one enterprise's tax ID."""
+    """The client-credentials grant: a short-lived access token for one enterprise's tax ID, or for a
+    service account of the suite when `client_id` names one."""
     row = uow.session.execute(
         select(api_clients.c.secret_hash, api_clients.c.status, api_clients.c.tenant_id, api_clients.c.tax_id).where(
             api_clients.c.client_id == client_id
         )
     ).first()
+    if row is None:
+        granted = service_clients.service_token(uow, kit, client_id, client_secret)
+        if granted is not None:
+            return granted
     if row is None or row.status != ACTIVE or not kit.digests.matches(client_secret, row.secret_hash, _secret_context(client_id)):
         problem = Problem(401, "invalid_client", "unknown client or wrong secret", error="invalid_client")
         problem.headers["WWW-Authenticate"] = 'Basic realm="identity"'

@@ -39,7 +39,6 @@ CATALOGUE: dict[str, Notification] = {
         Notification("identity.tenant.created.v1", org_field="tenant_id", carries_secret=True),
         Notification("identity.user.invited.v1", org_field="org_id", carries_secret=True),
         Notification("identity.sms_code.requested.v1", channel=Channel.SMS, carries_secret=True),
-        Notification("identity.password.reset.v1", carries_secret=True),
         Notification("identity.api_client.issued.v1", org_field="tenant_id"),
         Notification("entitlements.order.delivered.v1", org_field="tenant_id", carries_secret=True),
         Notification("entitlements.line.expiring.v1", org_field="tenant_id"),

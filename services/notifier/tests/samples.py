@@ -12,8 +12,6 @@ OPERATION_KEY = "OPKEY-7F3A-91C2-55D0"
 SMS_CODE = "604219"
 CREDIT_CODE = "883901"
 INVITATION_TOKEN = "inv_Zq8mC2vT5kL9pX3rW7yB"
-TEMPORARY_PASSWORD = "Temp-Pa55-Kk2!"
-RESET_TOKEN = "rst_9sLq2VbX7nC4mZ8pQ1wE"
 
 TENANT = "tenant-1"
 COMPANY = "company-1"
@@ -53,14 +51,6 @@ DATA: dict[str, dict[str, Any]] = {
         "purpose": "password_change",
         "code": SMS_CODE,
         "expires_at": "2026-01-01T00:05:00Z",
-        "recipient": recipient(),
-    },
-    "identity.password.reset.v1": {
-        "user_id": "user-1",
-        "username": "admin@acme.test",
-        "temporary_password": TEMPORARY_PASSWORD,
-        "reset_url": f"https://portal.suite.local/reset/{RESET_TOKEN}",
-        "expires_at": "2026-01-02T00:00:00Z",
         "recipient": recipient(),
     },
     "identity.api_client.issued.v1": {
@@ -189,7 +179,7 @@ DATA: dict[str, dict[str, Any]] = {
 }
 DATA["entitlements.line.expired.v1"] = {**DATA["entitlements.line.expiring.v1"], "days_left": 0}
 
-SECRETS = (INITIAL_PASSWORD, OPERATION_KEY, SMS_CODE, CREDIT_CODE, INVITATION_TOKEN, TEMPORARY_PASSWORD, RESET_TOKEN)
+SECRETS = (INITIAL_PASSWORD, OPERATION_KEY, SMS_CODE, CREDIT_CODE, INVITATION_TOKEN)
 
 
 def event(event_type: str, *, tenant_id: str | None = None, **changes: Any) -> Event:

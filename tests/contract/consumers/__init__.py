@@ -16,8 +16,8 @@ from tests.contract.matchers import exactly, nullable, one_of, timestamp, uuid
 
 TENANT = "4b8e1f2a-6c3d-4e5f-8a9b-0c1d2e3f4a5b"
 TAX_ID = "91330100716105852F"
-LANGUAGE = one_of("zh-CN", "zh-CN", "en")
-SERVICE_GROUP = one_of("invoice_issuing", "invoice_issuing", "invoice_receiving")
+LANGUAGE = one_of("zh-CN", "en")
+SERVICE_GROUP = one_of("invoice_issuing", "invoice_receiving")
 
 
 def recipient(email: str = "admin@acme.test", *, phone: str | None = "13800138000", name: str | None = "张三") -> dict[str, Any]:

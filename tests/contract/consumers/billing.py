@@ -5,11 +5,11 @@ from typing import Any
 
 from services.billing.adapters.orm import companies
 from tests.contract.consumers import MessageExpectation
-from tests.contract.matchers import nullable, one_of
 from tests.contract.harness import Service
+from tests.contract.matchers import nullable, one_of
 
-COMPANY = {"org_id": "company-sh", "kind": one_of("company", "tenant", "reseller", "dealer", "company", "platform"),
-           "name": "ACME 上海", "parent_id": nullable("company-acme"), "status": one_of("active", "active", "disabled")}
+COMPANY = {"org_id": "company-sh", "kind": one_of("tenant", "reseller", "dealer", "company", "platform", example="company"),
+           "name": "ACME 上海", "parent_id": nullable("company-acme"), "status": one_of("active", "disabled")}
 
 
 def company_kept(service: Service, body: dict[str, Any]) -> None:

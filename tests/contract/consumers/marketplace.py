@@ -9,8 +9,8 @@ from tests.contract.harness import Service
 from tests.contract.matchers import each, nullable, one_of
 
 KINDS = ("tenant", "reseller", "dealer", "company", "platform")
-RESELLER_ORG = {"org_id": "reseller-1", "kind": one_of("reseller", *KINDS), "name": "蓝云测试科技有限公司",
-                "parent_id": nullable("reseller-0"), "status": one_of("active", "active", "disabled"),
+RESELLER_ORG = {"org_id": "reseller-1", "kind": one_of(*KINDS, example="reseller"), "name": "蓝云测试科技有限公司",
+                "parent_id": nullable("reseller-0"), "status": one_of("active", "disabled"),
                 "contact_email": nullable("an@reseller.test"), "contact_phone": nullable("13653812334"),
                 "external_ref": nullable("reseller_application:app-1")}
 
@@ -34,7 +34,7 @@ EXPECTATIONS = [
     MessageExpectation(
         "marketplace", "identity.user.invited.v1", "the channel users of reseller and dealer organisations",
         "identity created the organisation of an approved reseller application and invited its admin", "user-2",
-        {"user_id": "user-2", "org_id": "reseller-1", "org_kind": one_of("reseller", *KINDS), "email": "an@reseller.test",
+        {"user_id": "user-2", "org_id": "reseller-1", "org_kind": one_of(*KINDS, example="reseller"), "email": "an@reseller.test",
          "name": nullable("安可"), "roles": each("reseller_admin")},
         check=channel_user_kept),
 ]

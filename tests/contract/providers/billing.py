@@ -80,3 +80,13 @@ STATES: dict[str, State] = {
     "finance approved an offline top-up of a company that wants notices": topup_approved,
     "a device of a company that wants notices expires in 7 days": device_expiring_in_7_days,
 }
+
+
+def awaiting_wechat_payment(service: Service) -> str:
+    """A company's renewal order of 6 months × 1000 CNY, its WeChat payment started; answers the payment id."""
+    company_wanting_notices(service)
+    device_with_package(service)
+    order = renewal_order(service)
+    started = ok(service.client().post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"},
+                                       headers=customer(service)), 201)
+    return started["payment_id"]

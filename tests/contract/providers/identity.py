@@ -101,7 +101,8 @@ def first_allocation(service: Service) -> None:
     """identity consumed entitlements' first allocation of a seat to an enterprise."""
     service.handle(new_event("entitlements", "entitlements.seats.allocated.v1", "line-1", {
         "tenant_id": TENANT, "order_line_id": "line-1", "product_code": "INV-ISSUE", "service_group": "invoice_issuing",
-        "allocations": [{"enterprise_id": "ent-1", "tax_id": TAX_ID, "enterprise_name": "苏州测试科技有限公司", "first_for_enterprise": True}],
+        "allocations": [{"enterprise_id": "ent-1", "tax_id": TAX_ID, "enterprise_name": "苏州测试科技有限公司",
+                         "first_for_enterprise": True}],
         "recipient": {"email": "admin@acme.test", "phone": "13800138000", "name": "张三", "language": "zh-CN"},
     }, tenant_id=TENANT).to_dict())
 

@@ -27,11 +27,15 @@ def seats_delivered(service: Service, quantity: int = 3) -> None:
     }, tenant_id=TENANT).to_dict())
 
 
-def enterprise_imported(service: Service) -> None:
+def enterprise_imported_without_seats(service: Service) -> None:
     client, headers = service.client(), tenant_admin(service)
     ok(client.put("/licensing/v1/erp-instance", json={"license_type": "formal", "idc": False}, headers=headers))
     ok(client.post("/licensing/v1/enterprises/batch", json={"enterprises": [{"tax_id": TAX_ID, "name": "苏州测试科技有限公司"}]},
                    headers=headers))
+
+
+def enterprise_imported(service: Service) -> None:
+    enterprise_imported_without_seats(service)
     seats_delivered(service)
 
 

@@ -51,7 +51,8 @@ def published_solution(service: Service) -> dict[str, Any]:
     return ok(service.client().post("/marketplace/v1/solutions", json=body, headers=staff(service)), 201)
 
 
-def order_paid_online(service: Service) -> None:
+def awaiting_online_payment(service: Service) -> dict[str, Any]:
+    """A reseller's order of one SKU (10700 CNY) for a customer's tenant, its online payment started; answers it."""
     known_reseller(service)
     published_solution(service)
     client, headers = service.client(), reseller_admin(service)
@@ -60,8 +61,12 @@ def order_paid_online(service: Service) -> None:
     checkout = {"items": [{"sku_code": "SKU-A", "quantity": 1}], "customer_id": customer["id"], "payment_method": "online",
                 "accept_contract": True}
     order = ok(client.post("/marketplace/v1/checkout", json=checkout, headers=headers), 201)
-    started = ok(client.post(f"/marketplace/v1/orders/{order['id']}/payments", json={"method": "online"}, headers=headers), 201)
-    paid = ok(client.post(started["redirect_url"].removeprefix(service.own_url), json={"outcome": "success"}))
+    return ok(client.post(f"/marketplace/v1/orders/{order['id']}/payments", json={"method": "online"}, headers=headers), 201)
+
+
+def order_paid_online(service: Service) -> None:
+    started = awaiting_online_payment(service)
+    paid = ok(service.client().post(started["redirect_url"].removeprefix(service.own_url), json={"outcome": "success"}))
     assert paid["callback_status"] == 200, paid
 
 

@@ -1,0 +1,81 @@
+"""The gateway as the launcher runs it: `gunicorn 'gateway.app:create_app()'` with gthread workers."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from gateway.tests.conftest import echo_service
+from shared.settings import repo_root
+from shared.testkit import TokenFactory, free_port, wait_until
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture()
+def gunicorn_gateway(serve: Callable[[Any], str], tokens: TokenFactory) -> Iterator[str]:
+    jwks_and_echo = echo_service("identity")
+    jwks_and_echo.add_url_rule("/identity/v1/.well-known/jwks.json", "jwks", tokens.jwks)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root()),
+        "IDENTITY_URL": serve(jwks_and_echo),
+        "BILLING_URL": serve(echo_service("billing")),
+        "GATEWAY_MAX_BODY_BYTES": str(512 * 1024),
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+        "--worker-class", "gthread", "--threads", "4", "gateway.app:create_app()",
+    ]
+    process = subprocess.Popen(command, env=env, cwd=repo_root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _ready(f"{url}/healthz"), 30, 0.1, "gunicorn gateway")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _chunks(total: int) -> Iterator[bytes]:
+    for start in range(0, total, 8192):
+        yield b"z" * min(8192, total - start)
+
+
+def test_requests_without_body_are_sent_without_one(gunicorn_gateway: str) -> None:
+    received = requests.get(f"{gunicorn_gateway}/billing/v1/devices", timeout=10).json()["headers"]
+
+    assert "transfer-encoding" not in received
+    assert "content-length" not in received
+
+
+def test_chunked_upload_through_gunicorn_reaches_the_service(gunicorn_gateway: str) -> None:
+    response = requests.post(f"{gunicorn_gateway}/billing/v1/blob", data=_chunks(300 * 1024), timeout=10)
+
+    assert response.status_code == 200
+    assert response.json()["body_sha256"] == hashlib.sha256(b"z" * 300 * 1024).hexdigest()
+
+
+def test_chunked_upload_past_the_limit_through_gunicorn_is_413(gunicorn_gateway: str) -> None:
+    response = requests.post(f"{gunicorn_gateway}/billing/v1/blob", data=_chunks(2 * 1024 * 1024), timeout=10)
+
+    assert response.status_code == 413
+
+
+def test_token_is_checked_against_identitys_jwks(gunicorn_gateway: str, tokens: TokenFactory) -> None:
+    assert requests.get(f"{gunicorn_gateway}/billing/v1/devices", headers=tokens.headers(), timeout=10).status_code == 200
+    forged = requests.get(f"{gunicorn_gateway}/billing/v1/devices", headers=TokenFactory().headers(), timeout=10)
+    assert forged.status_code == 401

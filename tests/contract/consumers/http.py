@@ -1,0 +1,124 @@
+"""What each HTTP consumer expects of a provider: the gateway of every service, the token verifier of
+identity's keys, and the sandbox payment providers of the billing and marketplace callbacks.
+
+A request body or header is written with tests/contract/matchers.py's vocabulary; the consumer test
+sends the example, the provider verification replays it (see providers/http.py for what a replay
+fills in: a fresh token, ids and signatures made in the provider state).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.contract.harness import PLATFORM_ADMIN
+from tests.contract.matchers import each, exactly, one_of, pattern
+
+EXAMPLE_TOKEN = "Bearer eyJhbGciOiJFZERTQSIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiJleGFtcGxlIn0.c2lnbmF0dXJl"
+BEARER = pattern(EXAMPLE_TOKEN, r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+# What the gateway adds to every request it forwards.
+FORWARDED = {"X-Request-ID": pattern("5d41402abc4b2a76b9719d911017c592", r"^\S{1,128}$"),
+             "traceparent": pattern("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                                    r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")}
+PROBLEM = {"type": "https://errors.suite.example/not_found", "title": "Not Found", "status": exactly(404),
+           "detail": "no such thing", "code": exactly("not_found")}
+
+
+def page_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"items": each(item), "total": 1, "page": 1, "page_size": 20}
+
+
+@dataclass(frozen=True)
+class HttpExpectation:
+    consumer: str
+    provider: str
+    description: str
+    state: str
+    method: str
+    path: str
+    status: int
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    response_headers: dict[str, Any] = field(default_factory=dict)
+    response: Any = None
+    signed_in: bool = False
+
+    @property
+    def request_headers(self) -> dict[str, Any]:
+        return {**self.headers, **({"Authorization": BEARER} if self.signed_in else {})}
+
+
+def gateway(provider: str, description: str, state: str, method: str, path: str, status: int = 200, **more: Any) -> HttpExpectation:
+    """A client's request the gateway forwards unchanged, with its request id and trace context."""
+    return HttpExpectation("gateway", provider, description, state, method, path, status,
+                           headers={**FORWARDED, **more.pop("headers", {})}, **more)
+
+
+def gateway_probes(provider: str, path: str) -> list[HttpExpectation]:
+    """What the gateway asks of every service for itself: readiness (`/readyz`) and its OpenAPI document."""
+    return [
+        HttpExpectation("gateway", provider, f"the gateway asks whether {provider} is ready", f"{provider} is up", "GET", "/readyz", 200,
+                        response={"status": exactly("ready"), "service": exactly(provider)}),
+        HttpExpectation("gateway", provider, f"the gateway merges {provider}'s OpenAPI document", f"{provider} is up", "GET",
+                        "/openapi.json", 200, response={"openapi": pattern("3.0.3", r"^3\.\d+\.\d+$"), "info": {"title": "API"},
+                                                        "paths": {path: {}}}),
+    ]
+
+
+GATEWAY: list[HttpExpectation] = [
+    *gateway_probes("identity", "/identity/v1/auth/login"),
+    gateway("identity", "a user logs in", "the platform admin's account exists", "POST", "/identity/v1/auth/login",
+            body={"username": PLATFORM_ADMIN[0], "password": PLATFORM_ADMIN[1]},
+            response={"access_token": "eyJ.eyJ.sig", "refresh_token": "r1", "expires_in": 900, "must_change_password": False}),
+    gateway("identity", "a platform admin asks for an unknown tenant", "a platform admin is signed in", "GET",
+            "/identity/v1/tenants/no-such-tenant", 404, signed_in=True,
+            response_headers={"Content-Type": exactly("application/problem+json")}, response=PROBLEM),
+    *gateway_probes("entitlements", "/entitlements/v1/orders"),
+    gateway("entitlements", "a tenant admin lists the tenant's orders", "a tenant admin is signed in and the tenant has a delivered order",
+            "GET", "/entitlements/v1/orders", signed_in=True,
+            response=page_of({"id": "order-1", "order_no": "ORD-2026-0001", "status": "delivered", "tenant_id": "tenant-1"})),
+    *gateway_probes("licensing", "/licensing/v1/enterprises"),
+    gateway("licensing", "a tenant admin lists the enterprises of a service group",
+            "a tenant admin is signed in and the tenant's ERP has an imported enterprise", "GET", "/licensing/v1/enterprises",
+            query={"service_group": "invoice_issuing"}, signed_in=True, response=page_of({"tax_id": "91330100716105852F"})),
+    *gateway_probes("billing", "/billing/v1/devices"),
+    gateway("billing", "support staff lists devices", "support staff is signed in and a company has a device", "GET",
+            "/billing/v1/devices", signed_in=True, response=page_of({"device_id": "POS-0001", "company_id": "company-acme",
+                                                                      "expires_on": pattern("2026-02-01", r"^\d{4}-\d{2}-\d{2}$")})),
+    gateway("billing", "support staff asks for an unknown device", "support staff is signed in", "GET", "/billing/v1/devices/NO-SUCH",
+            404, signed_in=True, response_headers={"Content-Type": exactly("application/problem+json")}, response=PROBLEM),
+    *gateway_probes("marketplace", "/marketplace/v1/solutions"),
+    gateway("marketplace", "a visitor searches the published solutions", "a solution is published", "GET", "/marketplace/v1/solutions",
+            response=page_of({"id": "solution-1", "name": "智能票据识别"})),
+    *gateway_probes("notifier", "/notifier/v1/messages"),
+    gateway("notifier", "support staff lists the message log", "support staff is signed in and a mail was queued", "GET",
+            "/notifier/v1/messages", signed_in=True,
+            response=page_of({"id": "message-1", "event_type": "identity.tenant.created.v1", "channel": one_of("mail", "sms"),
+                              "status": "queued"})),
+]
+
+TOKEN_VERIFIER: list[HttpExpectation] = [
+    HttpExpectation("token-verifier", "identity", "the public keys that sign access tokens", "identity has an active signing key",
+                    "GET", "/identity/v1/.well-known/jwks.json", 200,
+                    response={"keys": each({"kty": exactly("OKP"), "crv": exactly("Ed25519"), "alg": exactly("EdDSA"),
+                                            "use": exactly("sig"), "kid": "key-1", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})}),
+]
+
+SANDBOX_CALLBACKS: list[HttpExpectation] = [
+    HttpExpectation("billing-sandbox", "billing", "the sandbox reports a WeChat payment's success",
+                    "a company's renewal order of 6000 CNY awaits a WeChat payment", "POST", "/billing/v1/payments/callback", 200,
+                    headers={"Content-Type": exactly("application/json"), "X-Sandbox-Timestamp": pattern("1767225600", r"^\d+$"),
+                             "X-Sandbox-Signature": pattern("v1=" + "0" * 64, r"^v1=[0-9a-f]{64}$")},
+                    body={"payment_id": "payment-1", "outcome": one_of("success", "failure"), "amount_minor": 6000,
+                          "currency": "CNY", "provider_ref": pattern("SBX-0A1B2C3D4E5F", r"^SBX-[0-9A-F]{12}$")}),
+    HttpExpectation("marketplace-sandbox", "marketplace", "the sandbox reports an online payment's success",
+                    "a reseller's order of 10700 CNY awaits an online payment", "POST", "/marketplace/v1/payments/sandbox-callback", 200,
+                    headers={"Content-Type": exactly("application/json"),
+                             "X-Sandbox-Signature": pattern("sha256=" + "0" * 64, r"^sha256=[0-9a-f]{64}$")},
+                    body={"payment_id": "payment-1", "outcome": one_of("success", "failure"), "amount_minor": 10700,
+                          "currency": "CNY", "provider_ref": pattern("SBX0A1B2C3D4E5F6A7B", r"^SBX[0-9A-F]{16}$")}),
+]
+
+
+def all_http_expectations() -> list[HttpExpectation]:
+    return [*GATEWAY, *TOKEN_VERIFIER, *SANDBOX_CALLBACKS]
