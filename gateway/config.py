@@ -32,7 +32,7 @@ class GatewayConfig:
     rate_per_second: float = 50.0
     burst: int = 100
     redis_url: str | None = None
-    max_body_bytes: int = 10 * MIB
+    max_body_bytes: int = 32 * MIB
     trusted_proxies: int = 0
     openapi_ttl: float = 30.0
     probe_timeout: float = 0.5
@@ -49,7 +49,7 @@ class GatewayConfig:
             rate_per_second=_float("GATEWAY_RATE_PER_SECOND", 50.0),
             burst=_int("GATEWAY_BURST", 100),
             redis_url=os.environ.get("REDIS_URL") or None,
-            max_body_bytes=_int("GATEWAY_MAX_BODY_BYTES", 10 * MIB),
+            max_body_bytes=_int("GATEWAY_MAX_BODY_BYTES", 32 * MIB),
             trusted_proxies=_int("GATEWAY_TRUSTED_PROXIES", 0),
             openapi_ttl=_float("GATEWAY_OPENAPI_TTL", 30.0),
             probe_timeout=_float("GATEWAY_PROBE_TIMEOUT", 0.5),
