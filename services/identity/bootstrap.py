@@ -2,7 +2,7 @@
 
 identity verifies bearer tokens with its own keys, read from its database (not over HTTP from
 itself). At start the app makes sure a signing key, the platform organisation and the first platform
-admin exist.
+admin exist, and brings the service accounts in step with `SUITE_SERVICE_CLIENTS`.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Flask, Response
 from services.identity.adapters import orm
 from services.identity.adapters.crypto import Passwords, SecretBox, SecretDigest
 from services.identity.config import SERVICE, Settings
-from services.identity.service_layer import setup
+from services.identity.service_layer import service_clients, setup
 from services.identity.service_layer.keys import SigningKeyRing
 from services.identity.service_layer.kit import IdentityKit
 from services.identity.service_layer.rejections import DurableRejection
@@ -58,6 +58,7 @@ def build_app(
     settings = settings or Settings.from_env()
     context = context or build_context(settings, clock)
     setup.prepare(context.session_factory, context.extras["kit"])
+    service_clients.configure(context.session_factory, context.extras["kit"], settings.service_clients)
     app = create_app(settings.common, context, blueprints(), verifier=verifier or own_verifier(context, settings))
     app.register_error_handler(DurableRejection, _answer_durable_rejection)
     return app

@@ -1,6 +1,7 @@
 """Composition root of the notifier service: builds its context, API app and worker parts from settings."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +12,16 @@ from services.notifier.adapters.mail import EmlFileMailer, Mailer, SmtpMailer
 from services.notifier.adapters.secret_box import SecretBox, key_from_file, key_from_setting
 from services.notifier.adapters.sms import FileSmsProvider, SmsProvider, WebhookSmsProvider
 from services.notifier.adapters.templates import TemplateRenderer
-from services.notifier.config import SERVICE, DeliverySettings, Settings
+from services.notifier.adapters.traffic import HttpTrafficClient, NoTraffic, TrafficClient
+from services.notifier.config import SERVICE, DeliverySettings, Settings, TrafficSettings
 from services.notifier.service_layer.delivery import Channels, MessageDelivery
 from shared.auth import TokenVerifier
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
 from shared.settings import var_dir
 from shared.web import ServiceContext, create_app
+
+log = logging.getLogger(__name__)
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
@@ -47,6 +51,14 @@ def build_mailer(delivery: DeliverySettings, var: Path | None = None) -> Mailer:
     )
 
 
+def build_traffic_client(traffic: TrafficSettings) -> TrafficClient:
+    if not traffic.configured:
+        log.warning("SMS traffic is not drawn: NOTIFIER_CLIENT_ID / NOTIFIER_CLIENT_SECRET are not set")
+        return NoTraffic()
+    return HttpTrafficClient(traffic.identity_url, traffic.entitlements_url, traffic.client_id or "", traffic.client_secret or "",
+                             traffic.product_code)
+
+
 def build_sms_provider(delivery: DeliverySettings, var: Path | None = None) -> SmsProvider:
     if delivery.sms_provider == "webhook" and delivery.sms_webhook_url:
         return WebhookSmsProvider(delivery.sms_webhook_url)
@@ -67,5 +79,5 @@ def build_worker_parts(settings: Settings, context: ServiceContext | None = None
     context = context or build_context(settings)
     box = build_secret_box(settings.delivery, var)
     channels = Channels(build_mailer(settings.delivery, var), build_sms_provider(settings.delivery, var))
-    delivery = MessageDelivery(context.session_factory, context.clock, channels, box)
+    delivery = MessageDelivery(context.session_factory, context.clock, channels, box, traffic=build_traffic_client(settings.traffic))
     return NotifierWorkerParts(context, TemplateRenderer(), box, delivery)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from shared.settings import CommonSettings
+from shared.settings import CommonSettings, service_url
 
 SERVICE = "notifier"
 DEFAULT_SENDER = "发票云 <no-reply@suite.local>"
 SMS_PROVIDERS = ("file", "webhook")
+DEFAULT_SMS_PRODUCT_CODE = "SMS"
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,39 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class TrafficSettings:
+    """Drawing SMS traffic from entitlements (ENT-7) with the notifier's service account.
+
+    Without `NOTIFIER_CLIENT_ID` and `NOTIFIER_CLIENT_SECRET` no traffic is drawn (each SMS of a tenant is
+    recorded as not billed, `traffic_not_configured`)."""
+
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    identity_url: str = ""
+    entitlements_url: str = ""
+    product_code: str = DEFAULT_SMS_PRODUCT_CODE
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @classmethod
+    def from_env(cls) -> "TrafficSettings":
+        return cls(
+            client_id=os.environ.get("NOTIFIER_CLIENT_ID") or None,
+            client_secret=os.environ.get("NOTIFIER_CLIENT_SECRET") or None,
+            identity_url=service_url("identity"),
+            entitlements_url=service_url("entitlements"),
+            product_code=os.environ.get("NOTIFIER_SMS_PRODUCT_CODE") or DEFAULT_SMS_PRODUCT_CODE,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     common: CommonSettings
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    traffic: TrafficSettings = field(default_factory=TrafficSettings)
 
     @classmethod
     def from_env(cls) -> "Settings":
-        return cls(common=CommonSettings.from_env(SERVICE), delivery=DeliverySettings.from_env())
+        return cls(common=CommonSettings.from_env(SERVICE), delivery=DeliverySettings.from_env(), traffic=TrafficSettings.from_env())

@@ -4,10 +4,12 @@ SQLite database migrated once per test process (every `Service` works on a copy 
 `Service.run(work)` runs service-layer work in a committed unit of work (as the worker's jobs do),
 `Service.handle(envelope)` delivers an event the way the worker's consumer does (envelope validation,
 inbox claim, the handler of the worker's handler map, commit, inside the producer's trace context),
-and `Service.outbox(type)` reads the envelopes the service wrote with the real serialiser.
+and `Service.last_payload(type)` reads the envelope the service wrote to its outbox with the real
+serialiser (what its relay publishes).
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import shutil
@@ -33,7 +35,6 @@ from shared.uow import UnitOfWork
 from shared.web import ServiceContext
 from shared.worker import EventHandler
 
-SERVICES = ("identity", "entitlements", "licensing", "billing", "marketplace", "notifier")
 PLATFORM_ADMIN = ("admin@suite.test", "Contract-Admin-2026!")
 BILLING_SANDBOX_SECRET = b"contract-billing-sandbox-secret"
 MARKETPLACE_PAYMENT_SECRET = "contract-marketplace-sandbox-secret"
@@ -41,16 +42,16 @@ NOTIFIER_SECRET_KEY = "contract-notifier-secret-key"
 
 _templates: dict[str, Path] = {}
 _templates_lock = threading.Lock()
-_template_root = Path(tempfile.mkdtemp(prefix="contract-templates-"))
 
 
 def migrated_database(service: str, folder: Path) -> str:
-    """A copy of the service's database migrated to head (migrated once per process)."""
+    """A copy of the service's database migrated to head (migrated once per process, removed at exit)."""
     with _templates_lock:
         if service not in _templates:
-            template = _template_root / f"{service}.db"
-            upgrade(service, f"sqlite:///{template}")
-            _templates[service] = template
+            root = Path(tempfile.mkdtemp(prefix=f"contract-{service}-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            upgrade(service, f"sqlite:///{root / 'template.db'}")
+            _templates[service] = root / "template.db"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{service}.db"
     shutil.copyfile(_templates[service], target)
@@ -113,13 +114,6 @@ class Service:
             handler(UnitOfWork(self.name, session, self.context.tables, self.context.clock), event)
             session.commit()
         return True
-
-    def outbox(self, event_type: str) -> list[dict[str, Any]]:
-        """Every envelope of this type the service wrote to its outbox, oldest first."""
-        table = self.context.tables.outbox
-        with self.context.session_factory() as session:
-            rows = session.execute(select(table.c.payload).where(table.c.type == event_type).order_by(table.c.id)).scalars()
-            return [json.loads(row) for row in rows]
 
     def last_payload(self, event_type: str) -> str:
         """The serialised envelope of the latest event of this type, exactly as the relay publishes it."""
@@ -283,3 +277,12 @@ def pact_files(provider: str, interaction_type: str) -> list[Path]:
         if pact["provider"]["name"] == provider and any(i["type"] == interaction_type for i in pact["interactions"]):
             found.append(path)
     return found
+
+
+def write_pact(pact: Any, consumer: str, provider: str) -> None:
+    """Write the pact file; fail when it differs from the committed one (the catalogue and CI read those)."""
+    path = PACT_DIR / f"{consumer}-{provider}.json"
+    before = path.read_text(encoding="utf-8") if path.exists() else None
+    pact.write_file(PACT_DIR, overwrite=True)
+    if path.read_text(encoding="utf-8") != before:
+        raise AssertionError(f"{path.name} changed: commit it and run `python -m shared.catalogue` (then this test passes)")

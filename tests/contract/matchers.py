@@ -87,11 +87,11 @@ def _rule_of(example: Any) -> dict[str, Any]:
     return {"match": "type"}
 
 
-def _example_of(value: Any) -> Any:
+def example_of(value: Any) -> Any:
     if isinstance(value, Pattern):
         return value.example
     if isinstance(value, dict):
-        return {k: _example_of(v) for k, v in value.items()}
+        return {k: example_of(v) for k, v in value.items()}
     return value
 
 
@@ -102,7 +102,7 @@ def build(value: Any, path: str = "$", rules: dict[str, Any] | None = None) -> t
         return value.value, rules
     if isinstance(value, Nullable):
         rules[path] = {"combine": "OR", "matchers": [_rule_of(value.example), {"match": "null"}]}
-        return _example_of(value.example), rules
+        return example_of(value.example), rules
     if isinstance(value, Pattern):
         return match.regex(value.example, regex=value.regex), rules
     if isinstance(value, Each):

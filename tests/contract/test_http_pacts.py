@@ -26,8 +26,8 @@ from services.marketplace.adapters.sandbox_provider import http_poster
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 from shared.testkit import TokenFactory
 from tests.contract.consumers.http import GATEWAY, SANDBOX_CALLBACKS, TOKEN_VERIFIER, HttpExpectation, all_http_expectations
-from tests.contract.harness import HTTP, PACT_DIR, Service, pact_files
-from tests.contract.matchers import _example_of, build
+from tests.contract.harness import HTTP, Service, pact_files, write_pact
+from tests.contract.matchers import build, example_of
 from tests.contract.providers import billing, marketplace
 from tests.contract.providers.http import HTTP_STATES, ProviderServer, Replay
 
@@ -56,7 +56,7 @@ def http_pact(consumer: str, provider: str, expectations: list[HttpExpectation])
 
 def send(client: Any, expectation: HttpExpectation, headers: dict[str, str]) -> Any:
     return client.open(expectation.path, method=expectation.method, query_string=expectation.query, headers=headers,
-                       json=_example_of(expectation.body) if expectation.body is not None else None)
+                       json=example_of(expectation.body) if expectation.body is not None else None)
 
 
 GATEWAY_PROVIDERS = sorted({e.provider for e in GATEWAY})
@@ -79,8 +79,8 @@ def test_gateway_forwards_requests_and_reads_probes_and_openapi(provider: str) -
                 headers = {"Authorization": f"Bearer {tokens.token()}"} if expectation.signed_in else {}
                 response = send(client, expectation, headers)
                 assert response.status_code == expectation.status, response.get_data(as_text=True)
-                assert set(_example_of(expectation.response)) <= set(response.get_json())
-    pact.write_file(PACT_DIR, overwrite=True)
+                assert set(example_of(expectation.response)) <= set(response.get_json())
+    write_pact(pact, "gateway", provider)
 
 
 def test_token_verifier_trusts_the_keys_identity_publishes() -> None:
@@ -95,7 +95,7 @@ def test_token_verifier_trusts_the_keys_identity_publishes() -> None:
         jwks = JwksCache(http_jwks(str(server.url).rstrip("/") + expectation.path))
         principal = TokenVerifier(jwks, issuer="suite-identity", audience="suite").verify(token)
     assert principal.sub == "user-1"
-    pact.write_file(PACT_DIR, overwrite=True)
+    write_pact(pact, "token-verifier", "identity")
 
 
 def test_billing_sandbox_calls_back_signed(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_billing_sandbox_calls_back_signed(tmp_path: Path) -> None:
         payment_id = billing.awaiting_wechat_payment(service)
         paid = service.client().post(f"/billing/v1/sandbox/pay/{payment_id}", json={"outcome": "success"})
         assert paid.get_json()["callback_status"] == 200, paid.get_json()
-    pact.write_file(PACT_DIR, overwrite=True)
+    write_pact(pact, "billing-sandbox", "billing")
 
 
 def test_marketplace_sandbox_calls_back_signed(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_marketplace_sandbox_calls_back_signed(tmp_path: Path) -> None:
         started = marketplace.awaiting_online_payment(service)
         paid = service.client().post(f"/marketplace/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"})
         assert paid.get_json()["callback_status"] == 200, paid.get_json()
-    pact.write_file(PACT_DIR, overwrite=True)
+    write_pact(pact, "marketplace-sandbox", "marketplace")
 
 
 HTTP_PROVIDERS = sorted({e.provider for e in all_http_expectations()})

@@ -17,7 +17,7 @@ import pytest
 from pact import Pact, Verifier
 
 from tests.contract.consumers import MessageExpectation, all_expectations
-from tests.contract.harness import MESSAGES, PACT_DIR, Service, pact_files
+from tests.contract.harness import MESSAGES, Service, pact_files, write_pact
 from tests.contract.matchers import build
 from tests.contract.providers import all_states
 
@@ -56,7 +56,7 @@ def test_consumer_handles_the_events_it_expects(consumer: str, producer: str, tm
             expectation.check(service, message)
 
     pact.verify(handle, "Async")
-    pact.write_file(PACT_DIR, overwrite=True)
+    write_pact(pact, consumer, producer)
 
 
 @pytest.mark.parametrize("producer", PRODUCERS)
@@ -64,7 +64,6 @@ def test_producer_emits_what_its_consumers_expect(producer: str, tmp_path: Path)
     states = all_states()[producer]
     current: dict[str, Service] = {}
     failures: list[str] = []
-
     built: dict[str, Service] = {}
 
     def set_up(state: str, action: str, parameters: dict[str, Any] | None) -> None:

@@ -1,4 +1,4 @@
-"""Every service's API app in-process, on a fresh migrated SQLite database, trusting a test key.
+"""Every service's API app in-process, on a fresh migrated database (SQLite or PostgreSQL), trusting a test key.
 
 `build(service, tmp, tokens)` builds the app the way the service's own tests do (identity also
 trusts its own signing keys, so its logins work; billing and marketplace get their sandbox payment
@@ -23,11 +23,13 @@ def common(service: str, database_url: str) -> CommonSettings:
     return CommonSettings(service=service, database_url=database_url, broker_url="memory://", identity_url="http://identity.invalid")
 
 
-def build(service: str, tmp: Path, tokens: TokenFactory, clock: FrozenClock | None = None, verifier: Any = None) -> Flask:
-    """The service's app on `tmp/<service>.db`; `verifier` replaces the test key's when given."""
+def build(
+    service: str, tmp: Path, tokens: TokenFactory, clock: FrozenClock | None = None, verifier: Any = None, database_url: str | None = None
+) -> Flask:
+    """The service's app on `database_url` (default: `tmp/<service>.db`), migrated; `verifier` replaces the test key's."""
     clock = clock or FrozenClock()
     tmp.mkdir(parents=True, exist_ok=True)
-    database_url = f"sqlite:///{tmp / (service + '.db')}"
+    database_url = database_url or f"sqlite:///{tmp / (service + '.db')}"
     upgrade(service, database_url)
     return BUILDERS[service](database_url, tmp, tokens, clock, verifier)
 
@@ -60,8 +62,17 @@ def _billing(database_url: str, tmp: Path, tokens: TokenFactory, clock: FrozenCl
     from services.billing.bootstrap import build_app
     from services.billing.config import Settings
 
-    sandbox = SandboxProvider(b"test-sandbox-secret", "http://gateway.test", f"http://127.0.0.1:9{CALLBACK_PATH}")
-    return build_app(Settings(common=common("billing", database_url)), verifier=verifier or tokens.verifier(), clock=clock, payment_provider=sandbox)
+    apps: list[Flask] = []
+
+    def post_to_self(url: str, body: bytes, headers: dict[str, str]) -> int:
+        with apps[0].test_client() as client:
+            return client.post(url.removeprefix("http://billing.test"), data=body, headers=headers).status_code
+
+    sandbox = SandboxProvider(b"test-sandbox-secret", "http://gateway.test", f"http://billing.test{CALLBACK_PATH}", post_to_self)
+    app = build_app(Settings(common=common("billing", database_url)), verifier=verifier or tokens.verifier(), clock=clock,
+                    payment_provider=sandbox)
+    apps.append(app)
+    return app
 
 
 def _marketplace(database_url: str, tmp: Path, tokens: TokenFactory, clock: FrozenClock, verifier: Any) -> Flask:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.billing.domain.billing_cycle import CYCLE_MONTHS, LANGUAGES
@@ -10,10 +13,18 @@ from services.billing.domain.expiry_import import EARLIEST, LATEST
 from services.billing.domain.money import CURRENCIES, MAX_RENEWAL_MONTHS, PAYMENT_METHODS, PRICING_METHODS
 from services.billing.service_layer.catalog import CATEGORY_TYPES
 from services.billing.service_layer.companies import SCOPES
+from shared.clock import isoformat
 from shared.web import PageArgs
 
 MAX_AMOUNT = 10**13
 MAX_BATCH = 1000
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 UTC with a `Z`: SQLite hands back naive values that are UTC."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return isoformat(value) if isinstance(value, datetime) else value
 
 
 def code_field(**kw: object) -> fields.String:
@@ -91,7 +102,7 @@ class Category(Schema):
     name = fields.String()
     type = fields.String()
     parent_code = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class PackageIn(Schema):
@@ -131,7 +142,7 @@ class Package(Schema):
     currency = fields.String()
     pricing = fields.String()
     kind = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class DeviceIn(Schema):
@@ -166,8 +177,8 @@ class Device(Schema):
     status = fields.String()
     expiry_state = fields.String()
     package_code = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    deactivated_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    deactivated_at = UtcDateTime(allow_none=True)
 
 
 class DeviceBatch(Schema):
@@ -221,7 +232,7 @@ class ValueAdded(Schema):
     package_code = fields.String()
     order_id = fields.String()
     status = fields.String()
-    added_at = fields.DateTime()
+    added_at = UtcDateTime()
 
 
 class RenewalItem(Schema):
@@ -249,8 +260,8 @@ class Payment(Schema):
     amount_minor = fields.Integer()
     currency = fields.String()
     provider_ref = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    completed_at = UtcDateTime(allow_none=True)
 
 
 class Order(Schema):
@@ -264,9 +275,9 @@ class Order(Schema):
     method = fields.String(allow_none=True)
     auto = fields.Boolean()
     error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    confirmed_at = fields.DateTime(allow_none=True)
-    paid_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    confirmed_at = UtcDateTime(allow_none=True)
+    paid_at = UtcDateTime(allow_none=True)
 
 
 class OrderDetail(Order):
@@ -346,7 +357,7 @@ class LedgerEntry(Schema):
     amount_minor = fields.Integer()
     kind = fields.String()
     reference = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class TopupIn(Schema):
@@ -384,7 +395,7 @@ class OfflineTopupArgs(PageArgs):
 
 
 class HistoryEntry(Schema):
-    at = fields.DateTime()
+    at = UtcDateTime()
     actor_id = fields.String(allow_none=True)
     action = fields.String()
     status = fields.String()
@@ -401,10 +412,10 @@ class OfflineTopup(Schema):
     reference = fields.String()
     status = fields.String()
     created_by = fields.String()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
     reviewed_by = fields.String(allow_none=True)
-    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
     review_comment = fields.String(allow_none=True)
     order_id = fields.String(allow_none=True)
 
@@ -434,7 +445,7 @@ class AccountConfig(Schema):
     language = fields.String()
     emails = fields.List(fields.String())
     next_renewal_on = fields.Date(allow_none=True)
-    updated_at = fields.DateTime()
+    updated_at = UtcDateTime()
 
 
 class ExpiryImportForm(Schema):
@@ -461,6 +472,6 @@ class ExpiryImport(Schema):
     rejected_rows = fields.Integer()
     percent = fields.Float()
     error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
     rejections = fields.List(fields.Nested(Rejection))

@@ -171,7 +171,7 @@ usage_ledger = Table(
     Column("id", BigIntPK, primary_key=True, autoincrement=True),
     Column("tenant_id", TenantId, nullable=False),
     Column("product_code", String(64), nullable=False),
-    Column("tax_id", String(20), nullable=False),
+    Column("tax_id", String(20), nullable=True),  # null: tenant-level traffic (SMS drawn by the notifier)
     Column("units", Integer, nullable=False),
     Column("reference", String(120), nullable=True),
     Column("order_line_id", Id, nullable=False),

@@ -24,8 +24,9 @@ def tenant_scope(principal: Principal, requested: str | None = None) -> str | No
 
 
 def client_tax_id(principal: Principal) -> str | None:
-    """The tax ID an API client may consume for; None for tenant admins (any tax ID of their tenant)."""
-    if principal.kind != "client" and "api_client" not in principal.roles:
+    """The tax ID an API client may consume for; None for tenant admins (any tax ID of their tenant) and
+    for platform services (any tax ID of the tenant they name)."""
+    if principal.is_service or (principal.kind != "client" and "api_client" not in principal.roles):
         return None
     if not principal.tax_id:
         raise Problem(403, "forbidden", "this API client is not bound to a tax ID")

@@ -213,11 +213,20 @@ class UsageIn(Schema):
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
 
 
+class UsageRequestIn(UsageIn):
+    """A single consumption; a platform service names the tenant it acts for and may leave out the tax ID."""
+
+    tax_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40),
+                           metadata={"description": "required, except for a service drawing tenant-level traffic"})
+    tenant_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+                              metadata={"description": "platform services only: the tenant whose pool is drawn"})
+
+
 class UsageOut(Schema):
     remaining = fields.Integer()
     deducted = fields.Integer()
     product_code = fields.String()
-    tax_id = fields.String()
+    tax_id = fields.String(allow_none=True, metadata={"description": "null for tenant-level traffic"})
     reference = fields.String(allow_none=True)
 
 
@@ -248,7 +257,7 @@ class UsageListArgs(PageArgs):
 class LedgerEntryOut(Schema):
     id = fields.Integer()
     product_code = fields.String()
-    tax_id = fields.String()
+    tax_id = fields.String(allow_none=True, metadata={"description": "null for tenant-level traffic (SMS)"})
     units = fields.Integer()
     reference = fields.String(allow_none=True)
     order_line_id = fields.String()
@@ -262,7 +271,7 @@ class LedgerPage(PageSchema):
 class DailyTotalOut(Schema):
     day = fields.String()
     product_code = fields.String()
-    tax_id = fields.String()
+    tax_id = fields.String(allow_none=True, metadata={"description": "null for tenant-level traffic (SMS)"})
     units = fields.Integer()
     uses = fields.Integer()
 

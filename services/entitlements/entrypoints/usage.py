@@ -12,13 +12,14 @@ from services.entitlements.entrypoints.schemas import (
     LedgerPage,
     UsageBatchIn,
     UsageBatchOut,
-    UsageIn,
     UsageListArgs,
     UsageOut,
+    UsageRequestIn,
 )
 from services.entitlements.service_layer import usage as handlers
 from services.entitlements.service_layer.dashboard import daily_view
 from shared.auth import current_principal, require
+from shared.errors import validation
 from shared.idempotency import idempotent
 from shared.web import db, page_of, uow
 
@@ -31,15 +32,40 @@ def _filters(args: dict[str, Any]) -> dict[str, Any]:
     return {"product_code": args["product_code"], "tax_id": args["tax_id"], "day_from": args["from_"], "day_to": args["to"]}
 
 
+def _drawing_party(body: dict[str, Any]) -> tuple[str, str | None]:
+    """The tenant whose pool is drawn and the tax ID drawn for.
+
+    A platform service (the notifier's SMS) names the tenant it acts for in `tenant_id` and may leave
+    out `tax_id` (tenant-level traffic); everyone else draws from their own tenant for a tax ID."""
+    if current_principal().is_service:
+        if not body["tenant_id"]:
+            raise validation({"tenant_id": ["a service names the tenant it draws for"]})
+        return body["tenant_id"], body["tax_id"]
+    problems = {}
+    if body["tenant_id"] is not None:
+        problems["tenant_id"] = ["only platform services name the tenant"]
+    if body["tax_id"] is None:
+        problems["tax_id"] = ["Missing data for required field."]
+    if problems:
+        raise validation(problems)
+    return caller_tenant(), body["tax_id"]
+
+
 @blp.route("")
 class Usage(MethodView):
     @idempotent
-    @require(*CONSUMERS, clients=True)
-    @blp.arguments(UsageIn)
+    @require(*CONSUMERS, clients=True, services=True)
+    @blp.arguments(UsageRequestIn)
     @blp.response(201, UsageOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Consume traffic from the tenant's pool (Idempotency-Key honoured)"""
-        return handlers.consume(uow(), tenant_id=caller_tenant(), product_code=body["product_code"], tax_id=body["tax_id"],
+        """Consume traffic from the tenant's pool (Idempotency-Key honoured)
+
+        Tenant admins and API clients draw from their own tenant for one of its tax IDs; a platform
+        service (role `service`) names the tenant in `tenant_id` and may omit `tax_id` for
+        tenant-level traffic such as SMS.
+        """
+        tenant_id, tax_id = _drawing_party(body)
+        return handlers.consume(uow(), tenant_id=tenant_id, product_code=body["product_code"], tax_id=tax_id,
                                 uses=body["units"], reference=body["reference"], client_tax_id=client_tax_id(current_principal()))
 
     @require("tenant_admin")

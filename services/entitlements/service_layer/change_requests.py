@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.entitlements.adapters.locks import serialise_on
@@ -30,6 +30,7 @@ from services.entitlements.domain.orders import new_order_no
 from services.entitlements.service_layer.allocations import ACTIVE
 from services.entitlements.service_layer.enterprises import find_by_tax_id, valid_tax_id
 from services.entitlements.service_layer.tenants import find_tenant
+from services.entitlements.service_layer.usage import upsert_daily_totals
 from shared.errors import Problem, not_found, validation
 from shared.uow import UnitOfWork
 
@@ -192,9 +193,23 @@ def _merge_tenants(uow: UnitOfWork, source: str, target: str) -> dict[str, Any]:
     """Everything the source tenant holds (orders, lines, enterprises, seats, grants, usage) moves to the target."""
     moved = {}
     for table in MERGED_TABLES:
+        if table is usage_daily:
+            moved[table.name] = _fold_daily_totals(uow.session, source, target)
+            continue
         result = uow.session.execute(update(table).where(table.c.tenant_id == source).values(tenant_id=target))
         moved[table.name] = result.rowcount
     return {"from_tenant_id": source, "to_tenant_id": target, "rows_moved": moved}
+
+
+def _fold_daily_totals(session: Session, source: str, target: str) -> int:
+    """The source's daily totals are added to the target's (both may hold a row for one day, product and tax ID,
+    e.g. tenant-level SMS traffic)."""
+    rows = [dict(row._mapping, tenant_id=target)
+            for row in session.execute(select(usage_daily).where(usage_daily.c.tenant_id == source))]
+    if rows:
+        upsert_daily_totals(session, rows)
+        session.execute(delete(usage_daily).where(usage_daily.c.tenant_id == source))
+    return len(rows)
 
 
 def requests_query(tenant_id: str | None, status: str | None) -> Any:

@@ -102,7 +102,7 @@ def traffic_balances(session: Session, tenant_id: str, today: date) -> list[dict
 
 
 def daily_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"day": row["day"].isoformat(), "product_code": row["product_code"], "tax_id": row["tax_id"],
+    return {"day": row["day"].isoformat(), "product_code": row["product_code"], "tax_id": row["tax_id"] or None,
             "units": int(row["units"]), "uses": row["uses"]}
 
 

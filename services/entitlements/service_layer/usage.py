@@ -4,15 +4,19 @@ The single deduction is the hot path: one read of the pool (with the product's d
 enterprise check), one guarded `UPDATE … WHERE remaining >= n` per line drawn, one ledger insert and
 one daily-total upsert. A guarded update that loses a race re-reads the pool; a pool too small is 409
 and the request's transaction rolls back every draw it made.
+
+Tenant-level traffic (SMS the notifier sends for a tenant, drawn by a platform service) names no tax
+ID: its ledger rows have a null tax ID and its daily totals the empty tax ID (`TENANT_LEVEL`, part of
+that table's key), shown as null.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,6 +28,7 @@ from shared.errors import Problem, validation
 from shared.uow import UnitOfWork
 
 MAX_RACE_RETRIES = 5
+TENANT_LEVEL = ""
 
 
 def _valid_pool_lines(tenant_id: str, today: date) -> Any:
@@ -38,10 +43,13 @@ def _valid_pool_lines(tenant_id: str, today: date) -> Any:
     )
 
 
-def _pool_read(session: Session, tenant_id: str, product_code: str, tax_id: str, today: date) -> list[Any]:
-    enterprise = (
-        select(enterprises.c.id).where(enterprises.c.tax_id == tax_id, enterprises.c.tenant_id == tenant_id).scalar_subquery()
-    )
+def _pool_read(session: Session, tenant_id: str, product_code: str, tax_id: str | None, today: date) -> list[Any]:
+    """The pool's lines; `enterprise_id` is None when `tax_id` is not the tenant's (tenant-level: the tenant itself)."""
+    enterprise: Any = literal(tenant_id)
+    if tax_id is not None:
+        enterprise = (
+            select(enterprises.c.id).where(enterprises.c.tax_id == tax_id, enterprises.c.tenant_id == tenant_id).scalar_subquery()
+        )
     return session.execute(
         select(order_lines.c.id, order_lines.c.remaining, order_lines.c.valid_to, products.c.units_per_use,
                enterprise.label("enterprise_id"))
@@ -51,11 +59,11 @@ def _pool_read(session: Session, tenant_id: str, product_code: str, tax_id: str,
     ).all()
 
 
-def _explain_empty_pool(session: Session, tenant_id: str, product_code: str, tax_id: str, uses: int) -> Problem:
+def _explain_empty_pool(session: Session, tenant_id: str, product_code: str, tax_id: str | None, uses: int) -> Problem:
     product = session.execute(select(products.c.kind).where(products.c.code == product_code)).first()
     if product is None or product.kind != "traffic":
         return validation({"product_code": ["unknown traffic product"]})
-    if _enterprise_missing(session, tenant_id, [tax_id]):
+    if tax_id is not None and _enterprise_missing(session, tenant_id, [tax_id]):
         return validation({"tax_id": ["not an enterprise of this tenant"]})
     return Problem(409, "insufficient_quota", f"{uses} uses asked, nothing left", available=0)
 
@@ -78,7 +86,7 @@ def _take(session: Session, draw: Draw) -> bool:
     return taken.rowcount == 1
 
 
-def _upsert_daily(session: Session, rows: list[dict[str, Any]]) -> None:
+def upsert_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
     insert = postgres_insert if is_postgres(session) else sqlite_insert
     statement = insert(usage_daily)
     statement = statement.on_conflict_do_update(
@@ -88,7 +96,8 @@ def _upsert_daily(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(statement, rows)
 
 
-def _record(session: Session, tenant_id: str, now: datetime, uses_by_item: list[tuple[str, str, int, str | None, list[Draw]]]) -> None:
+def _record(session: Session, tenant_id: str, now: datetime,
+            uses_by_item: Sequence[tuple[str, str | None, int, str | None, list[Draw]]]) -> None:
     """Ledger rows (one per line drawn) and the daily totals, in the caller's transaction."""
     ledger = []
     daily: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -96,25 +105,27 @@ def _record(session: Session, tenant_id: str, now: datetime, uses_by_item: list[
         for draw in draws:
             ledger.append({"tenant_id": tenant_id, "product_code": product_code, "tax_id": tax_id, "units": draw.units,
                            "reference": reference, "order_line_id": draw.line_id, "used_at": now})
-        totals = daily[(product_code, tax_id)]
+        totals = daily[(product_code, TENANT_LEVEL if tax_id is None else tax_id)]
         totals[0] += sum(draw.units for draw in draws)
         totals[1] += uses
     session.execute(usage_ledger.insert(), ledger)
-    _upsert_daily(session, [
+    upsert_daily_totals(session, [
         {"tenant_id": tenant_id, "product_code": product, "tax_id": tax, "day": now.date(), "units": units, "uses": uses}
         for (product, tax), (units, uses) in daily.items()
     ])
 
 
-def _check_client(tax_id: str, client_tax_id: str | None) -> None:
+def _check_client(tax_id: str | None, client_tax_id: str | None) -> None:
     if client_tax_id is not None and tax_id != client_tax_id:
         raise Problem(403, "tax_id_not_allowed", "an API client consumes only for its own tax ID")
 
 
-def consume(uow: UnitOfWork, *, tenant_id: str, product_code: str, tax_id: str, uses: int, reference: str | None,
+def consume(uow: UnitOfWork, *, tenant_id: str, product_code: str, tax_id: str | None, uses: int, reference: str | None,
             client_tax_id: str | None = None) -> dict[str, Any]:
-    """Deducts `uses` × the product's units per use from the pool, earliest-expiring lines first."""
-    tax_id = tax_id.strip().upper()
+    """Deducts `uses` × the product's units per use from the pool, earliest-expiring lines first.
+
+    `tax_id` None draws tenant-level traffic (only platform services may ask for that; the view checks)."""
+    tax_id = tax_id.strip().upper() if tax_id is not None else None
     _check_client(tax_id, client_tax_id)
     session, today = uow.session, uow.clock.today()
     draws: list[Draw] = []

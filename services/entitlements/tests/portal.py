@@ -39,6 +39,11 @@ class Portal:
         return self.tokens.headers(sub=f"client-{tax_id}", org_id=tenant_id, org_kind="tenant", roles=("api_client",),
                                    kind="client", tax_id=tax_id)
 
+    def service(self, name: str = "notifier") -> dict[str, str]:
+        """A platform service's token (as identity issues for SUITE_SERVICE_CLIENTS)."""
+        return self.tokens.headers(sub=f"service:{name}", org_id="platform-1", org_kind="platform", roles=("service",),
+                                   kind="client")
+
     # ---- the database behind --------------------------------------------------------------------------
     def run(self, handler: Any, *args: Any) -> Any:
         """Runs a service-layer handler in its own committed unit of work (as the worker does)."""

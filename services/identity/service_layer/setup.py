@@ -1,5 +1,4 @@
-"""What must exist before the first request: a signing key, the platform organisation, the first admin,
-and the service accounts of `SUITE_SERVICE_CLIENTS`.
+"""What must exist before the first request: a signing key, the platform organisation, the first admin.
 
 Each API worker process runs this at start; unique constraints make racing processes create each
 thing once.
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.identity.adapters import repository
 from services.identity.adapters.orm import organisations, users
 from services.identity.domain.organisations import ACTIVE, PLATFORM
-from services.identity.service_layer import service_clients
 from services.identity.service_layer.kit import IdentityKit
 from shared.clock import utcnow
 
@@ -26,7 +24,6 @@ def prepare(session_factory: sessionmaker[Session], kit: IdentityKit) -> None:
     platform_id = _ensure_platform(session_factory)
     if kit.settings.admin_username and kit.settings.admin_password:
         _ensure_first_admin(session_factory, kit, platform_id)
-    service_clients.configure(session_factory, kit, kit.settings.service_clients)
 
 
 def _ensure_platform(session_factory: sessionmaker[Session]) -> str:

@@ -35,6 +35,9 @@ class ClaimedMessage:
     masked_body: str
     attempts: int
     sealed: tuple[bytes, bytes] | None
+    event_type: str = ""
+    tenant_id: str | None = None
+    traffic: str | None = None
 
 
 def message_exists(session: Session, event_id: str, channel: str, recipient: str) -> bool:
@@ -92,7 +95,15 @@ def claim_due(
 
 def _claimed(row: Row) -> ClaimedMessage:
     sealed = (row.nonce, row.ciphertext) if row.nonce is not None else None
-    return ClaimedMessage(row.id, row.channel, row.recipient, row.language, row.subject, row.body, row.attempts, sealed)
+    return ClaimedMessage(row.id, row.channel, row.recipient, row.language, row.subject, row.body, row.attempts, sealed,
+                          row.event_type, row.tenant_id, row.traffic)
+
+
+def record_traffic(session: Session, message_id: str, traffic: str, note: str | None, now: datetime) -> None:
+    """Whether the SMS traffic of the message's tenant was drawn (decided once per message)."""
+    session.execute(
+        update(messages).where(messages.c.id == message_id).values(traffic=traffic, traffic_note=note, updated_at=now)
+    )
 
 
 def mark_sent(session: Session, message_id: str, now: datetime) -> None:

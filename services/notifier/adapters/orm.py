@@ -1,6 +1,7 @@
 """The notifier service's tables (its database and nobody else's).
 
-`messages` is the message log (bodies with secrets masked); `message_contents` keeps, encrypted, the
+`messages` is the message log (bodies with secrets masked, and for an SMS of a tenant whether its
+SMS traffic was drawn); `message_contents` keeps, encrypted, the
 real text of a message until it has been sent; `organisation_preferences` holds each organisation's
 message language and extra notification addresses.
 """
@@ -36,6 +37,7 @@ messages = Table(
     Column("channel", String(8), nullable=False),
     Column("recipient", String(254), nullable=False),
     Column("org_id", String(64), nullable=True),
+    Column("tenant_id", String(64), nullable=True),  # the event's tenant: whose SMS traffic pays for an SMS
     Column("template", String(160), nullable=False),
     Column("language", String(8), nullable=False),
     Column("subject", String(400), nullable=True),
@@ -46,6 +48,8 @@ messages = Table(
     Column("last_error", Text, nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("traffic", String(12), nullable=True),  # SMS of a tenant: billed / not_billed, once decided
+    Column("traffic_note", String(64), nullable=True),  # why not billed
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("event_id", "channel", "recipient", name="uq_messages_event_channel_recipient"),

@@ -20,13 +20,15 @@ class Notification:
 
     `org_field` names the data field holding the organisation whose language preference and extra
     addresses apply (else the envelope's `tenantid`). `carries_secret` events go only to the person
-    named in the event, never to an organisation's extra notification addresses.
+    named in the event, never to an organisation's extra notification addresses. An `essential` SMS
+    (a security code) is sent even when its tenant's SMS traffic cannot be drawn (domain/traffic.py).
     """
 
     event_type: str
     channel: Channel = Channel.MAIL
     org_field: str | None = None
     carries_secret: bool = False
+    essential: bool = False
 
     @property
     def template(self) -> str:
@@ -38,7 +40,7 @@ CATALOGUE: dict[str, Notification] = {
     for n in (
         Notification("identity.tenant.created.v1", org_field="tenant_id", carries_secret=True),
         Notification("identity.user.invited.v1", org_field="org_id", carries_secret=True),
-        Notification("identity.sms_code.requested.v1", channel=Channel.SMS, carries_secret=True),
+        Notification("identity.sms_code.requested.v1", channel=Channel.SMS, carries_secret=True, essential=True),
         Notification("identity.api_client.issued.v1", org_field="tenant_id"),
         Notification("entitlements.order.delivered.v1", org_field="tenant_id", carries_secret=True),
         Notification("entitlements.line.expiring.v1", org_field="tenant_id"),
@@ -59,3 +61,8 @@ CATALOGUE: dict[str, Notification] = {
 
 def notification_for(event_type: str) -> Notification | None:
     return CATALOGUE.get(event_type)
+
+
+def is_essential(event_type: str) -> bool:
+    notification = CATALOGUE.get(event_type)
+    return notification is not None and notification.essential

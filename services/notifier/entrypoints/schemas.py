@@ -40,6 +40,7 @@ class MessageSchema(Schema):
     channel = fields.String()
     recipient = fields.String()
     org_id = fields.String(allow_none=True)
+    tenant_id = fields.String(allow_none=True, metadata={"description": "the event's tenant (whose SMS traffic an SMS draws)"})
     template = fields.String()
     language = fields.String()
     subject = fields.String(allow_none=True)
@@ -50,6 +51,9 @@ class MessageSchema(Schema):
     last_error = fields.String(allow_none=True)
     next_attempt_at = UtcDateTime(allow_none=True)
     sent_at = UtcDateTime(allow_none=True)
+    traffic = fields.String(allow_none=True, metadata={"enum": ["billed", "not_billed"],
+                                                       "description": "an SMS of a tenant: whether its SMS traffic was drawn"})
+    traffic_note = fields.String(allow_none=True, metadata={"description": "why not billed, e.g. insufficient_quota"})
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
 

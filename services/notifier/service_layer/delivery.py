@@ -6,6 +6,10 @@ short transaction: sent (the sealed real text is deleted) or failed (retried aft
 given up after MAX_ATTEMPTS). A sender that dies mid-send leaves its messages to be retried when the
 lease ends. A message whose real text is no longer kept (it was sent before and staff asked for a
 resend) goes out as its masked copy.
+
+Before an SMS of a tenant goes out for the first time, one use of the tenant's SMS traffic is drawn
+from entitlements (domain/traffic.py has the policy when nothing can be drawn); the outcome is
+recorded on the message, so later attempts and resends do not draw again.
 """
 from __future__ import annotations
 
@@ -22,8 +26,10 @@ from services.notifier.adapters.message_store import ClaimedMessage
 from services.notifier.adapters.secret_box import SealedContentUnreadable, SecretBox
 from services.notifier.adapters.sms import SmsProvider, SmsSendFailed
 from services.notifier.adapters.templates import html_alternative
-from services.notifier.domain.catalogue import Channel
+from services.notifier.adapters.traffic import NoTraffic, TrafficClient
+from services.notifier.domain.catalogue import Channel, is_essential
 from services.notifier.domain.delivery import SENDING_LEASE, next_attempt_after_failure
+from services.notifier.domain.traffic import bill_sms
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,10 @@ log = logging.getLogger(__name__)
 class Channels:
     mail: Mailer
     sms: SmsProvider
+
+
+class SmsTrafficNotDrawn(Exception):
+    """The tenant's SMS traffic could not be drawn and the SMS may not go out unbilled; it is retried."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class MessageDelivery:
         channels: Channels,
         box: SecretBox,
         *,
+        traffic: TrafficClient | None = None,
         batch_size: int = 20,
         max_per_run: int = 500,
     ) -> None:
@@ -57,6 +68,7 @@ class MessageDelivery:
         self.clock = clock
         self.channels = channels
         self.box = box
+        self.traffic = traffic or NoTraffic()
         self.batch_size = batch_size
         self.max_per_run = max_per_run
 
@@ -89,7 +101,9 @@ class MessageDelivery:
 
     def _send(self, message: ClaimedMessage) -> bool:
         try:
-            self._hand_over(message, self._content(message))
+            content = self._content(message)
+            self._draw_sms_traffic(message)
+            self._hand_over(message, content)
         except Exception as exc:  # noqa: BLE001 - any failure of one message is recorded on it and retried
             self._record_failure(message, _failure_reason(exc))
             return False
@@ -103,6 +117,17 @@ class MessageDelivery:
             return Content(message.masked_subject, message.masked_body)
         opened = json.loads(self.box.open(*message.sealed, bound_to=message.id))
         return Content(opened["subject"], opened["body"], opened.get("to_name"))
+
+    def _draw_sms_traffic(self, message: ClaimedMessage) -> None:
+        """Draw one SMS use of the message's tenant once; raise SmsTrafficNotDrawn when it may not go out."""
+        if message.channel != Channel.SMS or message.tenant_id is None or message.traffic is not None:
+            return
+        billing = bill_sms(self.traffic.draw_sms(message.tenant_id, message.id), is_essential(message.event_type))
+        if billing.traffic is None:
+            raise SmsTrafficNotDrawn(f"SMS traffic not drawn: {billing.note}")
+        with self.session_factory() as session, session.begin():
+            message_store.record_traffic(session, message.id, billing.traffic, billing.note, self.clock.now())
+        log.info("SMS traffic", extra={"fields": {"message_id": message.id, "traffic": str(billing.traffic), "note": billing.note}})
 
     def _hand_over(self, message: ClaimedMessage, content: Content) -> None:
         if message.channel == Channel.SMS:
@@ -135,6 +160,6 @@ class MessageDelivery:
 def _failure_reason(exc: Exception) -> str:
     """What to record and log about a failed send: our adapters' own wording, else only the error type
     (an unexpected exception's text might quote the message)."""
-    if isinstance(exc, MailSendFailed | SmsSendFailed | SealedContentUnreadable):
+    if isinstance(exc, MailSendFailed | SmsSendFailed | SealedContentUnreadable | SmsTrafficNotDrawn):
         return str(exc)
     return f"unexpected {type(exc).__name__}"

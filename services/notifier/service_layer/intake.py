@@ -78,6 +78,7 @@ def _store_message(
         channel=notification.channel,
         recipient=address,
         org_id=org_id,
+        tenant_id=event.tenantid,
         template=notification.template,
         language=language,
         subject=shown.subject,

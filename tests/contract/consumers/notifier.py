@@ -41,7 +41,7 @@ EXPECTATIONS = [
                     "expires_at": timestamp("2026-01-04T00:00:00Z"), "recipient": recipient("new.user@acme.test")}),
     mail("identity.sms_code.requested.v1", "the SMS with the code", "a signed-in tenant admin asked for an SMS code to change the password",
          "user-1", {"purpose": one_of("password_change"), "code": "604219",
-                    "expires_at": timestamp("2026-01-01T00:05:00Z"), "recipient": recipient(phone="13800138000")}),
+                    "expires_at": timestamp("2026-01-01T00:05:00Z"), "recipient": recipient(sms=True)}),
     mail("identity.api_client.issued.v1", "the authorisation notice", "a tenant allocated a seat to an enterprise for the first time",
          "cli_5f2a9c", {"tenant_id": TENANT, "tax_id": TAX_ID, "enterprise_name": nullable("苏州测试科技有限公司"),
                         "client_id": "cli_5f2a9c", "recipient": recipient()}),

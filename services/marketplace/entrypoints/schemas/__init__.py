@@ -1,11 +1,21 @@
 """Request and response schemas of the marketplace API (marshmallow), grouped by area; field builders here."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import fields, validate
 
+from shared.clock import isoformat
+
 MAX_MINOR = 10**12
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 UTC with a `Z`: SQLite hands back naive values that are UTC."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return isoformat(value) if isinstance(value, datetime) else value
 
 
 def money_field(**kwargs: Any) -> fields.Integer:

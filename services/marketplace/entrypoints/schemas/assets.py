@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.marketplace.entrypoints.schemas import currency_field, money_field, name_field, page_schema_fields, text_field
+from services.marketplace.entrypoints.schemas import UtcDateTime, currency_field, money_field, name_field, page_schema_fields, text_field
 from services.marketplace.entrypoints.schemas.sales import Transfer
 from shared.web import PageArgs
 
@@ -26,8 +26,8 @@ class Coupon(CouponInput):
     code = fields.String()
     state = fields.String()
     order_id = fields.String(allow_none=True)
-    used_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    used_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
 
 
 CouponPage = Schema.from_dict(page_schema_fields(Coupon), name="CouponPage")
@@ -56,7 +56,7 @@ class RebateEntry(Schema):
     balance_after_minor = fields.Integer()
     order_id = fields.String(allow_none=True)
     period = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 RebateEntryPage = Schema.from_dict(page_schema_fields(RebateEntry), name="RebateEntryPage")
@@ -82,7 +82,7 @@ class OfflineUse(Schema):
 
 
 class CodeSent(Schema):
-    expires_at = fields.DateTime()
+    expires_at = UtcDateTime()
 
 
 class CreditEntry(Schema):
@@ -93,7 +93,7 @@ class CreditEntry(Schema):
     order_id = fields.String(allow_none=True)
     bill_id = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 CreditEntryPage = Schema.from_dict(page_schema_fields(CreditEntry), name="CreditEntryPage")
@@ -140,7 +140,7 @@ class Statement(Schema):
     solution_count = fields.Integer()
     sales = fields.Dict()
     status = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class StatementDetails(Statement):
@@ -150,13 +150,16 @@ class StatementDetails(Statement):
 StatementPage = Schema.from_dict(page_schema_fields(Statement), name="StatementPage")
 
 
+PERIOD = validate.Regexp(r"^2[0-9]{3}-(0[1-9]|1[0-2])$", error="a month YYYY-MM between 2000-01 and 2999-12")
+
+
 class StatementQuery(PageArgs):
-    period = fields.String(validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$"))
+    period = fields.String(validate=PERIOD)
     reseller_id = text_field(64, metadata={"description": "platform staff only"})
 
 
 class StatementRun(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$"))
+    period = fields.String(required=True, validate=PERIOD)
 
 
 class RunResult(Schema):

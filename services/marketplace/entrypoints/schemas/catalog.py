@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.marketplace.entrypoints.schemas import (
+    UtcDateTime,
     currency_field,
     email_field,
     money_field,
@@ -101,8 +102,8 @@ class Solution(SolutionCard):
     tax_rate_bp = fields.Integer()
     published = fields.Boolean()
     similar = fields.List(fields.Nested(SolutionCard))
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class SolutionQuery(PageArgs):
@@ -137,7 +138,7 @@ class ReviewOut(Schema):
     order_id = fields.String()
     rating = fields.Integer()
     comment = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 ReviewPage = Schema.from_dict(page_schema_fields(ReviewOut), name="ReviewPage")
@@ -159,7 +160,7 @@ class TicketOut(TicketInput):
     id = fields.String()
     reseller_id = fields.String(allow_none=True)
     attachment_id = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 TicketPage = Schema.from_dict(page_schema_fields(TicketOut), name="TicketPage")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.marketplace.domain.tiers import TIERS
-from services.marketplace.entrypoints.schemas import email_field, name_field, page_schema_fields, phone_field, text_field
+from services.marketplace.entrypoints.schemas import UtcDateTime, email_field, name_field, page_schema_fields, phone_field, text_field
 from shared.web import PageArgs
 
 
@@ -38,9 +38,9 @@ class Application(ApplicationForm):
     tier = fields.String(allow_none=True)
     review_comment = fields.String(allow_none=True)
     reviewed_by = fields.String(allow_none=True)
-    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
     reseller_id = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     files = fields.List(fields.Nested(StoredFile))
 
 
@@ -116,7 +116,7 @@ class DealerChanges(DealerInput):
 class Dealer(DealerChanges):
     id = fields.String()
     status = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 DealerPage = Schema.from_dict(page_schema_fields(Dealer), name="DealerPage")
@@ -137,7 +137,7 @@ class ChannelUser(Schema):
     email = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
     roles = fields.List(fields.String())
-    invited_at = fields.DateTime()
+    invited_at = UtcDateTime()
 
 
 ChannelUserPage = Schema.from_dict(page_schema_fields(ChannelUser), name="ChannelUserPage")

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.marketplace.domain.orders import PAYMENT_METHODS, STATUSES
 from services.marketplace.entrypoints.schemas import (
+    UtcDateTime,
     email_field,
     money_field,
     name_field,
@@ -37,8 +38,8 @@ class CustomerChanges(CustomerInput):
 
 class Customer(CustomerInput):
     id = fields.String()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 CustomerPage = Schema.from_dict(page_schema_fields(Customer), name="CustomerPage")
@@ -124,7 +125,7 @@ class OrderLine(Schema):
 class Milestone(Schema):
     status = fields.String()
     note = fields.String(allow_none=True)
-    at = fields.DateTime()
+    at = UtcDateTime()
 
 
 class PaymentOut(Schema):
@@ -135,8 +136,8 @@ class PaymentOut(Schema):
     status = fields.String()
     transfer = fields.Dict(allow_none=True)
     provider_ref = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    completed_at = UtcDateTime(allow_none=True)
 
 
 class Order(Schema):
@@ -160,8 +161,8 @@ class Order(Schema):
     expected_close_date = fields.Date(allow_none=True)
     remark = fields.String(allow_none=True)
     invoice = fields.Dict(allow_none=True)
-    created_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    paid_at = UtcDateTime(allow_none=True)
     lines = fields.List(fields.Nested(OrderLine))
 
 
