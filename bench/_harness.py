@@ -153,6 +153,66 @@ def started(
             suite.stop()
 
 
+# ---- CPU ----------------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found]
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds the suite's processes (gunicorn workers included) and the database's backends spent.
+
+    Unlike throughput, CPU per operation hardly depends on what else runs on the machine: it shows
+    what the code costs, and `cores / cpu per operation` is the rate the machine could reach alone.
+    """
+
+    def __init__(self, suite: Suite, database_urls: tuple[str, ...] = ()) -> None:
+        self.suite = suite
+        self.databases = [url.rsplit("/", 1)[1] for url in database_urls if url.startswith("postgresql")]
+        self.admin = database_urls[0] if self.databases else None
+
+    def _pids(self) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {}
+        for name, process in self.suite.processes.items():
+            groups[name] = [process.pid, *_children(process.pid)]
+        if self.admin:
+            import psycopg
+
+            with psycopg.connect(psycopg_dsn(self.admin), autocommit=True) as conn:
+                rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()",
+                                    (self.databases,)).fetchall()
+            groups["postgres"] = [row[0] for row in rows]
+        return groups
+
+    def __enter__(self) -> "CpuMeter":
+        self.before = {pid: _cpu_of(pid) for pids in self._pids().values() for pid in pids}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.spent = {name: sum(_cpu_of(pid) - self.before.get(pid, 0.0) for pid in pids) for name, pids in self._pids().items()}
+
+    def per_operation_ms(self, operations: int, *names: str) -> float:
+        chosen = names or tuple(self.spent)
+        return sum(self.spent.get(name, 0.0) for name in chosen) / max(1, operations) * 1000
+
+    def summary(self, operations: int) -> str:
+        parts = [f"{name} {self.per_operation_ms(operations, name):.2f}" for name in self.spent]
+        return f"cpu ms/op: {', '.join(parts)}, total {self.per_operation_ms(operations):.2f}"
+
+
 # ---- load ----------------------------------------------------------------------------------------
 
 
@@ -193,7 +253,7 @@ class Outcome:
 
 
 class _Client:
-    """One keep-alive HTTP/1.1 connection."""
+    """One keep-alive HTTP/1.1 connection, opened again when the server has closed an idle one."""
 
     def __init__(self, base: str) -> None:
         host, port = base.removeprefix("http://").split(":")
@@ -201,8 +261,14 @@ class _Client:
 
     def send(self, request: Request) -> tuple[int, bytes]:
         method, path, body, headers = request
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # gunicorn closes a keep-alive connection idle for 2 s; the request never reached the app
+            self.connection.close()
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
         return response.status, response.read()
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
 """`Idempotency-Key` for POSTs with a money or usage effect (Stripe's semantics).
 
-The key row is inserted at the start of the request's transaction and flushed, so a racing twin
-waits on the unique key; the first response is stored in the same transaction as the effect. The
+The key row is claimed at the start of the request's transaction with one `INSERT … ON CONFLICT DO
+NOTHING` (a single round trip; a racing twin waits on the unique key until the first transaction ends,
+then finds the key taken and replays what was stored); the first response is stored in the same
+transaction as the effect. The
 same key with the same body replays that response; with another body it is 422
 `idempotency_key_reused`. A request that fails (4xx/5xx) stores nothing, so it may be retried.
 Keys are kept 48 hours (`purge_expired`, run by each worker).
@@ -15,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, request
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
@@ -46,6 +48,32 @@ def _stored(session: Session, table: Any, scope: str, key: str) -> Any:
     ).first()
 
 
+@functools.cache
+def _claim_statement(table: Any, dialect_name: str) -> Any:
+    """Built once per table and dialect (like `_store_statement`), so SQLAlchemy computes the cache key once, not per request."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(
+        scope=bindparam("scope"), key=bindparam("key"), request_hash=bindparam("request_hash"), created_at=bindparam("created_at")
+    )
+    return statement.on_conflict_do_nothing(index_elements=[table.c.scope, table.c.key]).returning(table.c.key)
+
+
+@functools.cache
+def _store_statement(table: Any) -> Any:
+    return (
+        update(table)
+        .where(table.c.scope == bindparam("of_scope"), table.c.key == bindparam("of_key"))
+        .values(status_code=bindparam("answered_status"), response_body=bindparam("answered_body"))
+    )
+
+
+def _claim(session: Session, table: Any, scope: str, key: str, request_hash: str) -> bool:
+    """Insert the key row unless the key is taken; True when this request claimed it."""
+    statement = _claim_statement(table, session.get_bind().dialect.name)
+    parameters = {"scope": scope, "key": key, "request_hash": request_hash, "created_at": utcnow()}
+    return session.execute(statement, parameters).first() is not None
+
+
 def _replay(row: Any, request_hash: str) -> Response:
     if row.request_hash != request_hash:
         raise Problem(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
@@ -69,17 +97,10 @@ def idempotent(view: Callable) -> Callable:
         table = current_context().tables.idempotency_keys
         session = db()
         scope, request_hash = _scope(), _request_hash()
-        row = _stored(session, table, scope, key)
-        if row is not None:
-            return _replay(row, request_hash)
-        try:
-            session.execute(table.insert().values(scope=scope, key=key, request_hash=request_hash, created_at=utcnow()))
-            session.flush()
-        except IntegrityError:
-            session.rollback()
+        if not _claim(session, table, scope, key, request_hash):
             row = _stored(session, table, scope, key)
             if row is None or row.status_code is None:
-                raise Problem(409, "idempotency_request_in_progress", "a request with this key is in progress") from None
+                raise Problem(409, "idempotency_request_in_progress", "a request with this key is in progress")
             return _replay(row, request_hash)
         response = view(*args, **kwargs)
         if not isinstance(response, Response):
@@ -87,11 +108,9 @@ def idempotent(view: Callable) -> Callable:
 
             response = make_response(response)
         if response.status_code < 400:
-            session.execute(
-                update(table)
-                .where(table.c.scope == scope, table.c.key == key)
-                .values(status_code=response.status_code, response_body=response.get_data(as_text=True))
-            )
+            session.execute(_store_statement(table), {
+                "of_scope": scope, "of_key": key, "answered_status": response.status_code, "answered_body": response.get_data(as_text=True)
+            })
         return response
 
     return wrapper

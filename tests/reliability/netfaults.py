@@ -9,6 +9,7 @@ It counts what it did, so the fault test can print it.
 """
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -107,11 +108,7 @@ class FaultyProxy:
 
 def _abort(sock: socket.socket) -> None:
     """Close with SO_LINGER 0: the peer gets a RST, not an orderly FIN."""
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass

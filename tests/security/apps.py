@@ -47,7 +47,8 @@ def _entitlements(database_url: str, tmp: Path, tokens: TokenFactory, clock: Fro
     from services.entitlements.bootstrap import build_app
     from services.entitlements.config import Settings
 
-    return build_app(Settings(common=common("entitlements", database_url), portal_url="https://portal.test"), verifier=verifier or tokens.verifier(), clock=clock)
+    settings = Settings(common=common("entitlements", database_url), portal_url="https://portal.test")
+    return build_app(settings, verifier=verifier or tokens.verifier(), clock=clock)
 
 
 def _licensing(database_url: str, tmp: Path, tokens: TokenFactory, clock: FrozenClock, verifier: Any) -> Flask:

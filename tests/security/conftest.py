@@ -54,12 +54,19 @@ def tenant_created(tenant_id: str) -> Any:
         "recipient": {"email": email, "language": "zh-CN"}})
 
 
-def seed(service: str, app: Flask) -> None:
-    """Tell the app's read models about the organisations the test tokens belong to."""
+def seed(service: str, app: Flask, tokens: TokenFactory) -> None:
+    """Tell the app's read models about the organisations the test tokens belong to; a product, an ERP instance."""
+    client = app.test_client()
     if service == "entitlements":
         from services.entitlements.service_layer.tenants import on_tenant_created
 
         in_uow(app, lambda uow: on_tenant_created(uow, tenant_created(TENANT)))
+        staff = tokens.headers(org_id="platform", org_kind="platform", roles=("platform_admin",))
+        product = {"code": "P-SEAT", "name": "开票席位", "kind": "seat", "service_group": "invoice_issuing"}
+        assert client.post("/entitlements/v1/products", json=product, headers=staff).status_code == 201
+    elif service == "licensing":
+        admin = tokens.headers(sub="tenant-admin", org_id=TENANT, org_kind="tenant", roles=("tenant_admin",))
+        assert client.put("/licensing/v1/erp-instance", json={"license_type": "formal", "idc": False}, headers=admin).status_code == 200
     elif service == "billing":
         from services.billing.service_layer.companies import record_organisation
 
@@ -88,7 +95,7 @@ def seeded_apps(tmp_path_factory: pytest.TempPathFactory, app_tokens: TokenFacto
                 databases.append(testkit.TemporaryPostgres(testkit.postgres_admin_url()[0]).create())
                 url = databases[-1].url
             built[service] = apps.build(service, tmp / service, app_tokens, database_url=url)
-            seed(service, built[service])
+            seed(service, built[service], app_tokens)
         yield built
     finally:
         for app in built.values():

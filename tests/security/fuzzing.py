@@ -54,12 +54,14 @@ class Callers:
 class AuthorizingApp:
     """WSGI middleware: adds the token of a caller the matched operation accepts."""
 
-    def __init__(self, app: Flask, callers: Callers, routers: dict[str, Flask] | None = None) -> None:
-        """`routers`: for a gateway, the service apps whose routes name the operations, by service."""
+    def __init__(self, app: Flask, callers: Callers, routers: dict[str, Flask] | None = None,
+                 accepted: dict[tuple[str, str], list[str]] | None = None) -> None:
+        """`routers`: for a gateway, the service apps whose routes name the operations, by service;
+        `accepted`: what earlier probes found, (method, route) -> tokens, shared and filled in."""
         self.app = app
         self.routers = routers or {}
         self.callers = callers.all()
-        self.accepted: dict[tuple[str, str], list[str]] = {}
+        self.accepted = accepted if accepted is not None else {}
         self.calls: dict[tuple[str, str], int] = {}
 
     def _rule(self, environ: dict[str, Any]) -> tuple[str, str] | None:
@@ -118,18 +120,17 @@ class FuzzReport:
         return list(seen.values())
 
 
-def config(max_examples: int, headers: dict[str, str] | None = None) -> schemathesis.Config:
+def config(max_examples: int, *, coverage: bool = True) -> schemathesis.Config:
     return schemathesis.Config.from_dict({
         "generation": {"max-examples": max_examples, "no-shrink": True, "allow-x00": False},
         "phases": {
             "examples": {"enabled": True},
-            "coverage": {"enabled": True},
+            "coverage": {"enabled": coverage},
             "fuzzing": {"enabled": True},
             "stateful": {"enabled": True, "max-steps": 10},
         },
         "checks": {"enabled": False, "not_a_server_error": {"enabled": True}, "response_schema_conformance": {"enabled": True}},
         "suppress-health-check": ["all"],
-        "headers": headers or {},
         "seed": int(os.environ.get("FUZZ_SEED", "8725")),
     })
 

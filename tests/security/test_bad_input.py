@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -29,6 +32,12 @@ from tests.security.fuzzing import COMPANY, RESELLER, TENANT, AuthorizingApp, Ca
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 
 
+@pytest.fixture(scope="module")
+def accepted_callers() -> dict[tuple[str, str], list[str]]:
+    """Which callers each operation accepts, probed once and shared by the services' runs and the gateway's."""
+    return {}
+
+
 def report_lines(report: Any) -> str:
     lines = [f"{report.calls} calls in {report.seconds:.1f} s, by phase {report.phase_calls}; {len(report.distinct())} distinct findings"]
     lines += [f"[{f.check}] {f.operation} -> {f.status}: {f.title}\n  request: {f.request[:300]}\n  response: {f.response[:600]}"
@@ -39,9 +48,10 @@ def report_lines(report: Any) -> str:
 
 @pytest.mark.parametrize("service", apps.SERVICES)
 def test_schemathesis_finds_no_server_error_and_no_broken_response_in_a_services_openapi(
-    service: str, seeded_apps: dict[str, Flask], app_tokens: TokenFactory, database_kind: str, figures: Any
+    service: str, seeded_apps: dict[str, Flask], app_tokens: TokenFactory, database_kind: str, figures: Any,
+    accepted_callers: dict[tuple[str, str], list[str]],
 ) -> None:
-    wrapped = AuthorizingApp(seeded_apps[service], Callers(app_tokens))
+    wrapped = AuthorizingApp(seeded_apps[service], Callers(app_tokens), accepted=accepted_callers)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", wrapped, config=config(MAX_EXAMPLES))
     report = run(schema)
     figures(f"bad input: schemathesis over {service}'s OpenAPI ({database_kind})", report_lines(report))
@@ -50,12 +60,11 @@ def test_schemathesis_finds_no_server_error_and_no_broken_response_in_a_services
 
 
 def test_schemathesis_finds_no_server_error_and_no_broken_response_through_the_gateway(
-    served: Any, seeded_apps: dict[str, Flask], app_tokens: TokenFactory, figures: Any
+    served: Any, seeded_apps: dict[str, Flask], app_tokens: TokenFactory, figures: Any,
+    accepted_callers: dict[tuple[str, str], list[str]],
 ) -> None:
-    wrapped = AuthorizingApp(served.gateway, Callers(app_tokens), routers=seeded_apps)
-    settings = config(max(2, MAX_EXAMPLES // 2))
-    settings.phases.coverage.enabled = False
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", wrapped, config=settings)
+    wrapped = AuthorizingApp(served.gateway, Callers(app_tokens), routers=seeded_apps, accepted=accepted_callers)
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", wrapped, config=config(max(2, MAX_EXAMPLES // 2), coverage=False))
     assert len(schema.raw_schema["paths"]) >= sum(len(app.test_client().get("/openapi.json").json["paths"]) for app in seeded_apps.values())
     report = run(schema)
     figures("bad input: schemathesis over the gateway's merged OpenAPI", report_lines(report))
@@ -66,24 +75,51 @@ def test_schemathesis_finds_no_server_error_and_no_broken_response_through_the_g
 # ---- explicit cases --------------------------------------------------------------------------------
 
 
-def staff(tokens: TokenFactory, role: str) -> dict[str, str]:
-    return tokens.headers(sub=f"{role}-1", org_id="platform", org_kind="platform", roles=(role,))
+@dataclass(frozen=True)
+class Write:
+    """One write operation: who calls it, a fresh valid body, the text field and the number field to abuse."""
+
+    service: str
+    method: str
+    path: str
+    role: str
+    body: Callable[[], dict[str, Any]]
+    text_field: str
+    number_field: str | None = None
+    number_limit: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
 
 
-# One write operation per service: (service, method, path, caller, a valid body, the text field and the number field to abuse).
-WRITES: list[tuple[str, str, str, str, dict[str, Any], str, str | None]] = [
-    ("identity", "POST", "/identity/v1/organisations", "platform_admin",
-     {"kind": "company", "name": "好公司", "parent_id": None}, "name", None),
-    ("entitlements", "POST", "/entitlements/v1/orders", "sales",
-     {"tenant_id": TENANT, "lines": [{"product_code": "P-SEAT", "quantity": 1, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}]},
-     "tenant_id", "lines.0.quantity"),
-    ("licensing", "POST", "/licensing/v1/enterprises", "tenant_admin", {"tax_id": "91330100716105852F", "name": "好企业"}, "name", None),
-    ("billing", "POST", "/billing/v1/offline-topups", "sales",
-     {"company_id": COMPANY, "payer": "付款人", "currency": "CNY", "amount_minor": 100, "reference": "REF-1"}, "payer", "amount_minor"),
-    ("marketplace", "POST", "/marketplace/v1/customers", "reseller_admin",
-     {"name": "王五", "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000"}, "company", None),
-    ("notifier", "PUT", f"/notifier/v1/preferences/{TENANT}", "tenant_admin", {"language": "zh-CN", "emails": ["a@b.test"]}, "language", None),
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+WRITES = [
+    Write("identity", "POST", "/identity/v1/organisations", "platform_admin",
+          lambda: {"kind": "company", "name": unique("好公司"), "parent_id": None}, "name"),
+    Write("entitlements", "POST", "/entitlements/v1/orders", "sales",
+          lambda: {"tenant_id": TENANT, "lines": [{"product_code": "P-SEAT", "quantity": 1, "valid_from": "2026-01-01",
+                                                    "valid_to": "2026-12-31", "serial_number": unique("SN")}]},
+          "lines.0.serial_number", "lines.0.quantity", 1_000_000_000),
+    Write("licensing", "POST", "/licensing/v1/enterprises", "tenant_admin",
+          lambda: {"tax_id": "91330100716105852F", "name": "好企业"}, "name"),
+    Write("billing", "POST", "/billing/v1/offline-topups", "sales",
+          lambda: {"company_id": COMPANY, "payer": "付款人", "currency": "CNY", "amount_minor": 100, "reference": unique("REF")},
+          "payer", "amount_minor", 10**13),
+    Write("marketplace", "POST", "/marketplace/v1/customers", "reseller_admin",
+          lambda: {"name": "王五", "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000"}, "company"),
+    Write("marketplace", "POST", "/marketplace/v1/solutions", "platform_admin",
+          lambda: {"name": "方案", "category": "other", "summary": "概要",
+                   "skus": [{"code": unique("SKU"), "name": "基础版", "price_minor": 100, "currency": "CNY", "region": "中国大陆"}]},
+          "summary", "skus.0.price_minor", 2**31 - 1),
+    Write("notifier", "PUT", f"/notifier/v1/preferences/{TENANT}", "tenant_admin",
+          lambda: {"language": "zh-CN", "emails": ["a@b.test"]}, "emails.0"),
 ]
+WRITE_IDS = [w.id for w in WRITES]
+NUMBER_WRITES = [w for w in WRITES if w.number_field]
 
 
 def caller(tokens: TokenFactory, role: str) -> dict[str, str]:
@@ -92,32 +128,45 @@ def caller(tokens: TokenFactory, role: str) -> dict[str, str]:
     if role == "reseller_admin":
         return tokens.headers(sub="reseller-admin", org_id=RESELLER, org_kind="reseller", roles=("reseller_admin",),
                               email="admin@reseller.test")
-    return staff(tokens, role)
+    return tokens.headers(sub=f"{role}-1", org_id="platform", org_kind="platform", roles=(role,))
 
 
 def with_value(body: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    copy = json.loads(json.dumps(body))
-    target: Any = copy
+    target: Any = body
     *parents, last = dotted.split(".")
     for part in parents:
         target = target[int(part)] if part.isdigit() else target[part]
-    target[last] = value
-    return copy
+    target[int(last) if last.isdigit() else last] = value
+    return body
 
 
-def assert_clean_answer(response: Any, accepted: tuple[int, ...] = (200, 201)) -> None:
+def send(app: Flask, write: Write, tokens: TokenFactory, **kwargs: Any) -> Any:
+    return app.test_client().open(write.path, method=write.method, headers=caller(tokens, write.role), **kwargs)
+
+
+def with_literal(write: Write, literal: str) -> str:
+    """The body as JSON text with the text field set to a raw JSON literal (to send what json.dumps would not)."""
+    return json.dumps(with_value(write.body(), write.text_field, "PLACEHOLDER")).replace('"PLACEHOLDER"', literal)
+
+
+def assert_clean_answer(response: Any) -> None:
     """A 4xx problem+json with a code, or an accepted write; never a 5xx."""
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
     if response.status_code >= 400:
         assert response.mimetype == "application/problem+json", response.mimetype
         assert response.get_json()["code"]
     else:
-        assert response.status_code in accepted, response.get_data(as_text=True)[:500]
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_the_valid_body_of_each_abused_write_is_accepted(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory) -> None:
+    """The baseline: without it, a 4xx below could come from a body that was never valid."""
+    response = send(seeded_apps[write.service], write, app_tokens, json=write.body())
+    assert response.status_code in (200, 201), response.get_data(as_text=True)[:500]
 
 
 UNICODE_EDGES = {
-    "lone surrogate": '"\\ud800"',
-    "NUL": '"a\\u0000b"',
     "bidi override": json.dumps("\u202egnp.exe"),
     "4-byte characters": json.dumps("𠀀😀𝄞"),
     "combining marks": json.dumps("e\u0301\u0301\u0301"),
@@ -126,55 +175,81 @@ UNICODE_EDGES = {
 }
 
 
-@pytest.mark.parametrize("write", WRITES, ids=[w[0] for w in WRITES])
-def test_unicode_edge_cases_are_answered_cleanly(write: tuple, seeded_apps: dict[str, Flask], app_tokens: TokenFactory,
-                                                  figures: Any) -> None:
-    service, method, path, role, body, text_field, _ = write
-    client = seeded_apps[service].test_client()
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_unicode_edge_cases_are_answered_cleanly(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory,
+                                                 figures: Any) -> None:
     seen = {}
     for name, literal in UNICODE_EDGES.items():
-        raw = json.dumps(with_value(body, text_field, "PLACEHOLDER")).replace('"PLACEHOLDER"', literal)
-        response = client.open(path, method=method, data=raw, content_type="application/json", headers=caller(app_tokens, role))
+        response = send(seeded_apps[write.service], write, app_tokens, data=with_literal(write, literal), content_type="application/json")
         seen[name] = response.status_code
         assert_clean_answer(response)
-    figures(f"bad input: unicode edge cases, {method} {path} ({text_field})", ", ".join(f"{k} {v}" for k, v in seen.items()))
-    assert seen["lone surrogate"] >= 400 and seen["NUL"] >= 400 and seen["10k characters"] == 422
+    figures(f"bad input: unicode edge cases, {write.id} ({write.text_field})", ", ".join(f"{k} {v}" for k, v in seen.items()))
+    assert seen["10k characters"] == 422
+
+
+UNSTORABLE = {"lone surrogate": '"\\ud800"', "NUL": '"a\\u0000b"'}
+# shared/web.py lets both through to the database: a lone surrogate cannot be encoded for SQLite or
+# PostgreSQL, and PostgreSQL refuses NUL in text; where the schema does not refuse the body first,
+# the answer is a 500. The fix belongs in shared/web.py (SECURITY.md, "open"); these xfails are
+# strict, so they fail once it lands and must then be removed.
+UNSTORABLE_REACHES_THE_DATABASE = {"/identity/v1/organisations", "/billing/v1/offline-topups",
+                                   "/marketplace/v1/customers", "/marketplace/v1/solutions"}
+
+
+@pytest.mark.parametrize("case", UNSTORABLE)
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_text_no_database_can_store_is_never_a_server_error(write: Write, case: str, seeded_apps: dict[str, Flask],
+                                                             app_tokens: TokenFactory, database_kind: str,
+                                                             request: pytest.FixtureRequest) -> None:
+    if write.path in UNSTORABLE_REACHES_THE_DATABASE and (case == "lone surrogate" or database_kind == "postgresql"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason="shared/web.py does not refuse NUL and lone surrogates yet"))
+    response = send(seeded_apps[write.service], write, app_tokens, data=with_literal(write, UNSTORABLE[case]),
+                    content_type="application/json")
+    assert_clean_answer(response)
 
 
 NUMBERS = {"10**30": 10**30, "-1": -1, "1.5": 1.5, "1e308": 1e308, "true": True, "string": "12", "2**63": 2**63}
 
 
-@pytest.mark.parametrize("write", [w for w in WRITES if w[6]], ids=[w[0] for w in WRITES if w[6]])
-def test_huge_and_odd_numbers_are_422(write: tuple, seeded_apps: dict[str, Flask], app_tokens: TokenFactory) -> None:
-    service, method, path, role, body, _, number_field = write
-    client = seeded_apps[service].test_client()
-    for name, value in NUMBERS.items():
-        response = client.open(path, method=method, json=with_value(body, number_field, value), headers=caller(app_tokens, role))
+@pytest.mark.parametrize("write", NUMBER_WRITES, ids=[w.id for w in NUMBER_WRITES])
+def test_huge_and_odd_numbers_are_422_and_the_largest_allowed_is_stored(write: Write, seeded_apps: dict[str, Flask],
+                                                                        app_tokens: TokenFactory) -> None:
+    app = seeded_apps[write.service]
+    for name, value in {**NUMBERS, "limit + 1": write.number_limit + 1}.items():
+        response = send(app, write, app_tokens, json=with_value(write.body(), write.number_field, value))
         assert response.status_code == 422, (name, response.get_data(as_text=True)[:300])
         assert response.mimetype == "application/problem+json"
+    stored = send(app, write, app_tokens, json=with_value(write.body(), write.number_field, write.number_limit))
+    assert stored.status_code in (200, 201), stored.get_data(as_text=True)[:300]
 
 
-@pytest.mark.parametrize("write", WRITES, ids=[w[0] for w in WRITES])
-def test_broken_json_wrong_content_types_and_oversize_bodies_are_4xx(write: tuple, seeded_apps: dict[str, Flask],
-                                                                      app_tokens: TokenFactory) -> None:
-    service, method, path, role, body, _, _ = write
-    client = seeded_apps[service].test_client()
-    headers = caller(app_tokens, role)
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_broken_json_and_oversize_bodies_are_4xx(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory) -> None:
     cases = {
-        "broken JSON": (b'{"name": ', "application/json"),
-        "JSON array": (b"[1, 2]", "application/json"),
-        "JSON scalar": (b'"x"', "application/json"),
-        "text/plain": (json.dumps(body).encode(), "text/plain"),
-        "form": (b"name=x", "application/x-www-form-urlencoded"),
-        "no content type": (json.dumps(body).encode(), None),
-        "not UTF-8": (b'{"name": "\xff\xfe"}', "application/json"),
-        "3 MiB": (b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}', "application/json"),
+        "broken JSON": b'{"name": ',
+        "JSON array": b"[1, 2]",
+        "JSON scalar": b'"x"',
+        "not UTF-8": b'{"name": "\xff\xfe"}',
+        "3 MiB": b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}',
     }
-    for name, (data, content_type) in cases.items():
-        response = client.open(path, method=method, data=data, content_type=content_type, headers=headers)
+    for name, data in cases.items():
+        response = send(seeded_apps[write.service], write, app_tokens, data=data, content_type="application/json")
         assert 400 <= response.status_code < 500, (name, response.status_code, response.get_data(as_text=True)[:300])
         assert response.mimetype == "application/problem+json", (name, response.mimetype)
-    assert client.open(path, method=method, json=body, headers=headers).status_code < 500
+
+
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_a_json_body_sent_as_another_content_type_is_refused(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory,
+                                                             request: pytest.FixtureRequest) -> None:
+    """flask-smorest reads a body of another content type as no body at all: an operation whose fields
+    are all optional then acts on an empty body (the notifier's PUT preferences resets them). The fix
+    belongs in shared/web.py (415 for a body that is not JSON where JSON is expected; SECURITY.md)."""
+    if write.service == "notifier":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="shared/web.py takes a non-JSON body as an empty one"))
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        response = send(seeded_apps[write.service], write, app_tokens, data=json.dumps(write.body()).encode(), content_type=content_type)
+        assert 400 <= response.status_code < 500, (content_type, response.status_code, response.get_data(as_text=True)[:300])
+        assert response.mimetype == "application/problem+json"
 
 
 def test_the_gateway_refuses_bodies_over_its_limit_before_any_service_sees_them(served: Any, app_tokens: TokenFactory) -> None:
@@ -182,7 +257,6 @@ def test_the_gateway_refuses_bodies_over_its_limit_before_any_service_sees_them(
     headers = caller(app_tokens, "sales")
     response = client.post("/billing/v1/offline-topups", data=b"x" * (33 * 1024 * 1024), content_type="application/json", headers=headers)
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
-    small_but_over_the_service_limit = b'{"payer": "' + b"x" * (3 * 1024 * 1024) + b'"}'
-    response = client.post("/billing/v1/offline-topups", data=small_but_over_the_service_limit, content_type="application/json",
-                           headers=headers)
+    over_the_service_limit = b'{"payer": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post("/billing/v1/offline-topups", data=over_the_service_limit, content_type="application/json", headers=headers)
     assert response.status_code == 413 and response.mimetype == "application/problem+json"

@@ -132,7 +132,8 @@ allocations = Table(
     Column("released_at", DateTime(timezone=True), nullable=True),
 )
 Index("ix_allocations_line", allocations.c.order_line_id, allocations.c.status)
-Index("ix_allocations_tenant", allocations.c.tenant_id, allocations.c.status)
+# Also the order of the allocation lists (the dashboard shows the first page of 10,000 and more).
+Index("ix_allocations_tenant", allocations.c.tenant_id, allocations.c.status, allocations.c.allocated_at, allocations.c.id)
 Index(
     "uq_allocations_active_seat",
     allocations.c.order_line_id,
@@ -189,6 +190,8 @@ usage_daily = Table(
     Column("units", BigInteger, nullable=False),
     Column("uses", Integer, nullable=False),
 )
+# The dashboard's consumption details: newest days first per product (the key starts with the tax ID).
+Index("ix_usage_daily_product_day", usage_daily.c.tenant_id, usage_daily.c.product_code, usage_daily.c.day)
 
 digital_invoice_infos = Table(
     "digital_invoice_infos",

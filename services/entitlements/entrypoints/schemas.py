@@ -39,7 +39,7 @@ class ProductIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(PRODUCT_KINDS))
     service_group = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SERVICE_GROUPS))
     traffic_category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TRAFFIC_CATEGORIES))
-    units_per_use = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    units_per_use = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=1_000_000))
 
 
 class ProductOut(Schema):
@@ -64,7 +64,7 @@ class ProductPage(PageSchema):
 
 class OrderLineIn(Schema):
     product_code = Code
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(required=True)
     serial_number = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,48}$"))
@@ -208,7 +208,7 @@ class AllocationPage(PageSchema):
 class UsageIn(Schema):
     product_code = Code
     tax_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    units = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_USES),
+    units = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_USES),
                            metadata={"description": "uses; the pool is charged uses × the product's units_per_use"})
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_LINE_QUANTITY = 10000
+# Amounts are stored as 32-bit integers: every amount, and an order's subtotal, stays at or below this.
+MAX_AMOUNT_MINOR = 2**31 - 1
 
 
 class PricingRefused(ValueError):
@@ -55,6 +57,8 @@ def totals(lines: list[PricedLine], coupon_minor: int, rebate_minor: int) -> Tot
     """Subtotal minus the coupon, then minus the rebate; the rebate may not exceed what is left."""
     currency = order_currency(lines)
     subtotal = sum(line.amount_minor for line in lines)
+    if subtotal > MAX_AMOUNT_MINOR:
+        raise PricingRefused("order_too_large", f"an order's subtotal may not exceed {MAX_AMOUNT_MINOR} minor units")
     coupon = min(coupon_minor, subtotal)
     if rebate_minor < 0:
         raise PricingRefused("invalid_rebate", "the rebate amount cannot be negative")

@@ -70,7 +70,8 @@ def place_order(uow: UnitOfWork, channel: Channel, request: CheckoutRequest) -> 
     try:
         figures = totals(priced, coupon_minor, request.rebate_minor)
     except PricingRefused as refused:
-        raise Problem(422, refused.code, refused.detail, errors={"rebate_minor": [refused.detail]}) from None
+        field = "items" if refused.code == "order_too_large" else "rebate_minor"
+        raise Problem(422, refused.code, refused.detail, errors={field: [refused.detail]}) from None
     if request.payment_method == "credit":
         _check_credit_available(uow, channel.reseller_id, figures.total_minor, currency)
     if figures.rebate_minor and currency != rebate.CURRENCY:

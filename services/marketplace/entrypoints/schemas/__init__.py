@@ -6,9 +6,8 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from services.marketplace.domain.pricing import MAX_AMOUNT_MINOR as MAX_MINOR
 from shared.clock import isoformat
-
-MAX_MINOR = 10**12
 
 
 class UtcDateTime(fields.DateTime):
@@ -19,7 +18,7 @@ class UtcDateTime(fields.DateTime):
 
 
 def money_field(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=0, max=MAX_MINOR), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_MINOR), **kwargs)
 
 
 def currency_field(**kwargs: Any) -> fields.String:
@@ -44,7 +43,7 @@ def phone_field(**kwargs: Any) -> fields.String:
 
 
 def quantity_field(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=10000), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=10000), **kwargs)
 
 
 def page_schema_fields(item: Any) -> dict[str, Any]:

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.marketplace.entrypoints.schemas import UtcDateTime, currency_field, money_field, name_field, page_schema_fields, text_field
+from services.marketplace.entrypoints.schemas import (
+    MAX_MINOR,
+    UtcDateTime,
+    currency_field,
+    money_field,
+    name_field,
+    page_schema_fields,
+    text_field,
+)
 from services.marketplace.entrypoints.schemas.sales import Transfer
 from shared.web import PageArgs
 
@@ -11,10 +19,10 @@ from shared.web import PageArgs
 class CouponInput(Schema):
     reseller_id = name_field(64, required=True)
     name = name_field(100, load_default="coupon")
-    amount_minor = fields.Integer(required=True, validate=validate.Range(min=1, max=10**12))
+    amount_minor = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_MINOR))
     currency = currency_field(load_default="CNY")
     min_amount_minor = money_field(load_default=0)
-    min_quantity = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    min_quantity = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=10000))
     solution_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list, validate=validate.Length(max=50))
     region = text_field(60, allow_none=True, load_default=None)
     valid_from = fields.Date(allow_none=True, load_default=None)
@@ -64,7 +72,7 @@ RebateEntryPage = Schema.from_dict(page_schema_fields(RebateEntry), name="Rebate
 
 class CreditLineInput(Schema):
     limit_minor = money_field(required=True, metadata={"description": "1:1 with the bank guarantee"})
-    term_days = fields.Integer(required=True, validate=validate.Range(min=1, max=365))
+    term_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=365))
 
 
 class CreditLine(Schema):
@@ -77,7 +85,7 @@ class CreditLine(Schema):
 
 
 class OfflineUse(Schema):
-    amount_minor = fields.Integer(required=True, validate=validate.Range(min=1, max=10**12))
+    amount_minor = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_MINOR))
     reference = name_field(120, required=True)
 
 
@@ -117,7 +125,7 @@ BillPage = Schema.from_dict(page_schema_fields(Bill), name="BillPage")
 
 class RepaymentInput(Schema):
     method = fields.String(required=True, validate=validate.OneOf(["online", "offline"]))
-    amount_minor = fields.Integer(validate=validate.Range(min=1, max=10**12), allow_none=True)
+    amount_minor = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_MINOR), allow_none=True)
     transfer = fields.Nested(Transfer, allow_none=True)
 
 

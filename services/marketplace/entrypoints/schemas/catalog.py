@@ -27,8 +27,8 @@ class Sku(Schema):
 
 class EntitlementMapping(Schema):
     product_code = name_field(80, required=True)
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
-    months = fields.Integer(required=True, validate=validate.Range(min=1, max=120))
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=100000))
+    months = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=120))
 
 
 class Case(Schema):
@@ -58,7 +58,7 @@ class SolutionChanges(Schema):
     support = fields.Nested(Support)
     similar_ids = fields.List(fields.String(validate=validate.Length(max=36)), validate=validate.Length(max=20))
     entitlements = fields.List(fields.Nested(EntitlementMapping), validate=validate.Length(max=20))
-    tax_rate_bp = fields.Integer(validate=validate.Range(min=0, max=10000), metadata={"description": "tax rate, 600 = 6%"})
+    tax_rate_bp = fields.Integer(strict=True, validate=validate.Range(min=0, max=10000), metadata={"description": "tax rate, 600 = 6%"})
     skus = fields.List(fields.Nested(Sku), validate=validate.Length(min=1, max=50))
 
 
@@ -72,7 +72,7 @@ class SolutionInput(SolutionChanges):
     support = fields.Nested(Support, load_default=dict)
     similar_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list, validate=validate.Length(max=20))
     entitlements = fields.List(fields.Nested(EntitlementMapping), load_default=list, validate=validate.Length(max=20))
-    tax_rate_bp = fields.Integer(load_default=600, validate=validate.Range(min=0, max=10000))
+    tax_rate_bp = fields.Integer(strict=True, load_default=600, validate=validate.Range(min=0, max=10000))
     skus = fields.List(fields.Nested(Sku), required=True, validate=validate.Length(min=1, max=50))
 
 
@@ -128,7 +128,7 @@ class Categories(Schema):
 
 class ReviewInput(Schema):
     order_id = name_field(36, required=True)
-    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    rating = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=5))
     comment = text_field(1000, allow_none=True)
 
 

@@ -24,3 +24,34 @@ def test_times_are_served_as_utc_with_a_z_even_from_sqlite(market: Marketplace) 
     solution = market.publish()
     assert UTC_TIME.match(customer["created_at"]) and UTC_TIME.match(customer["updated_at"])
     assert UTC_TIME.match(solution["created_at"])
+
+
+def test_amounts_beyond_what_is_stored_are_refused(market: Marketplace) -> None:
+    too_much = 2**31
+    sku = {"code": "SKU-BIG", "name": "大单", "price_minor": too_much, "currency": "CNY", "region": "中国大陆"}
+    response = market.client.post("/marketplace/v1/solutions", headers=market.staff(), json={
+        "name": "大单方案", "category": "other", "summary": "大单", "skus": [sku]})
+    assert response.status_code == 422 and "skus.0.price_minor" in response.get_json()["errors"]
+
+
+def test_an_order_whose_subtotal_exceeds_what_is_stored_is_refused_without_effect(market: Marketplace) -> None:
+    market.publish(code="SKU-DEAR", price_minor=300_000)
+    me = market.reseller(market.known_reseller())
+    customer = market.customer(me)
+    response = market.checkout(me, customer["id"], sku_code="SKU-DEAR", quantity=10_000)
+    assert response.status_code == 422 and response.get_json()["code"] == "order_too_large"
+    assert "items" in response.get_json()["errors"]
+    assert market.client.get("/marketplace/v1/orders", headers=me).get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("odd", [1.5, "12", True])
+def test_money_and_quantities_must_be_json_integers_not_truncated_or_coerced(market: Marketplace, odd: object) -> None:
+    market.publish()
+    me = market.reseller(market.known_reseller())
+    customer = market.customer(me)
+    response = market.checkout(me, customer["id"], quantity=odd)  # type: ignore[arg-type]
+    assert response.status_code == 422 and "items.0.quantity" in response.get_json()["errors"]
+    coupon = market.client.post("/marketplace/v1/coupons", headers=market.staff("sales"),
+                                json={"reseller_id": "reseller-a", "amount_minor": odd})
+    assert coupon.status_code == 422 and "amount_minor" in coupon.get_json()["errors"]
+    assert market.client.get("/marketplace/v1/orders", headers=me).get_json()["total"] == 0

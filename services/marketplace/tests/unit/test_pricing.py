@@ -35,3 +35,10 @@ def test_one_order_is_in_one_currency() -> None:
     with pytest.raises(PricingRefused) as refused:
         totals([line(currency="CNY"), line(currency="USD")], 0, 0)
     assert refused.value.code == "mixed_currencies"
+
+
+def test_a_subtotal_beyond_what_is_stored_is_refused() -> None:
+    with pytest.raises(PricingRefused) as refused:
+        totals([line(300_000, 10_000)], 0, 0)
+    assert refused.value.code == "order_too_large"
+    assert totals([line(2**31 - 1, 1)], 0, 0).subtotal_minor == 2**31 - 1
