@@ -14,6 +14,7 @@ from pathlib import Path
 from kombu import Connection, Producer
 from sqlalchemy import MetaData
 
+from bench._harness import load
 from shared import bus, outbox, testkit
 from shared.db import make_engine, make_session_factory, platform_tables
 from shared.envelope import new_event
@@ -87,8 +88,9 @@ def main(n: int = 20000) -> dict[str, float]:
             cleanup()
     broker_name = "RabbitMQ" if amqp else "embedded broker"
     db_name = "PostgreSQL" if admin else "SQLite"
-    print(f"outbox relay ({broker_name}, {db_name}): {relay_rate:,.0f} events/s published+confirmed+marked (goal {GOAL:,.0f}: {relay_rate / GOAL:.2f}x)")
-    print(f"kombu per-message confirms, same broker: {reference:,.0f} events/s (relay / kombu = {relay_rate / reference:.2f}x)")
+    print(f"outbox relay ({broker_name}, {db_name}): {relay_rate:,.0f} events/s published+confirmed+marked "
+          f"(goal {GOAL:,.0f}: {relay_rate / GOAL:.2f}x)  ({load()})")
+    print(f"kombu per-message confirms, same broker: {reference:,.0f} events/s (relay / kombu = {relay_rate / reference:.2f}x)  ({load()})")
     return {"relay_events_per_s": relay_rate, "kombu_per_message_per_s": reference}
 
 

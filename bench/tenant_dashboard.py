@@ -79,7 +79,8 @@ def _lines_and_orders(today: date, now: datetime) -> tuple[list[dict[str, Any]],
         valid_to = today + timedelta(days=(i * 7) % 400 - 30)  # a few expired, some in each window, most later
         for code, group in SEAT_PRODUCTS.items():
             line_rows.append({"id": str(uuid.uuid4()), "order_id": order_id, "tenant_id": TENANT, "product_code": code, "kind": "seat",
-                              "service_group": group, "quantity": 400, "allocated": 0, "remaining": 0, "valid_from": today - timedelta(days=365),
+                              "service_group": group, "quantity": 400, "allocated": 0, "remaining": 0,
+                              "valid_from": today - timedelta(days=365),
                               "valid_to": valid_to, "serial_number": f"SN-{code}-{i:04d}", "activated": True})
         for code in TRAFFIC_PRODUCTS:
             line_rows.append({"id": str(uuid.uuid4()), "order_id": order_id, "tenant_id": TENANT, "product_code": code, "kind": "traffic",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -29,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench._harness import Outcome, JwksServer, closed_loop, database, load, psycopg_dsn, ratio, started
+from bench._harness import CpuMeter, JwksServer, Outcome, closed_loop, database, load, psycopg_dsn, ratio, started
 from services.entitlements.adapters.orm import order_lines, platform, usage_ledger
 from services.entitlements.bootstrap import build_app
 from services.entitlements.config import SERVICE, Settings
@@ -68,9 +69,11 @@ def seed(database_url: str, tokens: TokenFactory) -> str:
     order = _ok(client.post("/entitlements/v1/orders", headers=staff, json={"tenant_id": TENANT, "lines": [
         {"product_code": PRODUCT, "quantity": POOL, "valid_from": "2020-01-01", "valid_to": "2099-12-31"}]}))
     with context.session_factory() as session:
-        payloads = session.execute(select(platform.outbox.c.payload).where(platform.outbox.c.type == "entitlements.order.delivered.v1")).scalars()
+        delivered = platform.outbox.c.type == "entitlements.order.delivered.v1"
+        payloads = session.execute(select(platform.outbox.c.payload).where(delivered)).scalars()
         key = json.loads(next(iter(payloads)))["data"]["operation_key"]
-    _ok(client.post("/entitlements/v1/orders/activate", headers=admin, json={"operation_key": key, "erp": "galaxy", "deployment": "public_cloud"}))
+    _ok(client.post("/entitlements/v1/orders/activate", headers=admin,
+                    json={"operation_key": key, "erp": "galaxy", "deployment": "public_cloud"}))
     _ok(client.post("/entitlements/v1/enterprises", headers=admin, json={"name": "压测企业有限公司", "tax_id": TAX_ID}))
     return order["lines"][0]["id"]
 
@@ -97,7 +100,8 @@ def pgbench(database_url: str, line_id: str, clients: int, seconds: float) -> fl
         path = Path(folder) / "deduction.sql"
         path.write_text(script)
         result = subprocess.run(
-            [binary, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)), "-f", str(path), psycopg_dsn(database_url)],
+            [binary, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)), "-f", str(path),
+             psycopg_dsn(database_url)],
             capture_output=True, text=True, timeout=seconds + 60,
         )
     found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
@@ -130,6 +134,14 @@ def batch_deductions(base: str, token: str, clients: int, seconds: float) -> Out
 def _line(label: str, outcome: Outcome, extra: str = "") -> str:
     return (f"{label:<34} {outcome.rate:8.0f} /s  p50 {outcome.percentile(50):6.1f} ms  p99 {outcome.percentile(99):6.1f} ms"
             f"  {extra}  ({load()})")
+
+
+def _capacity(meter: CpuMeter, requests: int, units_per_request: int = 1) -> None:
+    """CPU per request (server processes and database backends) and the rate 2 idle cores could give."""
+    cost = meter.per_operation_ms(requests)
+    cores = os.cpu_count() or 1
+    print(f"{'':<34} {meter.summary(requests)} → {cores * 1000 / cost * units_per_request:,.0f} units/s on {cores} idle cores",
+          flush=True)
 
 
 def check_books(database_url: str, line_id: str) -> tuple[int, int]:
@@ -167,9 +179,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             if engine_name == "PostgreSQL":
                 reference.append(pgbench(url, line_id, args.clients, args.seconds))
                 print(f"{'pgbench reference (before)':<34} {reference[-1]:8.0f} tx/s  ({load()})", flush=True)
-            outcomes = {}
+            outcomes, meters = {}, {}
             for label, base in (("direct", direct), ("gateway", gateway)):
-                outcomes[label] = single_deductions(base, token, args.clients, args.seconds)
+                with CpuMeter(suite, (url,)) as meters[label]:
+                    outcomes[label] = single_deductions(base, token, args.clients, args.seconds)
                 outcomes[label].check(201)
             if engine_name == "PostgreSQL":
                 reference.append(pgbench(url, line_id, args.clients, args.seconds))
@@ -180,13 +193,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 share = outcome.rate / pg if pg else float("nan")
                 verdict = f"{share:.0%} of pgbench, {ratio(share, goal)} ({goal:.0%})" if pg else "no pgbench on SQLite"
                 print(_line(f"single deduction {label}", outcome, verdict), flush=True)
+                _capacity(meters[label], outcome.count)
                 figures[f"single_{label}_per_s"] = outcome.rate
             figures["pgbench_tps"] = pg
-            batch = batch_deductions(direct, token, args.clients, args.seconds)
+            with CpuMeter(suite, (url,)) as batch_cpu:
+                batch = batch_deductions(direct, token, args.clients, args.seconds)
             batch.check(200)
             units = batch.rate * BATCH_ITEMS
             print(_line(f"batch of {BATCH_ITEMS} direct (requests)", batch,
                         f"{units:,.0f} units/s, {ratio(units, GOAL_BATCH_UNITS)} ({GOAL_BATCH_UNITS:,.0f})"), flush=True)
+            _capacity(batch_cpu, batch.count, BATCH_ITEMS)
             figures["batch_units_per_s"] = units
         used, _ = check_books(url, line_id)
         print(f"books agree: {used:,} units in the ledger + the pool's remaining = {POOL:,}")

@@ -98,7 +98,9 @@ class OutboxRelay:
     def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published."""
         t = self.table
-        query = select(t.c.id, t.c.event_id, t.c.type, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+        query = (
+            select(t.c.id, t.c.event_id, t.c.type, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+        )
         if is_postgres(self.engine):
             query = query.with_for_update(skip_locked=True)
         failure: Exception | None = None
