@@ -48,7 +48,8 @@ class RunningSuite:
         folder = self.var_dir / "sms"
         if not folder.exists():
             return []
-        return [p.read_text() for p in sorted(folder.glob(f"*{phone}*"))]
+        # pathlib's glob matches dot files too: skip the notifier's `.part` drafts, which may still be empty
+        return [p.read_text() for p in sorted(folder.glob(f"*{phone}*")) if not p.name.startswith(".")]
 
     def move_clock(self, days: float) -> None:
         """Moves every process's clock forward (SUITE_CLOCK_FILE)."""
