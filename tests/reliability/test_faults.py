@@ -517,6 +517,7 @@ def test_no_event_is_lost_and_no_effect_is_applied_twice_under_faults(proof_suit
     ledgers = read_ledgers(world)
     vhost = urlsplit(suite.env["AMQP_URL"]).path.lstrip("/")
     dead = dead_letters(vhost)
+    died = dead_threads(proof_suite)
     proxy.close()
 
     tally = world.tally
@@ -544,10 +545,12 @@ def test_no_event_is_lost_and_no_effect_is_applied_twice_under_faults(proof_suit
             f"tickets: {tally.acknowledged['ticket opened']} acknowledged, {ledgers.tickets} stored",
             f"mails: {ledgers.mails} sent, {ledgers.mails_twice} twice",
             "effects applied twice: " + str(_twice(tally, ledgers)),
-            *(worker_log_tails(proof_suite) if pending or flow.lost or dead else []),
+            f"worker threads that died: {died or 'none'}",
+            *(worker_log_tails(proof_suite) if pending or flow.lost or dead or died else []),
         ]),
     )
     assert tally.surprises == [], tally.surprises
+    assert died == {}, f"a worker thread died and its process ran on without it: {died} (SECURITY.md, open)"
     assert flow.lost == 0, {"unpublished": dict(flow.unpublished), "missing": {q: ids[:5] for q, ids in flow.missing.items()}}
     assert dead == 0
     assert pending == 0
@@ -564,6 +567,13 @@ def test_no_event_is_lost_and_no_effect_is_applied_twice_under_faults(proof_suit
     assert tickets_acknowledged <= ledgers.tickets <= tickets_acknowledged + tally.lost_answers["ticket opened"]
     assert ledgers.mails_twice == 0
     assert time.monotonic() - started < 180
+
+
+def dead_threads(suite: RunningSuite) -> dict[str, int]:
+    """Worker threads (relay, consumer, jobs) that ended with an exception, per process log."""
+    counts = {path.name: path.read_text(errors="replace").count("Exception in thread")
+              for path in (suite.var_dir / "logs").glob("*-worker.log")}
+    return {name: count for name, count in counts.items() if count}
 
 
 def worker_log_tails(suite: RunningSuite, lines: int = 8) -> list[str]:
