@@ -91,9 +91,10 @@ def queues_for(subs: Iterable[Subscription], amqp: bool) -> list[Queue]:
     return [_queue(s, amqp) for s in subs]
 
 
-def declare_topology(conn: Connection) -> None:
+def declare_topology(conn: Connection, channel: Any = None) -> None:
+    """Declare everything on `channel` (default: the connection's default channel)."""
     amqp = is_amqp(conn.as_uri(include_password=True)) or conn.transport_cls in ("amqp", "pyamqp")
-    channel = conn.default_channel
+    channel = channel or conn.default_channel
     EVENTS(channel).declare()
     DLX(channel).declare()
     for sub in SUBSCRIPTIONS:
@@ -256,7 +257,9 @@ class EventConsumer(ConsumerMixin):
         self._stop = threading.Event()
 
     def get_consumers(self, Consumer, channel):  # type: ignore[no-untyped-def] # kombu's signature
-        declare_topology(self.connection)
+        # On the channel kombu's reconnect loop manages: a second connection opened here could fail
+        # outside that loop and end the consumer thread (found by tests/reliability/test_faults.py).
+        declare_topology(channel.connection.client, channel)
         return [
             Consumer(
                 queues=[_queue(sub, self.amqp)],

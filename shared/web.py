@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared import auth, errors, logs, metrics, tracing
+from shared import auth, errors, logs, metrics, request_guard, tracing
 from shared.clock import Clock
 from shared.db import PlatformTables
 from shared.settings import CommonSettings
@@ -155,6 +155,7 @@ def _register_request_lifecycle(app: Flask, service: str) -> None:
         g.correlation_token = tracing.set_correlation_id(request.headers.get("X-Correlation-ID") or g.request_id)
         if request.path not in ("/healthz", "/readyz", "/metrics"):
             auth.authenticate_request()
+            request_guard.check_request()
 
     @app.after_request
     def finish(response: Response) -> Response:

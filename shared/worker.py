@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -102,7 +103,16 @@ def run_worker(
     for thread in threads:
         thread.start()
     log.info("worker started", extra={"fields": {"roles": sorted(roles), "broker": settings.broker_url.split("@")[-1]}})
-    while not stop.is_set():
+    died: list[str] = []
+    while not stop.is_set() and not died:
         stop.wait(0.5)
+        died = [t.name for t in threads if not t.is_alive()]
+    if died and not stop.is_set():
+        # A worker that looks alive but no longer relays or consumes is worse than one that exits:
+        # exit non-zero so the supervisor (launcher, Kubernetes, compose) starts a fresh one.
+        log.error("worker thread died; exiting", extra={"fields": {"threads": died}})
+        shutdown(signal.SIGTERM, None)
     for thread in threads:
         thread.join(timeout=5)
+    if died:
+        sys.exit(1)

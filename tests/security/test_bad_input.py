@@ -189,23 +189,15 @@ def test_unicode_edge_cases_are_answered_cleanly(write: Write, seeded_apps: dict
     assert seen["10k characters"] == 422
 
 
+# A lone surrogate cannot be encoded for SQLite or PostgreSQL, and PostgreSQL refuses NUL in text:
+# shared/request_guard.py refuses both (422 unstorable_text) before any view or database sees them.
 UNSTORABLE = {"lone surrogate": '"\\ud800"', "NUL": '"a\\u0000b"'}
-# shared/web.py lets both through to the database: a lone surrogate cannot be encoded for SQLite or
-# PostgreSQL, and PostgreSQL refuses NUL in text; where the schema does not refuse the body first,
-# the answer is a 500. The fix belongs in shared/web.py (SECURITY.md, "open"); these xfails are
-# strict, so they fail once it lands and must then be removed.
-UNSTORABLE_REACHES_THE_DATABASE = {"/identity/v1/organisations", "/entitlements/v1/products", "/licensing/v1/enterprises",
-                                   "/billing/v1/offline-topups",
-                                   "/marketplace/v1/customers", "/marketplace/v1/solutions"}
 
 
 @pytest.mark.parametrize("case", UNSTORABLE)
 @pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
 def test_text_no_database_can_store_is_never_a_server_error(write: Write, case: str, seeded_apps: dict[str, Flask],
-                                                             app_tokens: TokenFactory, database_kind: str,
-                                                             request: pytest.FixtureRequest) -> None:
-    if write.path in UNSTORABLE_REACHES_THE_DATABASE and (case == "lone surrogate" or database_kind == "postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="shared/web.py does not refuse NUL and lone surrogates yet"))
+                                                             app_tokens: TokenFactory) -> None:
     response = send(seeded_apps[write.service], write, app_tokens, data=with_literal(write, UNSTORABLE[case]),
                     content_type="application/json")
     assert_clean_answer(response)
@@ -216,11 +208,8 @@ SEARCHES = [("marketplace", "/marketplace/v1/solutions", "platform_admin"), ("bi
 
 @pytest.mark.parametrize("search", SEARCHES, ids=[s[1] for s in SEARCHES])
 def test_a_nul_in_a_search_query_is_never_a_server_error(search: tuple[str, str, str], seeded_apps: dict[str, Flask],
-                                                          app_tokens: TokenFactory, database_kind: str,
-                                                          request: pytest.FixtureRequest) -> None:
+                                                          app_tokens: TokenFactory) -> None:
     service, path, role = search
-    if database_kind == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="shared/web.py does not refuse NUL and lone surrogates yet"))
     response = seeded_apps[service].test_client().get(f"{path}?q=a%00b", headers=caller(app_tokens, role))
     assert_clean_answer(response)
 
@@ -256,13 +245,10 @@ def test_broken_json_and_oversize_bodies_are_4xx(write: Write, seeded_apps: dict
 
 
 @pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
-def test_a_json_body_sent_as_another_content_type_is_refused(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory,
-                                                             request: pytest.FixtureRequest) -> None:
+def test_a_json_body_sent_as_another_content_type_is_refused(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory) -> None:
     """flask-smorest reads a body of another content type as no body at all: an operation whose fields
-    are all optional then acts on an empty body (the notifier's PUT preferences resets them). The fix
-    belongs in shared/web.py (415 for a body that is not JSON where JSON is expected; SECURITY.md)."""
-    if write.service == "notifier":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="shared/web.py takes a non-JSON body as an empty one"))
+    are all optional would act on an empty body (the notifier's PUT preferences reset them), so
+    shared/request_guard.py answers 415 where JSON is expected."""
     for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
         response = send(seeded_apps[write.service], write, app_tokens, data=json.dumps(write.body()).encode(), content_type=content_type)
         assert 400 <= response.status_code < 500, (content_type, response.status_code, response.get_data(as_text=True)[:300])

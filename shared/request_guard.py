@@ -1,0 +1,82 @@
+"""Input no database can store, and bodies of the wrong media type, are refused before any view runs.
+
+- A NUL character or a lone surrogate (in the path, the query, form fields or any JSON string) is
+  422 `unstorable_text`: PostgreSQL refuses NUL in text and no database can encode a lone surrogate,
+  so letting them through would end as a 500 deep in a commit.
+- A body sent with another media type to an operation that reads JSON is 415
+  `unsupported_media_type`: flask-smorest would otherwise read it as an empty body, and an operation
+  whose fields are all optional would act on nothing (found by tests/security/test_bad_input.py).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app, request
+
+from shared.errors import Problem
+
+JSON_TYPES = ("application/json",)
+
+
+def _unstorable(value: str) -> bool:
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _first_unstorable(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if _unstorable(value) else None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found = _first_unstorable(key, path) or _first_unstorable(inner, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _first_unstorable(inner, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def _refuse(field: str) -> Problem:
+    return Problem(422, "unstorable_text", "text must not contain NUL characters or lone surrogates",
+                   errors={field or "_schema": ["contains a NUL character or a lone surrogate"]})
+
+
+@lru_cache(maxsize=1024)
+def _reads_json(view: Any, method: str) -> bool:
+    handler = getattr(getattr(view, "view_class", None), method.lower(), None) or view
+    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") == "json" for p in parameters)
+
+
+def check_request() -> None:
+    """before_request hook (after authentication)."""
+    if _unstorable(request.path):
+        raise _refuse("path")
+    for name, values in request.args.lists():
+        if _unstorable(name) or any(_unstorable(v) for v in values):
+            raise _refuse(name)
+    if request.method not in ("POST", "PUT", "PATCH") or not (request.content_length or request.headers.get("Transfer-Encoding")):
+        return
+    if request.mimetype in JSON_TYPES or request.mimetype.endswith("+json"):
+        body = request.get_json(silent=True)
+        if body is not None:
+            field = _first_unstorable(body, "")
+            if field is not None:
+                raise _refuse(field)
+        return
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        for name, values in request.form.lists():
+            if _unstorable(name) or any(_unstorable(v) for v in values):
+                raise _refuse(name)
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and _reads_json(view, request.method):
+        raise Problem(415, "unsupported_media_type", f"this operation reads application/json, not {request.mimetype or 'no media type'}")
