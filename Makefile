@@ -27,6 +27,8 @@ up: install
 ## Run every test (unit, integration, contract, end-to-end). Integration tests need
 ## TEST_POSTGRES_URL and AMQP_URL (.ci/run sets them) and say so when they skip.
 test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m shared.catalogue --check
 	$(BIN)/python -m pytest
 
 unit: install-dev

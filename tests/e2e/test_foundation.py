@@ -47,7 +47,10 @@ def test_tenant_onboarding_password_change_and_access_rules(suite, admin_token):
     sms = wait_until(lambda: suite.sms_to(phone), what="the SMS code")
     code = re.search(r"\b(\d{6})\b", sms[-1]).group(1)
     new_password = "Neue-Passw0rt-2026"
-    wrong = limited.post("/identity/v1/auth/password", json={"old_password": password, "new_password": new_password, "sms_code": "000000" if code != "000000" else "111111"})
+    wrong_code = "000000" if code != "000000" else "111111"
+    wrong = limited.post(
+        "/identity/v1/auth/password", json={"old_password": password, "new_password": new_password, "sms_code": wrong_code}
+    )
     assert wrong.status_code in (400, 422) and wrong.headers["Content-Type"].startswith("application/problem+json")
     changed = limited.post("/identity/v1/auth/password", json={"old_password": password, "new_password": new_password, "sms_code": code})
     assert changed.status_code in (200, 204), changed.text
