@@ -1,8 +1,6 @@
 """Tax-ID validation: real published unified social credit codes pass, crafted bad ones fail with a reason."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from services.entitlements.domain.tax_ids import (
@@ -13,8 +11,10 @@ from services.entitlements.domain.tax_ids import (
     resident_id_check_character,
     uscc_check_character,
 )
+from shared.settings import repo_root
 
-SAMPLES = Path("/work/shared/data/uscc-samples.txt")
+# The steering repository's shared/ sits beside this checkout (in CI too); the list above is its content today.
+SAMPLES = repo_root().parent / "shared" / "data" / "uscc-samples.txt"
 PUBLISHED = ["91330100716105852F", "9144030071526726XG", "91110000802100433B"]
 
 
