@@ -13,7 +13,7 @@ from services.entitlements.domain.tax_ids import (
 )
 from shared.settings import repo_root
 
-# The steering repository's shared/ sits beside this checkout (in CI too); the list above is its content today.
+# The steering repository's shared/ sits beside this checkout (in CI too); PUBLISHED is its content today.
 SAMPLES = repo_root().parent / "shared" / "data" / "uscc-samples.txt"
 PUBLISHED = ["91330100716105852F", "9144030071526726XG", "91110000802100433B"]
 
