@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from shared import testkit
+from shared.clock import FrozenClock
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +52,15 @@ def smtp_sink() -> Iterator[testkit.SmtpSink]:
     sink = testkit.SmtpSink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture()
+def tokens() -> testkit.TokenFactory:
+    """Signs access tokens as identity does, with a key of its own (pass `tokens.verifier()` to an app)."""
+    return testkit.TokenFactory()
+
+
+@pytest.fixture()
+def clock() -> FrozenClock:
+    """A clock the test moves by hand; services get it through `build_app(..., clock=clock)`."""
+    return FrozenClock()

@@ -102,11 +102,6 @@ def serve() -> Iterator[Callable[[Any], str]]:
 
 
 @pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
 def closed_urls() -> dict[str, str]:
     """Every service at a port where nothing listens (each test puts stubs where it needs them)."""
     return {name: f"http://127.0.0.1:{free_port()}" for name in SERVICE_PORTS}

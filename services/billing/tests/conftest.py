@@ -29,16 +29,6 @@ SANDBOX_SECRET = b"test-sandbox-secret"
 
 
 @pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture()
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'billing.db'}"
     upgrade(SERVICE, url)

@@ -19,16 +19,6 @@ from shared.testkit import TokenFactory
 
 
 @pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture()
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'entitlements.db'}"
     upgrade(SERVICE, url)

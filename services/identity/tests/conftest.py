@@ -24,16 +24,6 @@ from shared.web import ServiceContext
 
 
 @pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture()
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'identity.db'}"
     upgrade(SERVICE, url)

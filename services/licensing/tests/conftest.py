@@ -18,16 +18,6 @@ from shared.testkit import TokenFactory
 
 
 @pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture()
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'licensing.db'}"
     upgrade(SERVICE, url)

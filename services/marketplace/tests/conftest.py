@@ -24,16 +24,6 @@ from shared.testkit import TokenFactory
 OWN_URL = "http://marketplace.test"
 
 
-@pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database migrated to head per test session; each test works on a copy of it."""

@@ -30,16 +30,6 @@ def worker_settings(database_url: str, smtp_port: int | None) -> Settings:
 
 
 @pytest.fixture()
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture()
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture()
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'notifier.db'}"
     upgrade(SERVICE, url)
