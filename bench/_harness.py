@@ -125,7 +125,7 @@ class JwksServer:
 @contextmanager
 def started(
     processes: list[str], env: dict[str, str], *, migrate: dict[str, str] | None = None, api_workers: int | None = None,
-    api_threads: int | None = None,
+    api_threads: int | None = None, api_worker_class: str | None = None,
 ) -> Iterator[Suite]:
     """Start `processes` (e.g. `entitlements-api`, `licensing-worker`, `gateway`) as the launcher does.
 
@@ -142,6 +142,8 @@ def started(
             suite.api_workers = api_workers
         if api_threads is not None:
             suite.api_threads = api_threads
+        if api_worker_class is not None:
+            suite.api_worker_class = api_worker_class
         suite.services = sorted({name.rsplit("-", 1)[0] for name in processes if name != "gateway"})
         try:
             for name in processes:

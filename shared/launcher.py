@@ -48,6 +48,7 @@ class Suite:
     extra_env: dict[str, str] = field(default_factory=dict)
     api_workers: int = 2
     api_threads: int = 4
+    api_worker_class: str = "gthread"
     gateway_threads: int = 8
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
@@ -80,7 +81,7 @@ class Suite:
         for service in self.services:
             commands[f"{service}-api"] = [
                 py, "-m", "gunicorn", "--bind", f"{bind}:{SERVICE_PORTS[service] + self.port_offset}",
-                "--workers", str(self.api_workers), "--worker-class", "gthread", "--threads", str(self.api_threads),
+                "--workers", str(self.api_workers), "--worker-class", self.api_worker_class, "--threads", str(self.api_threads),
                 "--graceful-timeout", "5", "--timeout", "60",
                 f"services.{service}.entrypoints.api:create_app()",
             ]

@@ -122,7 +122,7 @@ class FuzzReport:
 
 def config(max_examples: int, *, coverage: bool = True) -> schemathesis.Config:
     return schemathesis.Config.from_dict({
-        "generation": {"max-examples": max_examples, "no-shrink": True, "allow-x00": False},
+        "generation": {"max-examples": max_examples, "no-shrink": True, "allow-x00": True},
         "phases": {
             "examples": {"enabled": True},
             "coverage": {"enabled": coverage},
