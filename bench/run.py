@@ -6,7 +6,9 @@ A benchmark is a module `bench/<name>.py` with a `main()` function. Pass names t
 from __future__ import annotations
 
 import importlib
+import os
 import platform
+import socket
 import subprocess
 import sys
 import time
@@ -29,7 +31,28 @@ def machine() -> str:
     return f"{platform.node()} — {cpu}, {cores} cores, Python {platform.python_version()}"
 
 
+LOCAL_SERVERS = {
+    "TEST_POSTGRES_URL": ("127.0.0.1", 5432, "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    "AMQP_URL": ("127.0.0.1", 5672, "amqp://guest:guest@127.0.0.1:5672/"),
+}
+
+
+def use_local_servers() -> None:
+    """The goals are measured on PostgreSQL and RabbitMQ: use this machine's when the URLs are unset and they answer."""
+    for name, (host, port, url) in LOCAL_SERVERS.items():
+        if os.environ.get(name):
+            continue
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
+            print(f"# {name} unset and nothing on {host}:{port}: that part runs embedded (SQLite / in-process broker)")
+            continue
+        os.environ[name] = url
+        print(f"# {name} unset: using {url}")
+
+
 def main(names: list[str]) -> int:
+    use_local_servers()
     modules = names or sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", "run") and not p.stem.startswith("_"))
     print(f"# bench {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}", flush=True)
     failed = 0
