@@ -91,6 +91,11 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         ("identity.organisation.created.v1", "identity.organisation.updated.v1"),
     ),
     Subscription("marketplace", "channel_users", ("identity.user.invited.v1",)),
+    Subscription(
+        "marketplace",
+        "entitlement_orders",
+        ("entitlements.order.delivered.v1", "entitlements.order.activated.v1"),
+    ),
 )
 
 

@@ -176,6 +176,18 @@ def test_reseller_sale_from_cart_to_delivered_entitlements(suite, admin_token, c
     delivered = wait_until(lambda: [o for o in tenant_admin.get("/entitlements/v1/orders").json().get("items", [])
                                     if o.get("source") == "marketplace"], 60, interval=0.5, what="the marketplace delivery")
     steps.operation_key_from_mail(suite, tenant.email, delivered[0]["order_no"])
+    # entitlements' delivery moves the sale on: processing → delivered (nobody records it by hand)
+    wait_until(lambda: reseller.get(f"{MKT}/orders/{order['id']}").json()["status"] == "delivered", 30, interval=0.3,
+               what="the marketplace order delivered")
 
     review = reseller.post(f"{MKT}/solutions/{catalog['solution']['id']}/reviews", json={"order_id": order["id"], "rating": 5})
     assert review.status_code == 409 and review.json()["code"] == "order_not_completed"
+
+    # the customer activates the delivered entitlements: the sale is completed and its buyer may review
+    steps.activate_order(suite, tenant, delivered[0])
+    wait_until(lambda: reseller.get(f"{MKT}/orders/{order['id']}").json()["status"] == "completed", 30, interval=0.3,
+               what="the marketplace order completed")
+    milestones = [m["status"] for m in reseller.get(f"{MKT}/orders/{order['id']}").json()["milestones"]]
+    assert milestones == ["pending_payment", "processing", "delivered", "completed"], milestones
+    review = reseller.post(f"{MKT}/solutions/{catalog['solution']['id']}/reviews", json={"order_id": order["id"], "rating": 5})
+    assert review.status_code == 201, review.text

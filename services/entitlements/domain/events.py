@@ -5,7 +5,11 @@ PUBLISHED: dict[str, str] = {
     "entitlements.order.delivered.v1": (
         "An order was delivered to a tenant, or its activation re-sent (subject: the order id); carries the operation key; "
         "`resent` is true when staff re-sent the activation with a new key (same order and lines again, so keep seat "
-        "totals per order id)."
+        "totals per order id); `source_ref` names the marketplace order a `marketplace` order came from."
+    ),
+    "entitlements.order.activated.v1": (
+        "A tenant activated a delivered order with its operation key (subject: the order id); `source_ref` names the "
+        "marketplace order a `marketplace` order came from (the marketplace then completes that order)."
     ),
     "entitlements.seats.allocated.v1": (
         "Seats of an order line were allocated to enterprises (subject: the order line id); `first_for_enterprise` marks "

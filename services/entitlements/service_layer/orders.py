@@ -14,10 +14,12 @@ from services.entitlements.domain import orders as rules
 from services.entitlements.service_layer.policy import Policy
 from services.entitlements.service_layer.products import products_by_code
 from services.entitlements.service_layer.tenants import find_tenant, recipient_of
+from shared.clock import isoformat
 from shared.errors import Problem, not_found, validation
 from shared.uow import UnitOfWork
 
 ORDER_DELIVERED = "entitlements.order.delivered.v1"
+ORDER_ACTIVATED = "entitlements.order.activated.v1"
 
 
 def line_view(line: Mapping[str, Any], product_name: str | None) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def order_view(session: Session, order: Mapping[str, Any]) -> dict[str, Any]:
         "order_no": order["order_no"],
         "tenant_id": order["tenant_id"],
         "source": order["source"],
+        "source_ref": order["source_ref"],
         "status": order["status"],
         "erp": order["erp"],
         "deployment": order["deployment"],
@@ -157,6 +160,7 @@ def _send_operation_key(uow: UnitOfWork, policy: Policy, view: dict[str, Any], r
             "order_id": view["id"],
             "order_no": view["order_no"],
             "source": view["source"],
+            "source_ref": view["source_ref"],
             "lines": [
                 {name: line[name] for name in ("id", "product_code", "product_name", "kind", "service_group", "quantity",
                                                "valid_from", "valid_to", "serial_number")}
@@ -222,7 +226,17 @@ def activate_order(uow: UnitOfWork, *, tenant_id: str, operation_key: str, erp: 
     )
     uow.session.execute(update(order_lines).where(order_lines.c.order_id == key.order_id).values(activated=True))
     uow.audit("order.activated", "order", key.order_id, {"erp": erp, "deployment": deployment})
-    return order_view(uow.session, _order(uow.session, key.order_id)._mapping)
+    view = order_view(uow.session, _order(uow.session, key.order_id)._mapping)
+    uow.emit(
+        ORDER_ACTIVATED,
+        view["id"],
+        {
+            "tenant_id": view["tenant_id"], "order_id": view["id"], "order_no": view["order_no"], "source": view["source"],
+            "source_ref": view["source_ref"], "erp": erp, "deployment": deployment, "activated_at": isoformat(now),
+        },
+        tenant_id=view["tenant_id"],
+    )
+    return view
 
 
 def get_order(session: Session, order_id: str, tenant_id: str | None) -> dict[str, Any]:

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from services.marketplace.bootstrap import build_context
 from services.marketplace.config import Settings
-from services.marketplace.service_layer import credit, organisations, rebate, settlements
+from services.marketplace.service_layer import credit, orders, organisations, rebate, settlements
 from shared.worker import Job, run_worker
 
 HANDLERS = {
     "identity.organisation.created.v1": organisations.record_organisation,
     "identity.organisation.updated.v1": organisations.record_organisation,
     "identity.user.invited.v1": organisations.record_invited_user,
+    orders.ENTITLEMENT_ORDER_DELIVERED: orders.on_entitlement_order,
+    orders.ENTITLEMENT_ORDER_ACTIVATED: orders.on_entitlement_order,
 }
 
 # Each job decides what is due and is idempotent (one statement, bill, reward per period), so running

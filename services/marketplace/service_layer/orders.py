@@ -12,6 +12,7 @@ from services.marketplace.domain import orders as status
 from services.marketplace.service_layer import coupons, rebate
 from services.marketplace.service_layer.common import Channel, new_id, one_or_404, scoped
 from services.marketplace.service_layer.profiles import contact_email
+from shared.envelope import Event
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
@@ -151,3 +152,27 @@ def advance(uow: UnitOfWork, order_id: str, target: str, note: str | None) -> No
         raise Problem(409, "invalid_status_change", "the order changed meanwhile; reload it")
     add_milestone(uow, order_id, target, note)
     uow.audit(f"order.{target}", "order", order_id, {"note": note})
+
+
+ENTITLEMENT_ORDER_DELIVERED = "entitlements.order.delivered.v1"
+ENTITLEMENT_ORDER_ACTIVATED = "entitlements.order.activated.v1"
+
+
+def on_entitlement_order(uow: UnitOfWork, event: Event) -> None:
+    """MKT-7's saga, last steps: entitlements delivered the order to the customer's tenant → delivered; the tenant
+    activated it → completed (the buyer may then review). Only orders this marketplace sold (`source_ref`); a
+    re-sent activation, or a step staff already recorded, changes nothing. An activation that overtakes its
+    delivery (a redelivered event) records both steps."""
+    data = event.data
+    if data.get("source") != "marketplace" or not data.get("source_ref"):
+        return
+    order_id = str(data["source_ref"])
+    if uow.session.execute(select(orders.c.id).where(orders.c.id == order_id)).first() is None:
+        return
+    steps = [(status.PROCESSING, status.DELIVERED, f"entitlement order {data['order_no']} delivered to the customer")]
+    if event.type == ENTITLEMENT_ORDER_ACTIVATED:
+        steps.append((status.DELIVERED, status.COMPLETED, f"entitlement order {data['order_no']} activated by the customer"))
+    for current, target, note in steps:
+        if _move(uow, order_id, current, target):
+            add_milestone(uow, order_id, target, note)
+            uow.audit(f"order.{target}", "order", order_id, {"note": note, "entitlement_order_id": data["order_id"]})

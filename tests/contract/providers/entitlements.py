@@ -104,7 +104,27 @@ def seat_released(service: Service) -> None:
     service.handle(license_event("licensing.license.cancelled.v1", "req-cancel"))
 
 
+def marketplace_order_delivered(service: Service) -> None:
+    """entitlements' worker handles a paid marketplace sale of seats for a known tenant."""
+    known_tenant(service)
+    seat_product(service)
+    service.handle(new_event("marketplace", "marketplace.order.paid.v1", "m-order-1", {
+        "order_id": "m-order-1", "order_no": "MO202601010001", "tenant_id": TENANT,
+        "recipient": {"email": "an@reseller.test", "phone": None, "name": None, "language": None},
+        "entitlement_lines": [{"product_code": SEAT_PRODUCT, "quantity": 2, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}],
+    }, tenant_id=TENANT).to_dict())
+
+
+def marketplace_order_activated(service: Service) -> None:
+    marketplace_order_delivered(service)
+    key = service.last_event("entitlements.order.delivered.v1")["data"]["operation_key"]
+    body = {"operation_key": key, "erp": "galaxy", "deployment": "public_cloud"}
+    ok(service.client().post("/entitlements/v1/orders/activate", json=body, headers=tenant_admin(service)))
+
+
 STATES: dict[str, State] = {
+    "a reseller's paid marketplace order was delivered to its customer's tenant": marketplace_order_delivered,
+    "the customer's tenant activated the order delivered for a marketplace sale": marketplace_order_activated,
     "platform sales delivered an order with 3 invoice-issuing seats to a known tenant": order_delivered,
     "a tenant allocated an invoice-issuing seat to a new enterprise": seats_allocated,
     "an order line of a known tenant ends in 30 days": line_ending_in(30),

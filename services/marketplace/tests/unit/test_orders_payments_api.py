@@ -7,7 +7,9 @@ import json
 from pypdf import PdfReader
 
 from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, sign
+from services.marketplace.service_layer.orders import on_entitlement_order
 from services.marketplace.tests.helpers import Marketplace
+from shared.envelope import Event, new_event
 
 ENTITLED = [{"product_code": "INV-ISSUE", "quantity": 2, "months": 12}]
 
@@ -158,3 +160,48 @@ def test_only_buyers_of_completed_orders_review(market: Marketplace) -> None:
     assert market.client.post(url, headers=me, json=review).get_json()["code"] == "already_reviewed"
     details = market.client.get(f"/marketplace/v1/solutions/{solution['id']}").get_json()
     assert (details["rating"], details["rating_count"]) == (5.0, 1)
+
+
+def _entitlement_order_event(event_type: str, marketplace_order_id: str, source: str = "marketplace") -> Event:
+    return new_event("entitlements", event_type, "ent-order-1", {
+        "tenant_id": "tenant-9", "order_id": "ent-order-1", "order_no": "ORD202601010001", "source": source,
+        "source_ref": marketplace_order_id if source == "marketplace" else None, "erp": "galaxy", "deployment": "public_cloud",
+        "activated_at": "2026-01-01T00:00:00Z",
+    }, tenant_id="tenant-9")
+
+
+def test_entitlements_events_deliver_then_complete_the_sale(market: Marketplace) -> None:
+    market.publish(entitlements=ENTITLED)
+    me = market.reseller()
+    order = placed_order(market, me)
+    # an entitlement order delivered before payment cannot move an unpaid sale
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.delivered.v1", order["id"]))
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
+    market.pay_online(me, order["id"])
+    # orders of other sources, or naming an unknown sale, change nothing
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.delivered.v1", order["id"], source="sales"))
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.delivered.v1", "no-such-order"))
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "processing"
+
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.delivered.v1", order["id"]))
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.delivered.v1", order["id"]))  # a resend
+    details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
+    assert details["status"] == "delivered"
+    assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing", "delivered"]
+
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.activated.v1", order["id"]))
+    details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
+    assert details["status"] == "completed"
+    assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing", "delivered", "completed"]
+    assert "order.completed" in market.audit_actions()
+
+
+def test_an_activation_that_overtakes_its_delivery_records_both_steps(market: Marketplace) -> None:
+    market.publish(entitlements=ENTITLED)
+    me = market.reseller()
+    order = placed_order(market, me)
+    market.pay_online(me, order["id"])
+    market.handle(on_entitlement_order, _entitlement_order_event("entitlements.order.activated.v1", order["id"]))
+    details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
+    assert details["status"] == "completed"
+    assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing", "delivered", "completed"]
