@@ -1,15 +1,16 @@
 """Gateway overhead: req/s and p50 latency of a cheap endpoint called directly and through the gateway.
 
-    .venv/bin/python -m bench.gateway_overhead [--requests 6000] [--clients 8] [--redis]
+    .venv/bin/python -m bench.gateway_overhead [--seconds 5] [--clients 8] [--redis] [--worker-class gevent|gthread]
 
-Starts, under gunicorn exactly as the launcher does (2 workers, gthread), a target built with the
-platform's own app factory (`shared.web.create_app`: token check, request id, metrics, tracing) that
-plays identity — it serves the JWKS and a cheap `GET /identity/v1/ping` — and the gateway in front of
-it. Then, for anonymous and for authenticated requests: p50 latency from one sequential client, and
-throughput from several keep-alive clients, each a bounded number of requests, direct and through the
-gateway. Prints the figures and the ratios (targets: gateway ≥ 0.6 × direct req/s, ≤ 2 ms added p50).
-The gateway's rate limit is raised out of the way but still runs on every request; `--redis` puts it
-in Redis (an embedded redis-server) to measure the shared limiter.
+Starts under gunicorn, as the launcher does (2 workers each; the target gthread × 4, the gateway gevent),
+a target built with the platform's own app factory (`shared.web.create_app`: token check, request id,
+metrics, tracing) that plays identity — it serves the JWKS and a cheap `GET /identity/v1/ping` — and
+the gateway in front of it. Then, for anonymous and for authenticated requests: p50 latency of one
+keep-alive client, and throughput of several keep-alive clients, direct and through the gateway, with
+wrk (bench/_wrk.py; the Python clients when wrk is missing), and the CPU per request of the gateway's
+and of the target's processes. Prints the figures and the ratios (targets: gateway ≥ 0.6 × direct
+req/s, ≤ 2 ms added p50). The gateway's rate limit is raised out of the way but still runs on every
+request; `--redis` puts it in Redis (an embedded redis-server) to measure the shared limiter.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bench import _wrk
 from shared.settings import repo_root
 from shared.testkit import EmbeddedBroker, TokenFactory, free_port, wait_until
 
@@ -70,11 +72,11 @@ def target_app():  # type: ignore[no-untyped-def] # gunicorn factory: `bench.gat
     return create_app(settings, context, [blp], verifier=keys.verifier())
 
 
-def _gunicorn(app: str, port: int, threads: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
-        "--threads", str(threads), "--graceful-timeout", "5", app,
-    ]
+def _gunicorn(app: str, port: int, threads: int, env: dict[str, str], log: Path, worker_class: str = "gthread") -> subprocess.Popen:
+    workers = ["--worker-class", "gthread", "--threads", str(threads)]
+    if worker_class == "gevent":
+        workers = ["--worker-class", "gevent", "--worker-connections", "1000"]
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", *workers, "--graceful-timeout", "5", app]
     return subprocess.Popen(command, env=env, cwd=repo_root(), stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -109,34 +111,45 @@ def process_cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def measure(base: str, requests_total: int, clients: int, headers: dict[str, str], gateway_pid: int) -> dict[str, float]:
-    """p50/p90 from one sequential client, then req/s of `clients` concurrent keep-alive clients and
-    the gateway processes' CPU per request (robust on a busy machine, unlike req/s)."""
-    _timed_requests(base, 200, headers, [])
-    sequential: list[float] = []
-    _timed_requests(base, min(2000, requests_total), headers, sequential)
+def _load(base: str, seconds: float, clients: int, headers: dict[str, str], requests_total: int) -> tuple[float, int, float]:
+    """(req/s, requests, p50 ms) of `clients` keep-alive clients: wrk when installed, else Python threads."""
+    if _wrk.available():
+        result = _wrk.wrk_run(base, PING, headers=headers, connections=clients, seconds=seconds, threads=min(2, clients))
+        result.check(200)
+        return result.rate, result.count, result.p50_ms
     per_client = requests_total // clients
-    threads = [threading.Thread(target=_timed_requests, args=(base, per_client, headers, [])) for _ in range(clients)]
-    cpu_before = process_cpu_seconds(gateway_pid)
+    latencies: list[float] = []
+    threads = [threading.Thread(target=_timed_requests, args=(base, per_client, headers, latencies)) for _ in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
     done = per_client * clients
-    quantiles = statistics.quantiles(sequential, n=10)
+    return done / (time.perf_counter() - started), done, statistics.median(latencies) * 1000
+
+
+def measure(base: str, args: argparse.Namespace, headers: dict[str, str], gateway_pid: int, target_pid: int) -> dict[str, float]:
+    """p50 of one sequential keep-alive client, then req/s of `clients` concurrent ones with the CPU
+    per request of the gateway's and the target's processes (robust on a busy machine, unlike req/s)."""
+    _timed_requests(base, 200, headers, [])
+    _, _, p50 = _load(base, args.seconds, 1, headers, min(2000, args.requests))
+    cpu_before = process_cpu_seconds(gateway_pid), process_cpu_seconds(target_pid)
+    rps, done, _ = _load(base, args.seconds, args.clients, headers, args.requests)
+    gateway_cpu, target_cpu = process_cpu_seconds(gateway_pid) - cpu_before[0], process_cpu_seconds(target_pid) - cpu_before[1]
     return {
-        "rps": done / elapsed,
-        "p50_ms": statistics.median(sequential) * 1000,
-        "p90_ms": quantiles[8] * 1000,
-        "gateway_cpu_ms_per_request": (process_cpu_seconds(gateway_pid) - cpu_before) / done * 1000,
+        "rps": rps,
+        "p50_ms": p50,
+        "gateway_cpu_ms_per_request": gateway_cpu / done * 1000,
+        "target_cpu_ms_per_request": target_cpu / done * 1000,
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=6000, help="requests per throughput run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--requests", type=int, default=6000, help="requests per throughput run without wrk")
+    parser.add_argument("--worker-class", default="gevent", choices=("gthread", "gevent"), help="the gateway's gunicorn worker")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
     parser.add_argument("--redis", action="store_true", help="share the rate limiter through Redis")
     args = parser.parse_args(argv or [])
@@ -167,27 +180,29 @@ def main(argv: list[str] | None = None) -> None:
         env["REDIS_URL"] = broker.url
     processes = [
         _gunicorn("bench.gateway_overhead:target_app()", target_port, 4, env, work / "target.log"),
-        _gunicorn("gateway.app:create_app()", gateway_port, 8, env, work / "gateway.log"),
+        _gunicorn("gateway.app:create_app()", gateway_port, 8, env, work / "gateway.log", args.worker_class),
     ]
     try:
         wait_until(lambda: _ready(f"{target}/healthz") and _ready(f"{gateway}/healthz"), 60, 0.2, "target and gateway")
         results = {}
         for label, headers in (("anonymous", {}), ("bearer token", {"Authorization": f"Bearer {tokens.token(ttl=3600)}"})):
-            direct = measure(target, args.requests, args.clients, headers, processes[1].pid)
-            through = measure(gateway, args.requests, args.clients, headers, processes[1].pid)
+            direct = measure(target, args, headers, processes[1].pid, processes[0].pid)
+            through = measure(gateway, args, headers, processes[1].pid, processes[0].pid)
             results[label] = {"direct": direct, "gateway": through}
             print(
                 f"{label:>13}: direct {direct['rps']:7.0f} req/s p50 {direct['p50_ms']:.2f} ms | "
-                f"gateway {through['rps']:7.0f} req/s p50 {through['p50_ms']:.2f} ms (p90 {through['p90_ms']:.2f}) | "
+                f"gateway {through['rps']:7.0f} req/s p50 {through['p50_ms']:.2f} ms | "
                 f"ratio {through['rps'] / direct['rps']:.2f} (goal ≥ 0.6)  "
                 f"added p50 {through['p50_ms'] - direct['p50_ms']:.2f} ms (goal ≤ 2)  "
-                f"gateway CPU {through['gateway_cpu_ms_per_request']:.2f} ms/request"
+                f"CPU ms/request: gateway {through['gateway_cpu_ms_per_request']:.3f}, "
+                f"target {direct['target_cpu_ms_per_request']:.3f} direct / {through['target_cpu_ms_per_request']:.3f} via gateway"
                 f"  ({os.getloadavg()[0]:.1f} load)",
                 flush=True,
             )
         limiter = "Redis" if broker else "per process"
         print(json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
-                          "limiter": limiter, "clients": args.clients, "requests": args.requests, "results": results}))
+                          "limiter": limiter, "worker_class": args.worker_class, "clients": args.clients,
+                          "load_generator": "wrk" if _wrk.available() else "python", "results": results}))
     finally:
         for process in processes:
             process.terminate()

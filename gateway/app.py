@@ -1,4 +1,4 @@
-"""The gateway's app factory: `gunicorn 'gateway.app:create_app()'` (gthread workers).
+"""The gateway's app factory: `gunicorn 'gateway.app:create_app()'` (gevent or gthread workers).
 
 Routes `/<service>/v1/...` to that service unchanged, after the edge checks (token, rate, body size),
 with the request id and trace context; serves `/healthz`, `/readyz`, `/metrics`, the merged
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from flask import Flask, Request, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,16 +20,15 @@ from gateway import metrics
 from gateway.config import SERVICE, GatewayConfig
 from gateway.docs import docs_blueprint
 from gateway.edge import Admission
+from gateway.fastpath import PROXIED_METHODS, ProxyPath, request_id
 from gateway.openapi import MergedOpenApi
 from gateway.ratelimit import build_limiter
 from gateway.telemetry import ServerSpans
-from gateway.upstream import BodyTooLarge, ServiceProxy, ServiceUnavailable, body_too_large, forwarded_headers, request_body
+from gateway.upstream import ServiceProxy, ServiceUnavailable
 from shared import errors, logs, tracing
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 
 log = logging.getLogger(__name__)
-
-PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verifier: TokenVerifier | None = None) -> Flask:
@@ -41,9 +39,6 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
     tracing.configure(SERVICE)
     app = Flask(SERVICE)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    if settings.trusted_proxies:
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     proxy = ServiceProxy(
         settings.service_urls,
@@ -67,31 +62,27 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
 
     errors.register(app)
     app.register_blueprint(docs_blueprint())
-    _register_proxy(app, proxy, admission, settings.max_body_bytes)
+    _register_unknown_services(app)
     _register_own_endpoints(app, settings, proxy, fanout, openapi)
     _register_request_lifecycle(app)
-    app.wsgi_app = ServerSpans(app.wsgi_app)  # type: ignore[method-assign]
+    # Proxied requests take the plain-WSGI path (gateway/fastpath.py); the rest reaches Flask.
+    wsgi: Any = ProxyPath(app.wsgi_app, proxy, admission, settings.max_body_bytes)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n)
+    app.wsgi_app = ServerSpans(wsgi)  # type: ignore[method-assign]
     return app
 
 
-def _register_proxy(app: Flask, proxy: ServiceProxy, admission: Admission, max_body_bytes: int) -> None:
-    def forward(service: str, rest: str = "") -> Response:
-        if service not in proxy.service_urls:
-            raise errors.Problem(404, "unknown_service", f"there is no service named {service!r}")
-        g.service = service
-        client_request: Request = request._get_current_object()  # type: ignore[attr-defined] # once, not per attribute
-        admission.admit(client_request)
-        body = request_body(client_request, max_body_bytes)
-        environ = client_request.environ
-        peer = environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or environ.get("REMOTE_ADDR", "")
-        headers = forwarded_headers(environ, g.request_id, peer)
-        try:
-            return proxy.forward(service, client_request, body, headers)
-        except BodyTooLarge:
-            raise body_too_large(max_body_bytes) from None
+def _register_unknown_services(app: Flask) -> None:
+    """`/<service>/v1/...` of a service the gateway does not know (known ones never reach Flask)."""
 
-    app.add_url_rule("/<service>/v1", "forward_root", forward, methods=PROXIED_METHODS, provide_automatic_options=False)
-    app.add_url_rule("/<service>/v1/<path:rest>", "forward", forward, methods=PROXIED_METHODS, provide_automatic_options=False)
+    def unknown(service: str, rest: str = "") -> Response:
+        raise errors.Problem(404, "unknown_service", f"there is no service named {service!r}")
+
+    methods = sorted(PROXIED_METHODS)
+    app.add_url_rule("/<service>/v1", "forward_root", unknown, methods=methods, provide_automatic_options=False)
+    app.add_url_rule("/<service>/v1/<path:rest>", "forward", unknown, methods=methods, provide_automatic_options=False)
 
 
 def _register_own_endpoints(app: Flask, settings: GatewayConfig, proxy: ServiceProxy, fanout: Executor, openapi: MergedOpenApi) -> None:
@@ -120,18 +111,11 @@ def _register_own_endpoints(app: Flask, settings: GatewayConfig, proxy: ServiceP
         return jsonify(openapi.document())
 
 
-def _request_id(offered: str | None) -> str:
-    """The client's X-Request-ID when it is a sane token, else a fresh one."""
-    if offered and len(offered) <= 128 and offered.isprintable() and " " not in offered:
-        return offered
-    return uuid.uuid4().hex
-
-
 def _register_request_lifecycle(app: Flask) -> None:
     @app.before_request
     def start() -> None:
         g.started = time.perf_counter()
-        g.request_id = _request_id(request.headers.get("X-Request-ID"))
+        g.request_id = request_id(request.headers.get("X-Request-ID"))
         tracing.set_correlation_id(request.headers.get("X-Correlation-ID") or g.request_id)
 
     @app.after_request
@@ -139,7 +123,7 @@ def _register_request_lifecycle(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         status = response.status_code
         service = g.get("service", SERVICE)
-        metrics.REQUESTS.labels(service, request.method, str(status)).inc()
+        metrics.count_request(service, request.method, status)
         if status in (502, 504):
             log.warning("service %s failed: %s", service, status, extra={"fields": {"request_id": g.get("request_id")}})
         return response

@@ -8,12 +8,8 @@ forged tokens is throttled like any other anonymous traffic.
 """
 from __future__ import annotations
 
-import time
-
-from flask import Request
-
 from gateway.ratelimit import RateLimiter
-from shared.auth import TokenVerifier, bearer_token
+from shared.auth import TokenVerifier, parse_bearer
 from shared.errors import Problem
 
 
@@ -23,40 +19,22 @@ def rate_limited(retry_after: int) -> Problem:
     return problem
 
 
-class VerifiedTokens:
-    """Subjects of tokens verified in the last minute (never past their expiry), so a client's every
-    request does not pay a signature check. Services verify every token themselves anyway."""
-
-    def __init__(self, verifier: TokenVerifier, *, ttl: float = 60.0, size: int = 10_000) -> None:
-        self.verifier = verifier
-        self.ttl = ttl
-        self.size = size
-        self._subjects: dict[str, tuple[str, float]] = {}
-
-    def subject(self, token: str) -> str:
-        now = time.time()
-        known = self._subjects.get(token)
-        if known is not None and known[1] > now:
-            return known[0]
-        principal = self.verifier.verify(token)
-        if len(self._subjects) >= self.size:
-            self._subjects = {}
-        self._subjects[token] = (principal.sub, min(float(principal.claims["exp"]), now + self.ttl))
-        return principal.sub
-
-
 class Admission:
     def __init__(self, verifier: TokenVerifier, limiter: RateLimiter) -> None:
-        self.tokens = VerifiedTokens(verifier)
+        self.verifier = verifier  # it remembers verified tokens for up to 60 s (shared/auth.py)
         self.limiter = limiter
 
-    def admit(self, request: Request) -> None:
-        """Raises 401 for a bad token and 429 for a client over its rate; returns for the rest."""
+    def admit(self, authorization: str | None, address: str) -> None:
+        """Raises 401 for a bad token and 429 for a client over its rate; returns for the rest.
+
+        `authorization` is the request's `Authorization` header (None or "" when absent), `address`
+        the client's address.
+        """
         try:
-            token = bearer_token()
-            client = f"sub:{self.tokens.subject(token)}" if token else f"ip:{request.remote_addr}"
+            token = parse_bearer(authorization)
+            client = f"sub:{self.verifier.verify(token).sub}" if token else f"ip:{address}"
         except Problem:
-            self._charge(f"ip:{request.remote_addr}")
+            self._charge(f"ip:{address}")
             raise
         self._charge(client)
 

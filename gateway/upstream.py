@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
-from flask import Request, Response
 from opentelemetry import propagate
+from werkzeug.wsgi import LimitedStream
 
 from gateway import metrics
 from gateway.connections import Exchange, ServicePool, UpstreamFailure
@@ -27,6 +27,8 @@ SMALL_BODY = 256 * 1024
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers", "transfer-encoding", "upgrade"}
 )
+# Set on the client's answer by the gateway (its own request id), never copied from the service's.
+SET_ON_ANSWER = frozenset({"x-request-id"})
 # Set by the gateway itself (or by the HTTP client from the body), never copied from the client.
 SET_BY_GATEWAY = frozenset(
     {"host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "tracestate", "x-request-id"}
@@ -72,17 +74,24 @@ class _ChunkedBody:
             yield chunk
 
 
-def request_body(request: Request, limit: int) -> bytes | Iterable[bytes] | None:
-    """What to send upstream: None (no body), the bytes of a small body, or a streaming body."""
-    length = request.content_length
+def request_body(environ: Mapping[str, Any], limit: int) -> bytes | Iterable[bytes] | None:
+    """What to send upstream: None (no body), the bytes of a small body, or a streaming body.
+
+    Read from the WSGI environ as werkzeug's `Request.stream` would: exactly `Content-Length` bytes
+    (a larger body is streamed through a `LimitedStream`), or the terminated input of a chunked body.
+    """
+    announced = environ.get("CONTENT_LENGTH")
+    length = int(announced) if announced and announced.isdigit() else None
     if length is not None:
         if length > limit:
             raise body_too_large(limit)
         if length <= SMALL_BODY:
-            return request.stream.read() if length else (b"" if request.method not in ("GET", "HEAD") else None)
-        return _KnownLengthBody(request.stream, length)
-    if "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return _ChunkedBody(request.stream, limit)
+            if length:
+                return environ["wsgi.input"].read(length)
+            return b"" if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") else None
+        return _KnownLengthBody(LimitedStream(environ["wsgi.input"], length), length)
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return _ChunkedBody(environ["wsgi.input"], limit)
     return None
 
 
@@ -155,20 +164,23 @@ class ServiceProxy:
             for name, url in self.service_urls.items()
         }
 
-    def forward(self, service: str, request: Request, body: bytes | Iterable[bytes] | None, headers: dict[str, str]) -> Response:
+    def forward(
+        self, service: str, method: str, environ: Mapping[str, Any], body: bytes | Iterable[bytes] | None, headers: dict[str, str]
+    ) -> "Answer":
+        """The service's answer to the client's request, or a 502/504 Problem."""
         if isinstance(body, _KnownLengthBody):
             headers["Content-Length"] = str(len(body))
         propagate.inject(headers)
         started = time.perf_counter()
         try:
-            exchange = self.pools[service].send(request.method, raw_target(request.environ), headers, body)
+            exchange = self.pools[service].send(method, raw_target(environ), headers, body)
         except UpstreamFailure as exc:
             if exc.timed_out:
                 raise Problem(504, "gateway_timeout", f"the {service} service did not answer in time", service=service) from exc
             raise Problem(502, "bad_gateway", f"the {service} service is unavailable", service=service) from exc
         finally:
-            metrics.UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
-        return _client_response(exchange, request.method)
+            metrics.upstream_seconds(service).observe(time.perf_counter() - started)
+        return _answer(exchange, method)
 
     def get_json(self, service: str, path: str, timeout: float) -> Any:
         """GET a JSON document from a service for the gateway itself (readiness, OpenAPI)."""
@@ -186,12 +198,29 @@ class ServiceProxy:
             raise ServiceUnavailable(f"{service} sent no JSON for {path}") from exc
 
 
-def _client_response(exchange: Exchange, method: str) -> Response:
+class Answer:
+    """A service's answer as the WSGI server wants it: status line, headers, body iterable."""
+
+    __slots__ = ("status", "status_line", "headers", "body")
+
+    def __init__(self, status: int, status_line: str, headers: list[tuple[str, str]], body: Iterable[bytes]) -> None:
+        self.status = status
+        self.status_line = status_line
+        self.headers = headers
+        self.body = body
+
+
+def _answer(exchange: Exchange, method: str) -> Answer:
+    """Status, end-to-end headers (several `Set-Cookie` stay several) and the body: read whole when
+    small (the connection goes back to the pool at once), else streamed."""
     upstream = exchange.response
-    raw_headers = upstream.getheaders()
-    connection_tokens = {t.strip().lower() for t in (upstream.getheader("Connection") or "").split(",") if t.strip()}
-    headers = [(k, v) for k, v in raw_headers if k.lower() not in HOP_BY_HOP and k.lower() not in connection_tokens]
+    connection_tokens = HOP_BY_HOP
+    named = upstream.getheader("Connection")
+    if named:
+        connection_tokens = HOP_BY_HOP | {t.strip().lower() for t in named.split(",") if t.strip()}
+    headers = [(k, v) for k, v in upstream.getheaders() if k.lower() not in connection_tokens and k.lower() not in SET_ON_ANSWER]
     length = upstream.getheader("Content-Length")
+    body: Iterable[bytes]
     if method == "HEAD" or upstream.status in (204, 304) or (length is not None and length.isdigit() and int(length) <= SMALL_BODY):
         try:
             content = upstream.read()
@@ -199,14 +228,10 @@ def _client_response(exchange: Exchange, method: str) -> Response:
             exchange.abandon()
             raise
         exchange.finish()
-        response = Response(content, status=upstream.status, headers=headers)
-        if method == "HEAD" and length is not None:
-            response.headers["Content-Length"] = length
+        body = (content,) if content else ()
     else:
-        response = Response(_stream(exchange), status=upstream.status, headers=headers, direct_passthrough=True)
-    if upstream.getheader("Content-Type") is None:
-        del response.headers["Content-Type"]  # werkzeug would otherwise claim text/html
-    return response
+        body = _stream(exchange)
+    return Answer(upstream.status, f"{upstream.status} {upstream.reason or ''}".rstrip(), headers, body)
 
 
 def _stream(exchange: Exchange) -> Iterator[bytes]:

@@ -79,6 +79,10 @@ class JwksCache:
         self._keys = keys
         self._fetched_at = time.monotonic()
 
+    def published(self, kid: str) -> Any | None:
+        """The key of `kid` in the set fetched last, without fetching (None once it left the set)."""
+        return self._keys.get(kid)
+
     def key(self, kid: str) -> Any | None:
         now = time.monotonic()
         with self._lock:
@@ -104,13 +108,50 @@ def http_jwks(url: str, timeout: float = 3.0) -> KeyFetcher:
 
 
 class TokenVerifier:
-    def __init__(self, keys: JwksCache, *, issuer: str, audience: str, leeway: float = 5.0) -> None:
+    """Checks access tokens, and remembers the ones it verified.
+
+    An EdDSA verification with PyJWT costs ~0.15–0.2 ms of CPU, about a third of a cheap request of
+    a service (measured with bench/gateway_overhead.py: a bearer request 0.69 ms against 0.48 ms
+    anonymous). A client sends the same token with every request for its 15 minutes, so a verified
+    token's principal is kept for at most `cache_seconds` and never past its `exp`, in a bounded
+    table (emptied when full), and only while the key that signed it is still the one published
+    under its `kid` in the last fetched JWKS: a key rotated out of the set stops its tokens as soon
+    as the new set is fetched, cached or not. Only successes are kept: a bad token is checked (and
+    refused) every time.
+    """
+
+    def __init__(
+        self,
+        keys: JwksCache,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: float = 5.0,
+        cache_seconds: float = 60.0,
+        cache_size: int = 10_000,
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.cache_seconds = cache_seconds
+        self.cache_size = cache_size
+        self._verified: dict[str, tuple[Principal, float, str, Any]] = {}
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and known[1] > now and self.keys.published(known[2]) is known[3]:
+            return known[0]
+        principal, kid, key = self._verify(token)
+        if self.cache_seconds > 0:
+            if len(self._verified) >= self.cache_size:
+                self._verified = {}
+            self._verified[token] = (principal, min(float(principal.claims["exp"]), now + self.cache_seconds), kid, key)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str, Any]:
+        """The principal of a valid token, with the `kid` and key that verified it; else 401."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -118,7 +159,9 @@ class TokenVerifier:
         if header.get("alg") not in ALGORITHMS:
             raise Problem(401, "invalid_token", "the token's algorithm is not accepted")
         kid = header.get("kid")
-        key = self.keys.key(kid) if isinstance(kid, str) else None
+        if not isinstance(kid, str):
+            raise Problem(401, "invalid_token", "the token was not signed by a known key")
+        key = self.keys.key(kid)
         if key is None:
             raise Problem(401, "invalid_token", "the token was not signed by a known key")
         try:
@@ -137,7 +180,7 @@ class TokenVerifier:
             raise Problem(401, "invalid_token", "the bearer token is not valid") from exc
         if claims.get("typ") not in (None, "access"):
             raise Problem(401, "invalid_token", "not an access token")
-        return Principal(
+        principal = Principal(
             sub=str(claims["sub"]),
             org_id=claims.get("org_id"),
             org_kind=claims.get("org_kind"),
@@ -147,10 +190,15 @@ class TokenVerifier:
             must_change_password=bool(claims.get("pwd_change")),
             claims=claims,
         )
+        return principal, kid, key
 
 
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
+    return parse_bearer(request.headers.get("Authorization"))
+
+
+def parse_bearer(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None without a header; 401 for another scheme."""
     if not header:
         return None
     scheme, _, token = header.partition(" ")

@@ -1,4 +1,5 @@
-"""The gateway as the launcher runs it: `gunicorn 'gateway.app:create_app()'` with gthread workers."""
+"""The gateway as the launcher runs it: `gunicorn 'gateway.app:create_app()'` with gevent workers, and
+with gthread workers (the deployment files' command line)."""
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,14 @@ def _ready(url: str) -> bool:
         return False
 
 
-@pytest.fixture()
-def gunicorn_gateway(serve: Callable[[Any], str], tokens: TokenFactory) -> Iterator[str]:
+WORKERS = {
+    "gevent": ["--worker-class", "gevent", "--worker-connections", "100"],
+    "gthread": ["--worker-class", "gthread", "--threads", "4"],
+}
+
+
+@pytest.fixture(params=sorted(WORKERS))
+def gunicorn_gateway(request: pytest.FixtureRequest, serve: Callable[[Any], str], tokens: TokenFactory) -> Iterator[str]:
     jwks_and_echo = echo_service("identity")
     jwks_and_echo.add_url_rule("/identity/v1/.well-known/jwks.json", "jwks", tokens.jwks)
     port = free_port()
@@ -33,12 +40,13 @@ def gunicorn_gateway(serve: Callable[[Any], str], tokens: TokenFactory) -> Itera
         "PYTHONPATH": str(repo_root()),
         "IDENTITY_URL": serve(jwks_and_echo),
         "BILLING_URL": serve(echo_service("billing")),
+        "LICENSING_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens there
         "GATEWAY_MAX_BODY_BYTES": str(512 * 1024),
         "LOG_LEVEL": "WARNING",
     }
     command = [
         sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-        "--worker-class", "gthread", "--threads", "4", "gateway.app:create_app()",
+        *WORKERS[request.param], "gateway.app:create_app()",
     ]
     process = subprocess.Popen(command, env=env, cwd=repo_root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -79,3 +87,24 @@ def test_token_is_checked_against_identitys_jwks(gunicorn_gateway: str, tokens: 
     assert requests.get(f"{gunicorn_gateway}/billing/v1/devices", headers=tokens.headers(), timeout=10).status_code == 200
     forged = requests.get(f"{gunicorn_gateway}/billing/v1/devices", headers=TokenFactory().headers(), timeout=10)
     assert forged.status_code == 401
+
+
+def test_many_requests_at_once_are_all_answered(gunicorn_gateway: str, tokens: TokenFactory) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = tokens.headers()
+
+    def call(n: int) -> int:
+        return requests.get(f"{gunicorn_gateway}/billing/v1/devices/{n}", headers=headers, timeout=10).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(call, range(64)))
+
+    assert statuses == [200] * 64
+
+
+def test_a_service_that_is_down_is_a_502_under_gunicorn(gunicorn_gateway: str) -> None:
+    response = requests.get(f"{gunicorn_gateway}/licensing/v1/enterprises", timeout=10)
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "bad_gateway"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from services.identity.adapters import orm
+from services.identity.adapters import orm, reads
 from services.identity.adapters.crypto import Passwords, SecretBox, SecretDigest
 from services.identity.config import SERVICE, Settings
 from services.identity.service_layer import service_clients, setup
@@ -33,6 +33,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> ServiceCont
         box=box,
         digests=SecretDigest(settings.key_encryption_key),
         passwords=Passwords(),
+        reads=reads.autocommit_engine(settings.common.database_url),
     )
     return ServiceContext(SERVICE, session_factory, orm.platform, clock or Clock(), extras={"kit": kit})
 

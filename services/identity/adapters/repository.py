@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from services.identity.adapters.orm import organisations, refresh_tokens, user_roles, users
@@ -32,6 +32,18 @@ def user(session: Session, user_id: str, *, for_update: bool = False) -> Any:
     if for_update:
         query = query.with_for_update()
     return session.execute(query).first()
+
+
+_USER_WITH_ORG = (
+    select(users, organisations.c.status.label("org_status"), organisations.c.kind.label("org_kind"))
+    .join(organisations, organisations.c.id == users.c.org_id)
+    .where(users.c.username == bindparam("username"), users.c.deleted_at.is_(None))
+)
+
+
+def user_with_org_by_username(session: Session, username: str) -> Any:
+    """The user's row plus `org_status` and `org_kind` of its organisation (one statement; for logins)."""
+    return session.execute(_USER_WITH_ORG, {"username": username}).first()
 
 
 def user_by_username(session: Session, username: str) -> Any:

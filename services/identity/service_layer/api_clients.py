@@ -12,8 +12,9 @@ import secrets
 import time
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
+from services.identity.adapters import reads
 from services.identity.adapters.orm import api_clients
 from services.identity.domain.tokens import client_claims
 from services.identity.service_layer import service_clients
@@ -133,14 +134,26 @@ def rotate_secret(uow: UnitOfWork, kit: IdentityKit, principal: Principal, clien
     return client_view(uow.session.execute(select(api_clients).where(api_clients.c.client_id == client_id)).one())
 
 
+# Built once: SQLAlchemy then computes its cache key once, not per token.
+_CLIENT_FOR_TOKEN = select(api_clients.c.secret_hash, api_clients.c.status, api_clients.c.tenant_id, api_clients.c.tax_id).where(
+    api_clients.c.client_id == bindparam("client_id")
+)
+
+
 def client_token(uow: UnitOfWork, kit: IdentityKit, client_id: str, client_secret: str) -> dict[str, Any]:
     """The client-credentials grant: a short-lived access token for one enterprise's tax ID, or for a
-    service account of the suite when `client_id` names one."""
-    row = uow.session.execute(
-        select(api_clients.c.secret_hash, api_clients.c.status, api_clients.c.tenant_id, api_clients.c.tax_id).where(
-            api_clients.c.client_id == client_id
-        )
-    ).first()
+    service account of the suite when `client_id` names one.
+
+    Nothing is written. On PostgreSQL the client is read in autocommit outside the request's
+    transaction (one round trip, adapters/reads.py), so a disabled client or a rotated secret is
+    refused from the next request on; the signing key comes from the ring's 10 s cache.
+    """
+    if kit.reads is not None:
+        row = reads.first(kit.reads, _CLIENT_FOR_TOKEN, {"client_id": client_id})
+        session = None
+    else:
+        row = uow.session.execute(_CLIENT_FOR_TOKEN, {"client_id": client_id}).first()
+        session = uow.session
     if row is None:
         granted = service_clients.service_token(uow, kit, client_id, client_secret)
         if granted is not None:
@@ -151,4 +164,4 @@ def client_token(uow: UnitOfWork, kit: IdentityKit, client_id: str, client_secre
         raise problem
     ttl = kit.settings.access_token_seconds
     claims = client_claims(client_id=client_id, tenant_id=row.tenant_id, tax_id=row.tax_id, issued_at=int(time.time()), ttl=ttl)
-    return {"access_token": kit.keys.sign(uow.session, claims), "token_type": "Bearer", "expires_in": ttl}
+    return {"access_token": kit.keys.sign(session, claims), "token_type": "Bearer", "expires_in": ttl}

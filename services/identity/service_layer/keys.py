@@ -103,12 +103,17 @@ class SigningKeyRing:
             self._cached = None
         return kid, activates_at
 
-    def current(self, session: Session) -> SigningKey:
-        """The key to sign with, read through the caller's session (SQLite allows one writer)."""
+    def current(self, session: Session | None) -> SigningKey:
+        """The key to sign with, read through the caller's session (SQLite allows one writer), or in a
+        session of its own when the caller has none (the token path on PostgreSQL)."""
         with self._lock:
             if self._cached is not None and time.monotonic() - self._cached[0] < self._cache_seconds:
                 return self._cached[1]
-        key = self._load_current(session)
+        if session is None:
+            with self._session_factory() as own:
+                key = self._load_current(own)
+        else:
+            key = self._load_current(session)
         with self._lock:
             self._cached = (time.monotonic(), key)
         return key
@@ -125,7 +130,7 @@ class SigningKeyRing:
         raw = self._box.open(row.private_key_encrypted, row.kid)
         return SigningKey(row.kid, Ed25519PrivateKey.from_private_bytes(raw))
 
-    def sign(self, session: Session, claims: dict[str, Any]) -> str:
+    def sign(self, session: Session | None, claims: dict[str, Any]) -> str:
         key = self.current(session)
         return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
 

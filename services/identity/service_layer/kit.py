@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+
 from services.identity.adapters.crypto import Passwords, SecretBox, SecretDigest
 from services.identity.config import Settings
 from services.identity.service_layer.keys import SigningKeyRing
@@ -15,6 +17,7 @@ class IdentityKit:
     box: SecretBox
     digests: SecretDigest
     passwords: Passwords
+    reads: Engine | None = None  # autocommit reads of the token path (PostgreSQL); None: the request's session
 
     def activation_url(self, token: str) -> str:
         return f"{self.settings.portal_url}/activate?token={token}"

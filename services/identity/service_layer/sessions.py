@@ -51,19 +51,18 @@ def login(uow: UnitOfWork, kit: IdentityKit, username: str, password: str, addre
     name = username.strip().lower()
     account, origin = throttling.account_key(name), throttling.address_key(address)
     throttle.check_not_locked(uow.session, (account, origin), now)
-    user = repository.user_by_username(uow.session, name)
+    user = repository.user_with_org_by_username(uow.session, name)
     if not kit.passwords.verify(user.password_hash if user else None, password):
         rules = {account: throttling.ACCOUNT_RULE, origin: throttling.ADDRESS_RULE}
         raise DurableRejection(invalid_credentials(), lambda fresh: throttle.record_failure(fresh, rules))
-    org = repository.organisation(uow.session, user.org_id)
-    if user.status != ACTIVE or org.status != ACTIVE:
+    if user.status != ACTIVE or user.org_status != ACTIVE:
         raise account_disabled()
     throttle.forget_failures(uow.session, account)
     changes: dict[str, Any] = {"last_login_at": now}
     if kit.passwords.needs_rehash(user.password_hash):
         changes["password_hash"] = kit.passwords.hash(password)
     uow.session.execute(update(users).where(users.c.id == user.id).values(**changes))
-    return issue_tokens(uow, kit, user, org.kind)
+    return issue_tokens(uow, kit, user, user.org_kind)
 
 
 def issue_tokens(uow: UnitOfWork, kit: IdentityKit, user: Any, org_kind: str, *, family_id: str | None = None,
