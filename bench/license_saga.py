@@ -13,6 +13,11 @@ arrived. At the end it checks that licensing recorded every grant (sync succeede
 Runs, side by side: at a rate this machine sustains (`--sustainable`, 20/s), the relays polling every
 50 ms (`OUTBOX_LISTEN=0`, as before) and woken by PostgreSQL NOTIFY (`OUTBOX_LISTEN=1`, the default);
 then the goal's rate (`--rate`, 200/s) with NOTIFY. Goal: p99 ≤ 100 ms at 200 authorizations/s.
+
+Each run prints CPU ms per authorization per process (CpuMeter) and RabbitMQ's (the machine's shared
+broker: an upper bound, not in the total). `--stages` adds where each saga's time went, from the
+rows' own timestamps; `--goal-only` runs only the goal's rate; `--profile DIR` records the workers
+with py-spy (`--gil`, raw stacks) during the goal's run.
 """
 from __future__ import annotations
 
@@ -20,12 +25,14 @@ import argparse
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
 
 from kombu import Connection, Queue
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench._harness import CpuMeter, JwksServer, broker, database, load, paced, ratio, started
 from services.entitlements.bootstrap import build_app as build_entitlements
@@ -150,7 +157,63 @@ def run_saga(base: str, token: str, listener: GrantListener, first: int, rate: f
         return latencies[min(len(latencies) - 1, max(0, round(p / 100 * len(latencies)) - 1))] if latencies else float("nan")
 
     return {"authorized": len(due), "missing": missing, "p50": pct(50), "p95": pct(95), "p99": pct(99),
-            "max": latencies[-1] if latencies else 0, "request_p99": outcome.percentile(99), "seconds": outcome.seconds}
+            "max": latencies[-1] if latencies else 0, "request_p99": outcome.percentile(99), "seconds": outcome.seconds,
+            "due": due}
+
+
+def _percentiles(values: list[float]) -> str:
+    values = sorted(values)
+    if not values:
+        return "—"
+    at = [values[min(len(values) - 1, max(0, round(p / 100 * len(values)) - 1))] for p in (50, 99)]
+    return f"{at[0]:5.1f}/{at[1]:5.1f}"
+
+
+def stages(entitlements_url: str, licensing_url: str, listener: GrantListener, due: dict[str, float]) -> str:
+    """Where each saga's time went (ms, p50/p99), from the rows' own timestamps (one clock: this machine's).
+
+    request: due → licensing outbox row written (in the request's transaction); relay L: written →
+    published and confirmed (the commit, the NOTIFY wake-up, the publish); to consumer E: → entitlements'
+    inbox row (broker, the consumer taking it, waiting behind the batch before it); handling: → the
+    grant's outbox row; relay E: → published and confirmed (the rest of the batch, its commit, the
+    relay); to bench: → the bench's listener got it.
+    """
+    offset = time.time() - time.perf_counter()  # perf_counter → epoch seconds
+    wall = {tax: at + offset for tax, at in due.items()}
+    arrived = {tax: at + offset for tax, at in listener.arrived.items()}
+    authorized: dict[str, tuple[str, float, float]] = {}
+    engine = make_engine(licensing_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT event_id, payload, created_at, published_at FROM outbox "
+                                 "WHERE type = 'licensing.license.authorized.v1' AND published_at IS NOT NULL"))
+        for event_id, payload, created, published in rows:
+            tax = json.loads(payload)["data"]["tax_id"]
+            if tax in wall:
+                authorized[tax] = (event_id, created.timestamp(), published.timestamp())
+    engine.dispose()
+    engine = make_engine(entitlements_url)
+    with engine.connect() as conn:
+        claimed = dict(conn.execute(text("SELECT event_id, handled_at FROM inbox "
+                                         "WHERE event_type = 'licensing.license.authorized.v1'")).all())
+        granted = {}
+        for payload, created, published in conn.execute(text(
+                "SELECT payload, created_at, published_at FROM outbox "
+                "WHERE type = 'entitlements.seat.granted.v1' AND published_at IS NOT NULL")):
+            tax = json.loads(payload)["data"]["tax_id"]
+            if tax in wall:
+                granted[tax] = (created.timestamp(), published.timestamp())
+    engine.dispose()
+    steps: dict[str, list[float]] = {name: [] for name in ("request", "relay L", "to consumer E", "handling", "relay E", "to bench")}
+    for tax, start in wall.items():
+        if tax not in authorized or tax not in granted or tax not in arrived or authorized[tax][0] not in claimed:
+            continue
+        event_id, written, published = authorized[tax]
+        taken = claimed[event_id].timestamp()
+        answered, answer_published = granted[tax]
+        points = [start, written, published, taken, answered, answer_published, arrived[tax]]
+        for name, (a, b) in zip(steps, zip(points, points[1:], strict=False), strict=True):
+            steps[name].append((b - a) * 1000)
+    return "stages p50/p99 ms: " + ", ".join(f"{name} {_percentiles(values)}" for name, values in steps.items())
 
 
 def licensing_recorded(url: str) -> int:
@@ -168,18 +231,72 @@ def _report(label: str, rate: float, result: dict[str, Any]) -> None:
           f"({load()})", flush=True)
 
 
+class BrokerCpu:
+    """CPU of the machine's RabbitMQ (beam.smp) over the run, per authorization: not in CpuMeter's total.
+
+    The broker is shared with whatever else runs on the machine, so this is an upper bound.
+    """
+
+    def __enter__(self) -> "BrokerCpu":
+        self.pids = [int(p) for p in subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()]
+        self.before = self._cpu()
+        return self
+
+    def _cpu(self) -> float:
+        total = 0.0
+        for pid in self.pids:
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def __exit__(self, *exc: object) -> None:
+        self.spent = self._cpu() - self.before
+
+    def summary(self, operations: int) -> str:
+        if not self.pids:
+            return ""
+        return f" (RabbitMQ, shared, not in the total: {self.spent / max(1, operations) * 1000:.2f} ms/op)"
+
+
+@contextlib.contextmanager
+def _profiled(suite: Any, folder: str | None, seconds: float) -> Any:
+    """py-spy records each worker process (CPU only: --gil) while the block runs; nothing without a folder."""
+    if not folder:
+        yield
+        return
+    os.makedirs(folder, exist_ok=True)
+    spies = [
+        subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--gil", "-r", "200",
+                          "-d", str(int(seconds) + 2), "-f", "raw", "-o", os.path.join(folder, f"{name}.txt"), "-p", str(process.pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name, process in suite.processes.items() if name.endswith("worker")
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.wait(seconds + 30)
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0, help="the goal's authorizations (tax IDs) a second")
     parser.add_argument("--sustainable", type=float, default=20.0, help="a rate this machine keeps up with, to compare the wake-ups")
     parser.add_argument("--batch", type=int, default=10, help="tax IDs a request")
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--stages", action="store_true", help="where each saga's time went, from the rows' timestamps")
+    parser.add_argument("--goal-only", action="store_true", help="only the goal's rate (no side-by-side wake-up runs)")
+    parser.add_argument("--profile", metavar="FOLDER", help="py-spy record (--gil, speedscope) the workers during the goal's run")
     args = parser.parse_args(argv or [])
     admin, _ = testkit.postgres_admin_url()
     if admin:
         runs = [("poll", args.sustainable), ("listen", args.sustainable), ("listen", args.rate)]
     else:  # SQLite has no NOTIFY: the relays always poll
         runs = [("poll", args.sustainable), ("poll", args.rate)]
+    if args.goal_only:
+        runs = runs[-1:]
     needed = sum(int(rate * args.seconds) + args.batch * 20 for _, rate in runs)
     tokens = TokenFactory()
     token = tokens.token(sub="admin-saga", org_id=TENANT, org_kind="tenant", roles=("tenant_admin",), ttl=3600)
@@ -206,15 +323,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                     for run_mode, rate in runs:
                         if run_mode != mode:
                             continue
-                        with CpuMeter(suite, (entitlements_url, licensing_url)) as meter:
+                        with CpuMeter(suite, (entitlements_url, licensing_url)) as meter, BrokerCpu() as rabbit, \
+                                _profiled(suite, args.profile if rate == args.rate else None, args.seconds):
                             result = run_saga(base, token, listener, first, rate, args.batch, args.seconds)
                         first += result["authorized"]
                         authorized += result["authorized"]
                         label = "relay NOTIFY wake-up" if mode == "listen" else "relay 50 ms poll"
                         _report(label, rate, result)
+                        if args.stages:
+                            print(f"{'':<22} {stages(entitlements_url, licensing_url, listener, result['due'])}", flush=True)
                         cost = meter.per_operation_ms(result["authorized"])
                         print(f"{'':<22} {meter.summary(result['authorized'])} → {(os.cpu_count() or 1) * 1000 / cost:,.0f} "
-                              f"authorizations/s on idle cores", flush=True)
+                              f"authorizations/s on idle cores{rabbit.summary(result['authorized'])}", flush=True)
                         figures.update({f"{mode}_{rate:.0f}_p50_ms": result["p50"], f"{mode}_{rate:.0f}_p99_ms": result["p99"]})
         recorded = licensing_recorded(licensing_url)
         print(f"licensing recorded {recorded:,} grants (sync succeeded) of {authorized:,} authorized")
@@ -222,6 +342,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    import sys
-
     main(sys.argv[1:])

@@ -5,11 +5,22 @@ publisher confirms. `EventConsumer` runs a service's handlers: each event is han
 transaction together with its inbox row, and acked only after that commit. A failing handler is
 redelivered; after `DELIVERY_LIMIT` deliveries the message is dead-lettered (natively by RabbitMQ's
 quorum queues; emulated with a delivery-count header on the embedded broker, which has no DLX).
+
+Batches (RabbitMQ): after a delivery the consumer also takes the deliveries already waiting on its
+connection (up to `batch_size`, `CONSUMER_BATCH`, default 50; never waiting for more) and handles
+them in delivery order in one transaction: one inbox insert for all, each handler, one outbox
+insert for all their events, one commit, then the acks. A run of consecutive events of one type
+whose service gave a batch handler (`batch_handlers`) is handed to it at once. If anything in the batch fails, the
+transaction rolls back and each delivery is handled again one by one in its own transaction, so a
+poison message takes the usual retry / dead-letter path alone and the others commit. Order is the
+delivery order either way. `CONSUMER_BATCH=1` (and the embedded broker) handles one by one.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +50,7 @@ DLX = Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)
 DELIVERY_COUNT_HEADER = "x-suite-delivery-count"
 
 Handler = Callable[[Session, Event], None]
+BatchHandler = Callable[[Session, list[Event]], None]
 
 
 class EncodedEvent(NamedTuple):
@@ -243,7 +255,9 @@ class EventConsumer(ConsumerMixin):
         inbox_table: Any,
         handlers: dict[str, Handler],
         *,
-        prefetch: int = 20,
+        prefetch: int | None = None,
+        batch_size: int | None = None,
+        batch_handlers: dict[str, BatchHandler] | None = None,
     ) -> None:
         self.service = service
         self.url = url
@@ -251,10 +265,14 @@ class EventConsumer(ConsumerMixin):
         self.session_factory = session_factory
         self.inbox_table = inbox_table
         self.handlers = handlers
-        self.prefetch = prefetch
+        self.batch_handlers = batch_handlers or {}
         self.amqp = is_amqp(url)
+        batch_size = int(os.environ.get("CONSUMER_BATCH", "50")) if batch_size is None else batch_size
+        self.batch_size = max(1, batch_size) if self.amqp else 1
+        self.prefetch = prefetch if prefetch is not None else max(20, self.batch_size)
         self.subscriptions = subscriptions_of(service)
         self._stop = threading.Event()
+        self._pending: list[tuple[Subscription, Any, Any]] = []
 
     def get_consumers(self, Consumer, channel):  # type: ignore[no-untyped-def] # kombu's signature
         # On the channel kombu's reconnect loop manages: a second connection opened here could fail
@@ -272,9 +290,121 @@ class EventConsumer(ConsumerMixin):
 
     def _make_callback(self, sub: Subscription) -> Callable[[Any, Any], None]:
         def on_message(body: Any, message: Any) -> None:
-            self.handle_message(sub, body, message)
+            if self.batch_size > 1:
+                self._pending.append((sub, body, message))  # handled by `consume` once nothing more is waiting
+            else:
+                self.handle_message(sub, body, message)
 
         return on_message
+
+    def consume(self, limit=None, timeout=None, safety_interval=1, **kwargs):  # type: ignore[no-untyped-def] # kombu's
+        """ConsumerMixin.consume, collecting what is already waiting after each delivery into one batch."""
+        if self.batch_size <= 1:
+            yield from super().consume(limit=limit, timeout=timeout, safety_interval=safety_interval, **kwargs)
+            return
+        elapsed = 0
+        self._pending.clear()  # deliveries of a broken connection come back unacked
+        with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
+            # Deliveries may already be pending here: they can arrive while kombu sets up the consumers.
+            for _ in range(limit) if limit else itertools.count():
+                if self.should_stop:
+                    break
+                self.on_iteration()
+                try:
+                    if not self._pending:
+                        conn.drain_events(timeout=safety_interval)
+                    while len(self._pending) < self.batch_size:
+                        conn.drain_events(timeout=0)  # only what has already arrived: never wait for a batch
+                except TimeoutError:
+                    if not self._pending:
+                        conn.heartbeat_check()
+                        elapsed += safety_interval
+                        if timeout and elapsed >= timeout:
+                            raise
+                        continue
+                except OSError:
+                    self._pending.clear()
+                    if not self.should_stop:
+                        raise
+                    continue
+                batch, self._pending = self._pending, []
+                self.handle_batch(batch)
+                yield
+                elapsed = 0
+
+    def handle_batch(self, batch: list[tuple[Subscription, Any, Any]]) -> None:
+        """Handles deliveries in one transaction; on any failure, one by one (see the module's doc).
+
+        A batch of one takes this path too: one inbox statement (insert … on conflict) instead of two.
+        """
+        ready: list[tuple[Subscription, Any, Any, Event, Handler]] = []
+        for sub, body, message in batch:
+            try:
+                event = validate_event(body if isinstance(body, dict) else json.loads(body))
+            except (InvalidEnvelope, ValueError, TypeError):
+                self.handle_message(sub, body, message)  # dead-letters it, as one by one
+                continue
+            handler = self.handlers.get(event.type)
+            if handler is None:
+                self.handle_message(sub, body, message)
+                continue
+            ready.append((sub, body, message, event, handler))
+        if not ready:
+            return
+        started = time.perf_counter()
+        try:
+            handled = self._handle_batch_once(ready)
+        except Exception:  # noqa: BLE001 - the one-by-one path retries and dead-letters each failing event alone
+            if len(ready) == 1:  # already alone: retried, then dead-lettered, as one by one
+                sub, body, message, event, _handler = ready[0]
+                log.exception("handler failed", extra={"fields": {"event_id": event.id, "type": event.type}})
+                metrics.EVENTS_CONSUMED.labels(self.service, event.type, "failed").inc()
+                self._retry(sub, body, message)
+                return
+            log.warning("batch failed; handling its events one by one", exc_info=True, extra={"fields": {"events": len(ready)}})
+            for sub, body, message, _event, _handler in ready:
+                self.handle_message(sub, body, message)
+            return
+        each = (time.perf_counter() - started) / len(ready)
+        for (_sub, _body, message, event, _handler), was_handled in zip(ready, handled, strict=True):
+            message.ack()
+            metrics.EVENTS_CONSUMED.labels(self.service, event.type, "handled" if was_handled else "duplicate").inc()
+            metrics.EVENT_HANDLING_SECONDS.labels(self.service, event.type).observe(each)
+
+    def _handle_batch_once(self, ready: list[tuple[Subscription, Any, Any, Event, Handler]]) -> list[bool]:
+        from shared import outbox  # shared.outbox imports this module
+
+        session = self.session_factory()
+        try:
+            outbox.buffered(session)
+            claimed = inbox.claim_many(session, self.inbox_table, [(sub.queue, event) for sub, _b, _m, event, _h in ready])
+            handled, todo = [], []
+            for sub, _body, _message, event, handler in ready:
+                key = (sub.queue, event.id)
+                handled.append(key in claimed)
+                if key in claimed:
+                    claimed.discard(key)  # the same event twice in one batch: handled once
+                    todo.append((event, handler))
+            for run_type, run in itertools.groupby(todo, key=lambda item: item[0].type):
+                events = [event for event, _handler in run]
+                batch_handler = self.batch_handlers.get(run_type)
+                if batch_handler is not None and len(events) > 1:  # consecutive events of one type, at once
+                    first = events[0]
+                    with tracing.event_context(first.id, first.type, first.traceparent, first.correlationid):
+                        batch_handler(session, events)
+                    continue
+                for event in events:
+                    with tracing.event_context(event.id, event.type, event.traceparent, event.correlationid):
+                        self.handlers[event.type](session, event)
+            outbox.flush(session)
+            session.commit()
+            return handled
+        except BaseException:
+            outbox.discard(session)
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
     def handle_message(self, sub: Subscription, body: Any, message: Any) -> None:
         try:

@@ -14,13 +14,14 @@ in transaction mode, e.g. PgBouncer, does not carry LISTEN); SQLite always polls
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import threading
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from shared import metrics
@@ -40,17 +41,66 @@ class Publisher(Protocol):
     def close(self) -> None: ...
 
 
-def record(session: Session, table: Any, event: Event) -> None:
-    statement: Any = table.insert().values(
-        event_id=event.id,
-        type=event.type,
-        payload=json.dumps(event.to_dict(), ensure_ascii=False),
-        created_at=utcnow(),
-        attempts=0,
+@functools.cache
+def _record_statement(table: Any, postgres: bool) -> Any:
+    """Built once per table (SQLAlchemy then compiles it once): the insert, on PostgreSQL with its pg_notify."""
+    insert = table.insert().values(
+        event_id=bindparam("event_id"), type=bindparam("type"), payload=bindparam("payload"),
+        created_at=bindparam("created_at"), attempts=0,
     )
-    if is_postgres(session):
-        statement = select(func.pg_notify(NOTIFY_CHANNEL, "")).add_cte(statement.cte("recorded"))
-    session.execute(statement)
+    return select(func.pg_notify(NOTIFY_CHANNEL, "")).add_cte(insert.cte("recorded")) if postgres else insert
+
+
+def _row(event: Event) -> dict[str, Any]:
+    return {"event_id": event.id, "type": event.type, "payload": json.dumps(event.to_dict(), ensure_ascii=False),
+            "created_at": utcnow()}
+
+
+def record(session: Session, table: Any, event: Event) -> None:
+    """Writes the event in the session's transaction (or into its buffer, see `buffered`)."""
+    buffer = session.info.get(_BUFFER)
+    if buffer is not None:
+        buffer.append((table, _row(event)))
+        return
+    session.execute(_record_statement(table, is_postgres(session)), _row(event))
+
+
+_BUFFER = "shared.outbox.buffer"
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
+
+
+def buffered(session: Session) -> bool:
+    """From now on `record` collects the session's events; `flush` writes them (a batch's one insert).
+
+    False if the session buffers already (an enclosing batch flushes then, not the caller).
+    """
+    if session.info.get(_BUFFER) is not None:
+        return False
+    session.info[_BUFFER] = []
+    return True
+
+
+def flush(session: Session) -> int:
+    """Writes the buffered events with one executemany per table (and one NOTIFY) and stops buffering."""
+    buffer = session.info.pop(_BUFFER, None) or []
+    tables: dict[Any, list[dict[str, Any]]] = {}
+    for table, row in buffer:
+        tables.setdefault(table, []).append(row)
+    postgres = is_postgres(session)
+    if len(buffer) == 1:  # one row: `record`'s one statement (insert and NOTIFY together)
+        table, row = buffer[0]
+        session.execute(_record_statement(table, postgres), row)
+        return 1
+    for table, rows in tables.items():
+        session.execute(table.insert(), rows)  # `attempts` takes the column's default, 0
+    if buffer and postgres:
+        session.execute(_NOTIFY)
+    return len(buffer)
+
+
+def discard(session: Session) -> None:
+    """Drops the buffer (the transaction it belonged to rolled back)."""
+    session.info.pop(_BUFFER, None)
 
 
 def listening_enabled() -> bool:
@@ -75,6 +125,8 @@ class _Notifications:
         self.listen()
         for _ in self.connection.notifies(timeout=timeout, stop_after=1):
             pass
+        for _ in self.connection.notifies(timeout=0):  # the commits since then: one poll answers them all
+            pass
 
     def close(self) -> None:
         if self.connection is not None:
@@ -94,17 +146,20 @@ class OutboxRelay:
         self.stop_event = threading.Event()
         listen = listening_enabled() if listen is None else listen
         self.notifications = _Notifications(engine) if listen and is_postgres(engine) else None
+        t = table
+        self.query = (
+            select(t.c.id, t.c.event_id, t.c.type, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(batch_size)
+        )
+        if is_postgres(engine):
+            self.query = self.query.with_for_update(skip_locked=True)
+        self.mark = update(t).where(t.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("now"))
 
     def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published."""
         t = self.table
-        query = (
-            select(t.c.id, t.c.event_id, t.c.type, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
-        )
-        if is_postgres(self.engine):
-            query = query.with_for_update(skip_locked=True)
+        query = self.query
         failure: Exception | None = None
-        with Session(self.engine) as session, session.begin():
+        with self.engine.begin() as session:  # a Core connection: the ORM session's bookkeeping costs more than the work
             rows = session.execute(query).all()
             if not rows:
                 return 0
@@ -121,7 +176,7 @@ class OutboxRelay:
                     .values(attempts=t.c.attempts + 1, last_error=str(exc)[:500])
                 )
             if published:
-                session.execute(update(t).where(t.c.id.in_(published)).values(published_at=utcnow()))
+                session.execute(self.mark, {"ids": published, "now": utcnow()})
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(published))
         if failure is not None:
             raise failure
@@ -135,7 +190,9 @@ class OutboxRelay:
                     self.notifications.listen()  # before the poll, so no commit after it goes unnoticed
                 count = self.publish_pending()
                 backoff = idle_seconds
-                if count == 0:
+                # Listening, a short batch means the outbox is drained: any commit since the query has
+                # queued its notification, so wait for it instead of querying again at once.
+                if count == 0 or (self.notifications is not None and count < self.batch_size):
                     self._idle(idle_seconds, listen_fallback_seconds)
             except Exception:  # noqa: BLE001 - the relay must survive broker and database outages
                 log.warning("outbox relay failed; backing off", exc_info=True, extra={"fields": {"backoff": backoff}})

@@ -25,6 +25,7 @@ from shared.web import ServiceContext
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[UnitOfWork, Event], None]
+BatchEventHandler = Callable[[UnitOfWork, list[Event]], None]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ def _uow_handlers(context: ServiceContext, handlers: dict[str, EventHandler]) ->
     def wrap(handler: EventHandler) -> bus.Handler:
         def run(session, event):  # type: ignore[no-untyped-def]
             handler(UnitOfWork(context.service, session, context.tables, context.clock), event)
+
+        return run
+
+    return {event_type: wrap(h) for event_type, h in handlers.items()}
+
+
+def _uow_batch_handlers(context: ServiceContext, handlers: dict[str, BatchEventHandler]) -> dict[str, bus.BatchHandler]:
+    def wrap(handler: BatchEventHandler) -> bus.BatchHandler:
+        def run(session, events):  # type: ignore[no-untyped-def]
+            handler(UnitOfWork(context.service, session, context.tables, context.clock), events)
 
         return run
 
@@ -72,7 +83,10 @@ def run_worker(
     context: ServiceContext,
     handlers: dict[str, EventHandler],
     jobs: list[Job] | None = None,
+    batch_handlers: dict[str, BatchEventHandler] | None = None,
 ) -> None:
+    """`batch_handlers` (optional, per event type) handle a run of consecutive events of that type in
+    one call when the consumer takes a batch (shared/bus.py); `handlers` stay the one-by-one path."""
     logs.configure(settings.service)
     tracing.configure(settings.service)
     roles = {r.strip() for r in os.environ.get("WORKER_ROLES", "relay,consumers,jobs").split(",") if r.strip()}
@@ -85,7 +99,8 @@ def run_worker(
         threads.append(threading.Thread(target=relay.run, name="outbox-relay", daemon=True))
     if "consumers" in roles and handlers:
         consumer = bus.EventConsumer(
-            settings.service, settings.broker_url, context.session_factory, context.tables.inbox, _uow_handlers(context, handlers)
+            settings.service, settings.broker_url, context.session_factory, context.tables.inbox, _uow_handlers(context, handlers),
+            batch_handlers=_uow_batch_handlers(context, batch_handlers or {}),
         )
         threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
     if "jobs" in roles:

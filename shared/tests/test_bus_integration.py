@@ -56,9 +56,10 @@ def running_consumer(any_broker_url, session_factory, schema):
     _purge(any_broker_url)
     threads: list[tuple[EventConsumer, threading.Thread]] = []
 
-    def start(handler=None) -> EventConsumer:
+    def start(handler=None, batch_handlers=None) -> EventConsumer:
         consumer = EventConsumer(
-            CONSUMER, any_broker_url, session_factory, schema.platform.inbox, {TYPE: handler or _credit(schema)}
+            CONSUMER, any_broker_url, session_factory, schema.platform.inbox, {TYPE: handler or _credit(schema)},
+            batch_handlers=batch_handlers,
         )
         thread = threading.Thread(target=consumer.run, daemon=True)
         thread.start()
@@ -151,3 +152,76 @@ def test_consumer_killed_mid_handling_loses_nothing(any_broker_url, engine, sess
     running_consumer()
     wait_until(lambda: _ledger(session_factory, schema), timeout=45, what="redelivery to the new consumer")
     assert _ledger(session_factory, schema) == [(event_id, 9)]
+
+
+def _publish_waiting(url, engine, session_factory, schema, amounts) -> list[str]:
+    """Events published before any consumer runs: they wait in the queue, so a consumer finds them together."""
+    ids = [_emit(session_factory, schema, amount) for amount in amounts]
+    assert OutboxRelay("identity", engine, schema.platform.outbox, EventPublisher(url)).publish_pending() == len(ids)
+    return ids
+
+
+def test_waiting_deliveries_are_handled_in_one_transaction_in_order(any_broker_url, engine, session_factory, schema, running_consumer):
+    _purge(any_broker_url)
+    ids = _publish_waiting(any_broker_url, engine, session_factory, schema, range(1, 13))
+    batches: list[list[int]] = []
+    credit = _credit(schema)
+
+    def credit_all(session, events):
+        batches.append([event.data["amount"] for event in events])
+        for event in events:
+            credit(session, event)
+
+    running_consumer(batch_handlers={TYPE: credit_all})
+    wait_until(lambda: len(_ledger(session_factory, schema)) == 12, what="every event")
+    assert sorted(_ledger(session_factory, schema)) == sorted(zip(ids, range(1, 13), strict=True))
+    if bus.is_amqp(any_broker_url):  # RabbitMQ: what waits is taken together, in delivery order
+        assert batches and max(len(b) for b in batches) > 1
+        assert [amount for batch in batches for amount in batch] == sorted(amount for batch in batches for amount in batch)
+    else:  # the embedded broker: one by one
+        assert batches == []
+    with session_factory() as session:
+        assert session.execute(select(func.count()).select_from(schema.platform.inbox)).scalar_one() == 12
+
+
+def test_a_poison_message_in_a_batch_is_dead_lettered_alone(any_broker_url, engine, session_factory, schema, running_consumer):
+    _purge(any_broker_url)
+    ids = _publish_waiting(any_broker_url, engine, session_factory, schema, [1, 2, 666, 4, 5])
+    attempts: list[int] = []
+    credit = _credit(schema)
+
+    def fussy(session, event):
+        attempts.append(event.data["amount"])
+        if event.data["amount"] == 666:
+            raise RuntimeError("cannot handle this")
+        credit(session, event)
+
+    running_consumer(fussy)
+    wait_until(lambda: len(_ledger(session_factory, schema)) == 4, timeout=30, what="the good events")
+    dlq = bus.dead_letter_queue(Subscription(CONSUMER, "read_models", ()), bus.is_amqp(any_broker_url))
+
+    def dead_lettered():
+        with Connection(any_broker_url) as conn:
+            message = dlq(conn.default_channel).get(no_ack=True)
+            return message.payload if message is not None else None
+
+    assert wait_until(dead_lettered, timeout=30, what="the dead-lettered message")["id"] == ids[2]
+    assert DELIVERY_LIMIT <= attempts.count(666) <= DELIVERY_LIMIT + 2
+    assert sorted(amount for _, amount in _ledger(session_factory, schema)) == [1, 2, 4, 5]
+    with session_factory() as session:
+        assert session.execute(select(func.count()).select_from(schema.platform.inbox)).scalar_one() == 4
+
+
+def test_the_same_event_twice_in_a_batch_is_handled_once(any_broker_url, engine, session_factory, schema, running_consumer):
+    _purge(any_broker_url)
+    event_id = _emit(session_factory, schema, 5)
+    dying = OutboxRelay("identity", engine, schema.platform.outbox, _DiesAfterPublishing(any_broker_url))
+    with pytest.raises(ConnectionError):
+        dying.publish_pending()
+    assert OutboxRelay("identity", engine, schema.platform.outbox, EventPublisher(any_broker_url)).publish_pending() == 1
+    _publish_waiting(any_broker_url, engine, session_factory, schema, [6, 7])
+    running_consumer()
+    wait_until(lambda: len(_ledger(session_factory, schema)) == 3, what="the events")
+    time.sleep(0.5)
+    assert sorted(amount for _, amount in _ledger(session_factory, schema)) == [5, 6, 7]
+    assert [amount for eid, amount in _ledger(session_factory, schema) if eid == event_id] == [5]

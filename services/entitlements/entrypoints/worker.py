@@ -7,7 +7,7 @@ from services.entitlements.service_layer import enterprises, expiry, licenses, o
 from services.entitlements.service_layer.policy import Policy
 from shared.envelope import Event
 from shared.uow import UnitOfWork
-from shared.worker import EventHandler, Job, run_worker
+from shared.worker import BatchEventHandler, EventHandler, Job, run_worker
 
 
 def event_handlers(policy: Policy) -> dict[str, EventHandler]:
@@ -27,6 +27,13 @@ def event_handlers(policy: Policy) -> dict[str, EventHandler]:
     }
 
 
+def batch_handlers() -> dict[str, BatchEventHandler]:
+    """Runs of consecutive events handled at once in a consumer's batch (the others one by one)."""
+    return {
+        "licensing.license.authorized.v1": lambda uow, events: licenses.on_licenses_authorized(uow, [e.data for e in events]),
+    }
+
+
 def jobs() -> list[Job]:
     return [Job("expiry_reminders", expiry.JOB_INTERVAL_SECONDS, expiry.send_expiry_reminders)]
 
@@ -34,7 +41,8 @@ def jobs() -> list[Job]:
 def main() -> None:
     settings = Settings.from_env()
     context = build_context(settings)
-    run_worker(settings.common, context, handlers=event_handlers(context.extras["policy"]), jobs=jobs())
+    run_worker(settings.common, context, handlers=event_handlers(context.extras["policy"]), jobs=jobs(),
+               batch_handlers=batch_handlers())
 
 
 if __name__ == "__main__":

@@ -57,6 +57,43 @@ def on_seat_released(uow: UnitOfWork, event: Event) -> None:
         _apply(uow, event, stored, stored.license.record_release(event.data["request_id"]))
 
 
+def on_answers(uow: UnitOfWork, events: list[Event]) -> None:
+    """A run of answers (granted / refused / released) at once: as their handlers one after the other.
+
+    The licenses they answer are locked with one `SELECT … FOR UPDATE` per tenant and group (in that
+    order, each in license id order, as the batch endpoints lock them), the answers applied in
+    delivery order to the licenses in memory, and the changed licenses written back with one
+    executemany.
+    """
+    keys: dict[tuple[str, str], set[str]] = {}
+    for event in events:
+        keys.setdefault((str(event.data["tenant_id"]), str(event.data["service_group"])), set()).add(str(event.data["tax_id"]))
+    found: dict[tuple[str, str, str], StoredLicense] = {}
+    for (tenant_id, group), tax_ids in sorted(keys.items()):
+        for tax_id, stored in repository.licenses_for_update(uow.session, tenant_id, ServiceGroup(group), tax_ids).items():
+            found[(tenant_id, tax_id, group)] = stored
+    changed: dict[int, StoredLicense] = {}
+    for event in events:
+        data = event.data
+        stored = found.get((str(data["tenant_id"]), str(data["tax_id"]), str(data["service_group"])))
+        if stored is None:
+            log.warning("answer for an unknown license ignored", extra={"fields": {"event_id": event.id, "type": event.type}})
+            continue
+        if _ANSWER[event.type](stored, data):
+            changed[stored.id] = stored
+        else:
+            log.info("stale sync answer ignored", extra={"fields": {"event_id": event.id, "request_id": data["request_id"]}})
+    repository.save_licenses(uow.session, list(changed.values()))
+
+
+_ANSWER = {
+    "entitlements.seat.granted.v1": lambda stored, data: stored.license.record_grant(
+        data["request_id"], _date(data.get("valid_from")), _date(data.get("valid_to"))),
+    "entitlements.seat.refused.v1": lambda stored, data: stored.license.record_refusal(data["request_id"], str(data["reason"])[:80]),
+    "entitlements.seat.released.v1": lambda stored, data: stored.license.record_release(data["request_id"]),
+}
+
+
 def on_order_delivered(uow: UnitOfWork, event: Event) -> None:
     """Keeps the seat lines of the delivered order: their quantities are the tenant's total licensed (AA)."""
     seat_lines = [
@@ -81,3 +118,6 @@ HANDLERS = {
     "entitlements.seat.released.v1": on_seat_released,
     "entitlements.order.delivered.v1": on_order_delivered,
 }
+
+# Runs of consecutive answers of one type in a consumer's batch (shared/bus.py); HANDLERS stay the one-by-one path.
+BATCH_HANDLERS = {event_type: on_answers for event_type in _ANSWER}

@@ -6,10 +6,12 @@ per-tax-ID outcome is audited. One tax ID's refusal never stops the rest of the 
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from services.licensing.adapters import repository
 from services.licensing.adapters.repository import ErpInstance, StoredLicense
@@ -22,6 +24,7 @@ from services.licensing.domain.model import (
     serial_number_required,
 )
 from services.licensing.service_layer.erp import erp_instance_of
+from shared import outbox
 from shared.uow import UnitOfWork
 
 LICENSE_AUTHORIZED = "licensing.license.authorized.v1"
@@ -77,16 +80,37 @@ def _run_batch(
 ) -> list[TaxIdResult]:
     erp = erp_instance_of(uow, tenant_id)
     found = repository.licenses_for_update(uow.session, tenant_id, group, set(tax_ids))
-    results = []
-    for tax_id in tax_ids:
-        stored = found.get(tax_id)
-        result = _run_step(uow, erp, stored, tax_id, success_code, step)
-        detail = {"service_group": group.value, "ok": result.ok, "code": result.code}
-        if result.ok and stored is not None:
-            detail["request_id"] = stored.license.request_id
-        uow.audit(f"license.{action}", "license", f"{tax_id}:{group.value}", detail)
-        results.append(result)
+    results, changed, audits = [], [], []
+    own_buffer = outbox.buffered(uow.session)  # the batch's events, licenses and audit rows: one executemany each
+    try:
+        for tax_id in tax_ids:
+            stored = found.get(tax_id)
+            result = _run_step(uow, erp, stored, tax_id, success_code, step)
+            detail = {"service_group": group.value, "ok": result.ok, "code": result.code}
+            if result.ok and stored is not None:
+                detail["request_id"] = stored.license.request_id
+                changed.append(stored)
+            audits.append(_audit_row(uow, f"license.{action}", f"{tax_id}:{group.value}", detail))
+            results.append(result)
+        repository.save_licenses(uow.session, changed)
+        uow.session.execute(_audit_insert(uow.tables.audit_log), audits)
+        if own_buffer:
+            outbox.flush(uow.session)
+    finally:
+        if own_buffer:
+            outbox.discard(uow.session)
     return results
+
+
+@functools.cache
+def _audit_insert(table: Any) -> Any:
+    return table.insert()
+
+
+def _audit_row(uow: UnitOfWork, action: str, target_id: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """UnitOfWork.audit's row (written with the batch's others in one executemany)."""
+    return {"at": uow.clock.now(), "actor_id": uow.actor.id, "actor_org_id": uow.actor.org_id, "action": action,
+            "target_type": "license", "target_id": target_id, "detail": detail, "request_id": uow.actor.request_id}
 
 
 def _run_step(
@@ -98,7 +122,6 @@ def _run_step(
         step(uow, erp, stored, str(uuid.uuid4()))
     except LicenseRefused as refused:
         return TaxIdResult(tax_id, False, refused.code, unlock_on=refused.unlock_on)
-    repository.save_license(uow.session, stored)
     return TaxIdResult(tax_id, True, success_code, sync_status=stored.license.sync_status, sync_error=stored.license.sync_error)
 
 
