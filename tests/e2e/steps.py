@@ -18,7 +18,7 @@ def new_phone() -> str:
 
 def new_tax_id() -> str:
     """A random unified social credit code with valid check characters (GB 32100-2015)."""
-    from services.licensing.domain.tax_id import organisation_code_check_character, uscc_check_character
+    from shared.tax_ids import organisation_code_check_character, uscc_check_character
 
     organisation = "MA" + "".join(random.choices("0123456789", k=6))
     first_17 = f"91320500{organisation}{organisation_code_check_character(organisation)}"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from services.entitlements.domain.tax_ids import organisation_code_check_character, uscc_check_character
+from shared.tax_ids import organisation_code_check_character, uscc_check_character
 from shared.testkit import wait_until
 from tests.e2e.steps import create_tenant, deliver_order, operation_key_from_mail
 

@@ -12,9 +12,9 @@ from services.entitlements.adapters.locks import serialise_on
 from services.entitlements.adapters.orm import enterprises
 from services.entitlements.adapters.registration import RegistrationLookup
 from services.entitlements.domain.masking import mask_tenant_name
-from services.entitlements.domain.tax_ids import InvalidTaxId, parse_tax_id
 from services.entitlements.service_layer.tenants import tenant_name
 from shared.errors import Problem, not_found, validation
+from shared.tax_ids import InvalidTaxId, parse_tax_id
 from shared.uow import UnitOfWork
 
 

@@ -6,8 +6,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.licensing.domain.model import AuthorizationStatus, LicenseType, ServiceGroup, SyncAction, SyncStatus
-from services.licensing.domain.tax_id import is_valid_tax_id
 from shared.clock import isoformat
+from shared.tax_ids import InvalidTaxId, parse_tax_id
 from shared.web import PageArgs
 
 MAX_BATCH = 500
@@ -17,10 +17,10 @@ class TaxId(fields.String):
     """A tax ID, upper-cased and checked (USCC check character, or a legacy 15/17/20-character ID)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        tax_id = super()._deserialize(value, attr, data, **kwargs).strip().upper()
-        if not is_valid_tax_id(tax_id):
-            raise ValidationError("not a valid tax ID (18-character unified social credit code, or 15/17/20 characters)")
-        return tax_id
+        try:
+            return parse_tax_id(super()._deserialize(value, attr, data, **kwargs)).value
+        except InvalidTaxId as invalid:
+            raise ValidationError(f"not a valid tax ID: {invalid}") from None
 
 
 class UtcDateTime(fields.DateTime):

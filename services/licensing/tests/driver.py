@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from services.licensing.domain.tax_id import organisation_code_check_character, uscc_check_character
 from services.licensing.service_layer.answers import HANDLERS
 from shared import inbox
 from shared.envelope import Event
+from shared.tax_ids import organisation_code_check_character, uscc_check_character
 from shared.uow import UnitOfWork
 
 CONSUMER = "licensing.seats"

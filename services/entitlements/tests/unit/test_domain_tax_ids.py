@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.entitlements.domain.tax_ids import (
+from shared.settings import repo_root
+from shared.tax_ids import (
     USCC_CHARSET,
     InvalidTaxId,
     organisation_code_check_character,
@@ -11,7 +12,6 @@ from services.entitlements.domain.tax_ids import (
     resident_id_check_character,
     uscc_check_character,
 )
-from shared.settings import repo_root
 
 # The steering repository's shared/ sits beside this checkout (in CI too); PUBLISHED is its content today.
 SAMPLES = repo_root().parent / "shared" / "data" / "uscc-samples.txt"

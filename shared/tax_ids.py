@@ -1,4 +1,8 @@
-"""Validation of Chinese taxpayer identification numbers (纳税人识别号).
+"""Validation of Chinese taxpayer identification numbers (纳税人识别号), the key every service files enterprises under.
+
+This is the format of a national identifier, fixed by the standards below, not a rule of ours. The
+services that file enterprises by tax ID (entitlements, licensing) check them here, once, so that a tax
+ID one accepts is never one the other refuses (the license saga carries them from one to the other).
 
 Accepted forms:
 
@@ -103,6 +107,14 @@ def _check_legacy_20(value: str) -> None:
 
 _FORMS = {18: ("uscc", _check_uscc), 15: ("legacy_15", _check_legacy_15), 17: ("legacy_17", _check_legacy_17),
           20: ("legacy_20", _check_legacy_20)}
+
+
+def is_valid_tax_id(text: str) -> bool:
+    """Whether `text`, exactly as given (already trimmed and upper-cased), is a tax ID of an accepted form."""
+    try:
+        return parse_tax_id(text).value == text
+    except InvalidTaxId:
+        return False
 
 
 def parse_tax_id(text: str) -> TaxId:
