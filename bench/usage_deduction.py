@@ -1,6 +1,6 @@
 """Usage deduction on one hot pool: single deductions (gateway, direct, pgbench reference) and batches.
 
-    .venv/bin/python -m bench.usage_deduction [--seconds 8] [--clients 8]
+    .venv/bin/python -m bench.usage_deduction [--seconds 8] [--clients 8] [--python-path]
 
 One tenant, one traffic product, one order line of a billion units (the hot row), one enterprise
 whose API client deducts. The entitlements API and the gateway run under gunicorn as `make up` runs
@@ -11,8 +11,12 @@ them (shared/launcher.Suite). Side by side in one run:
   the HTTP runs (their mean is the reference);
 - `POST /entitlements/v1/usage` with a fresh Idempotency-Key per request, direct and through the
   gateway (goals: ≥ 70% and ≥ 50% of the reference);
-- `POST /entitlements/v1/usage/batch` with 100 one-unit items a request (goal ≥ 50,000 units/s).
+- `POST /entitlements/v1/usage/batch` with 100 one-unit items a request (goal ≥ 50,000 units/s);
+- with `--python-path`, the same direct single and batch runs again on a service started with
+  `ENTITLEMENTS_USAGE_FAST_PATH=0` (the Python path PostgreSQL used before the PL/pgSQL fast path), side by side.
 
+The HTTP load comes from `wrk` (bench/_wrk.py: C, like pgbench, so the load generator costs about what
+pgbench's does) with a fresh Idempotency-Key per request; without wrk, from `_harness.closed_loop`.
 Every run checks its answers (201/200 only) and, at the end, that the ledger and the pool agree.
 """
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench import _wrk
 from bench._harness import CpuMeter, JwksServer, Outcome, closed_loop, database, load, psycopg_dsn, ratio, started
 from services.entitlements.adapters.orm import order_lines, platform, usage_ledger
 from services.entitlements.bootstrap import build_app
@@ -110,28 +115,31 @@ def pgbench(database_url: str, line_id: str, clients: int, seconds: float) -> fl
     return float(found.group(1))
 
 
-def single_deductions(base: str, token: str, clients: int, seconds: float) -> Outcome:
-    body = json.dumps({"product_code": PRODUCT, "tax_id": TAX_ID, "units": 1, "reference": "bench"}).encode()
+def _post_with_fresh_keys(base: str, path: str, body: bytes, token: str, clients: int, seconds: float) -> Outcome | _wrk.WrkResult:
+    """`clients` keep-alive connections POSTing `body` back to back, each request with a fresh Idempotency-Key."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if _wrk.available():
+        return _wrk.wrk_run(base, path, method="POST", body=body, headers=headers, connections=clients, seconds=seconds,
+                            unique_key=True)
 
     def request(_client: int, _n: int) -> tuple[str, str, bytes, dict[str, str]]:
-        return "POST", "/entitlements/v1/usage", body, {**headers, "Idempotency-Key": uuid.uuid4().hex}
+        return "POST", path, body, {**headers, "Idempotency-Key": uuid.uuid4().hex}
 
     return closed_loop(base, clients, seconds, request)
 
 
-def batch_deductions(base: str, token: str, clients: int, seconds: float) -> Outcome:
+def single_deductions(base: str, token: str, clients: int, seconds: float) -> Outcome | _wrk.WrkResult:
+    body = json.dumps({"product_code": PRODUCT, "tax_id": TAX_ID, "units": 1, "reference": "bench"}).encode()
+    return _post_with_fresh_keys(base, "/entitlements/v1/usage", body, token, clients, seconds)
+
+
+def batch_deductions(base: str, token: str, clients: int, seconds: float) -> Outcome | _wrk.WrkResult:
     items = [{"product_code": PRODUCT, "tax_id": TAX_ID, "units": 1, "reference": f"batch-{i}"} for i in range(BATCH_ITEMS)]
     body = json.dumps({"items": items}).encode()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def request(_client: int, _n: int) -> tuple[str, str, bytes, dict[str, str]]:
-        return "POST", "/entitlements/v1/usage/batch", body, {**headers, "Idempotency-Key": uuid.uuid4().hex}
-
-    return closed_loop(base, clients, seconds, request)
+    return _post_with_fresh_keys(base, "/entitlements/v1/usage/batch", body, token, clients, seconds)
 
 
-def _line(label: str, outcome: Outcome, extra: str = "") -> str:
+def _line(label: str, outcome: Outcome | _wrk.WrkResult, extra: str = "") -> str:
     return (f"{label:<34} {outcome.rate:8.0f} /s  p50 {outcome.percentile(50):6.1f} ms  p99 {outcome.percentile(99):6.1f} ms"
             f"  {extra}  ({load()})")
 
@@ -161,6 +169,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per measured run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (HTTP connections and pgbench clients)")
+    parser.add_argument("--python-path", action="store_true",
+                        help="also measure the Python path (ENTITLEMENTS_USAGE_FAST_PATH=0) direct, side by side")
     args = parser.parse_args(argv or [])
     tokens = TokenFactory()
     with database() as (url, engine_name), JwksServer(tokens) as identity:
@@ -170,7 +180,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                              kind="client", tax_id=TAX_ID)
         env = {"ENTITLEMENTS_DATABASE_URL": url, "IDENTITY_URL": identity.url, "AMQP_URL": "", "EMBEDDED_BROKER_URL": "memory://"}
         figures: dict[str, float] = {}
-        print(f"usage deduction on {engine_name}, one hot pool, {args.clients} clients, {args.seconds:.0f} s a run")
+        generator = "wrk" if _wrk.available() else "Python closed loop"
+        print(f"usage deduction on {engine_name}, one hot pool, {args.clients} clients ({generator}), {args.seconds:.0f} s a run")
         with started(["entitlements-api", "gateway"], env) as suite:
             direct, gateway = suite.service_url(SERVICE), suite.gateway_url
             single_deductions(direct, token, args.clients, 1.0)
@@ -204,8 +215,34 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                         f"{units:,.0f} units/s, {ratio(units, GOAL_BATCH_UNITS)} ({GOAL_BATCH_UNITS:,.0f})"), flush=True)
             _capacity(batch_cpu, batch.count, BATCH_ITEMS)
             figures["batch_units_per_s"] = units
+        if args.python_path:
+            figures.update(python_path(env, url, token, args.clients, args.seconds, figures))
         used, _ = check_books(url, line_id)
         print(f"books agree: {used:,} units in the ledger + the pool's remaining = {POOL:,}")
+    return figures
+
+
+def python_path(env: dict[str, str], url: str, token: str, clients: int, seconds: float,
+                fast: dict[str, float]) -> dict[str, float]:
+    """The direct runs again on a service whose fast path is off: the Python path, side by side with the figures above."""
+    figures = {}
+    with started(["entitlements-api"], {**env, "ENTITLEMENTS_USAGE_FAST_PATH": "0"}) as suite:
+        direct = suite.service_url(SERVICE)
+        single_deductions(direct, token, clients, 1.0)
+        with CpuMeter(suite, (url,)) as meter:
+            single = single_deductions(direct, token, clients, seconds)
+        single.check(201)
+        print(_line("single direct, Python path", single, f"fast path {fast['single_direct_per_s'] / single.rate:.1f}×"),
+              flush=True)
+        _capacity(meter, single.count)
+        with CpuMeter(suite, (url,)) as meter:
+            batch = batch_deductions(direct, token, clients, seconds)
+        batch.check(200)
+        units = batch.rate * BATCH_ITEMS
+        print(_line("batch of 100, Python path", batch, f"{units:,.0f} units/s, fast path {fast['batch_units_per_s'] / units:.1f}×"),
+              flush=True)
+        _capacity(meter, batch.count, BATCH_ITEMS)
+        figures["python_single_direct_per_s"], figures["python_batch_units_per_s"] = single.rate, units
     return figures
 
 

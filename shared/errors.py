@@ -61,7 +61,8 @@ class Problem(Exception):
         self.extra = extra
         self.headers: dict[str, str] = {}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem+json body; `instance` is the request's path (taken from the request when not given)."""
         body: dict[str, Any] = {
             "type": f"https://errors.suite.example/{self.code}",
             "title": self.title,
@@ -69,7 +70,9 @@ class Problem(Exception):
             "detail": self.detail or self.title,
             "code": self.code,
         }
-        if request:
+        if instance is not None:
+            body["instance"] = instance
+        elif request:
             body["instance"] = request.path
         body.update(self.extra)
         return body

@@ -28,16 +28,45 @@ HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=48)
 
 
+def key_of_request() -> tuple[str, str, str] | None:
+    """(scope, key, request hash) of the current request for a view that stores its idempotency record itself
+    (entitlements' usage fast path does it inside one PostgreSQL function); None without the header.
+    A key of the wrong length raises the same 422 as `idempotent`."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 200):
+        raise Problem(422, "validation_failed", "Idempotency-Key must be 1-200 characters", errors={HEADER: ["length 1-200"]})
+    return _scope(), key, _request_hash()
+
+
+def replay_response(status: int, body: str) -> Response:
+    """A stored response answered again, as `idempotent` answers it."""
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 def _scope() -> str:
     from shared.auth import optional_principal
 
     principal = optional_principal()
-    who = f"{principal.org_id}:{principal.sub}" if principal else f"anon:{request.remote_addr}"
-    return f"{who}:{request.method}:{request.path}"[:200]
+    if principal:
+        return scope_of(principal.org_id, principal.sub, request.method, request.path)
+    return f"anon:{request.remote_addr}:{request.method}:{request.path}"[:200]
+
+
+def scope_of(org_id: str | None, sub: str, method: str, path: str) -> str:
+    """Whose key it is: the caller, the method and the path (keys of different callers never meet)."""
+    return f"{org_id}:{sub}:{method}:{path}"[:200]
+
+
+def hash_of(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 def _request_hash() -> str:
-    return hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    return hash_of(request.get_data(cache=True))
 
 
 def _stored(session: Session, table: Any, scope: str, key: str) -> Any:
@@ -77,9 +106,7 @@ def _claim(session: Session, table: Any, scope: str, key: str, request_hash: str
 def _replay(row: Any, request_hash: str) -> Response:
     if row.request_hash != request_hash:
         raise Problem(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
-    response = Response(row.response_body, status=row.status_code, mimetype="application/json")
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return replay_response(row.status_code, row.response_body)
 
 
 def idempotent(view: Callable) -> Callable:

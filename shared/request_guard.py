@@ -29,20 +29,27 @@ def _unstorable(value: str) -> bool:
     return False
 
 
-def _first_unstorable(value: Any, path: str) -> str | None:
+def first_unstorable(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return path if _unstorable(value) else None
     if isinstance(value, dict):
         for key, inner in value.items():
-            found = _first_unstorable(key, path) or _first_unstorable(inner, f"{path}.{key}" if path else str(key))
+            found = first_unstorable(key, path) or first_unstorable(inner, f"{path}.{key}" if path else str(key))
             if found:
                 return found
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            found = _first_unstorable(inner, f"{path}.{index}" if path else str(index))
+            found = first_unstorable(inner, f"{path}.{index}" if path else str(index))
             if found:
                 return found
     return None
+
+
+def may_hide_unstorable(raw: bytes) -> bool:
+    """False when no string decoded from this JSON text can hold a NUL or a lone surrogate: no `\\u` escape,
+    no NUL byte (UTF-16/32 without a byte-order mark have them in their ASCII), no UTF-16 byte-order mark and
+    no 0xED lead byte (UTF-8 of U+D000–U+DFFF)."""
+    return b"\\u" in raw or b"\x00" in raw or b"\xed" in raw or raw[:2] in (b"\xff\xfe", b"\xfe\xff")
 
 
 def _refuse(field: str) -> Problem:
@@ -68,8 +75,8 @@ def check_request() -> None:
         return
     if request.mimetype in JSON_TYPES or request.mimetype.endswith("+json"):
         body = request.get_json(silent=True)
-        if body is not None:
-            field = _first_unstorable(body, "")
+        if body is not None and may_hide_unstorable(request.get_data(cache=True)):
+            field = first_unstorable(body, "")
             if field is not None:
                 raise _refuse(field)
         return

@@ -3,13 +3,24 @@
 Each request is one unit of work: the session opened on first use is committed after a successful
 (< 400) response and rolled back otherwise, so a view's effects, its outbox events, its idempotency
 record and its audit rows commit together or not at all.
+
+**Fast routes.** A hot operation may also register a `FastRoute` (`add_fast_route`): a WSGI-level
+handler for one method and path that runs without Flask's request machinery (request context, URL
+matching, hooks, `Response` objects: ~0.25 ms of CPU a request, a third of a usage deduction's), but
+with what the hooks give every request: the bearer token verified, the request and correlation ids,
+the server span continuing the caller's trace, the metrics, `X-Request-ID`, problem+json errors. It
+takes only the plain case — a JSON body of the declared media type, no query string, a valid bearer
+token, text a database can store — and answers None for anything else, so that request goes through
+Flask exactly as before (the body is put back for it). Entitlements' usage deductions use it.
 """
 from __future__ import annotations
 
+import io
+import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.http import HTTP_STATUS_CODES
 
 from shared import auth, errors, logs, metrics, request_guard, tracing
 from shared.clock import Clock
@@ -119,13 +131,141 @@ def create_app(
     _register_probes(app, settings)
     _register_request_lifecycle(app, settings.service)
     _instrument(app)
+    app.wsgi_app = _FastRoutes(app, settings.service, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
-def _instrument(app: Flask) -> None:
-    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+# ---- fast routes ---------------------------------------------------------------------------------------
 
-    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+@dataclass(frozen=True)
+class FastRequest:
+    """What a fast route gets: the parsed JSON body and its bytes, the verified caller, the WSGI environ."""
+
+    method: str
+    path: str
+    environ: dict[str, Any]
+    body: bytes
+    json: Any
+    principal: auth.Principal
+    app: Flask
+
+    def header(self, name: str) -> str | None:
+        return self.environ.get("HTTP_" + name.upper().replace("-", "_"))
+
+
+@dataclass(frozen=True)
+class FastAnswer:
+    status: int
+    body: str | bytes
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+# A fast route looks at the request (no side effects, no errors) and either declines it (None: Flask serves it)
+# or returns the work that answers it, run inside the request's span; that work may raise `Problem`.
+FastRoute = Callable[[FastRequest], Callable[[], FastAnswer] | None]
+
+
+def add_fast_route(app: Flask, method: str, path: str, route: FastRoute) -> None:
+    """Serve `method path` with `route` first; a request it declines (or cannot see) goes to Flask as usual."""
+    app.extensions.setdefault("suite_fast_routes", {})[(method, path)] = route
+
+
+def _bearer(header: str | None) -> str | None:
+    scheme, _, token = (header or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class _FastRoutes:
+    """The WSGI middleware that runs the fast routes (see the module's docstring)."""
+
+    def __init__(self, app: Flask, service: str, wsgi_app: Any) -> None:
+        self.app = app
+        self.service = service
+        self.wsgi_app = wsgi_app
+        self.routes: dict[tuple[str, str], FastRoute] = app.extensions.setdefault("suite_fast_routes", {})
+        self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = self.routes.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))) if self.routes else None
+        if route is not None:
+            fast = self._prepare(environ)
+            work = route(fast) if fast is not None else None
+            if work is not None:
+                return self._serve(work, fast, start_response)  # type: ignore[arg-type]
+        return self.wsgi_app(environ, start_response)
+
+    def _prepare(self, environ: dict[str, Any]) -> FastRequest | None:
+        """The request, when it is the plain kind the fast route may take; else None (Flask decides)."""
+        if environ.get("QUERY_STRING"):
+            return None
+        media_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+        if media_type != "application/json" and not media_type.endswith("+json"):
+            return None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        if length <= 0 or (limit is not None and length > limit):
+            return None
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the route does not take the request
+        token = _bearer(environ.get("HTTP_AUTHORIZATION"))
+        if len(body) != length or token is None:
+            return None
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return None
+        if request_guard.may_hide_unstorable(body) and request_guard.first_unstorable(parsed, "") is not None:
+            return None
+        try:
+            principal = self.app.extensions["suite_verifier"].verify(token)
+        except errors.Problem:
+            return None
+        return FastRequest(environ["REQUEST_METHOD"], environ["PATH_INFO"], environ, body, parsed, principal, self.app)
+
+    def _serve(self, work: Callable[[], FastAnswer], request_: FastRequest, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ, started = request_.environ, time.perf_counter()
+        request_id = environ.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
+        correlation = tracing.set_correlation_id(environ.get("HTTP_X_CORRELATION_ID") or request_id)
+        span, span_token = tracing.start_server_span(environ, request_.method, request_.path, request_.path)
+        answer: FastAnswer | None = None
+        error: BaseException | None = None
+        try:
+            try:
+                answer = work()
+            except errors.Problem as problem:
+                answer = self._problem(problem, request_.path)
+            except Exception as unexpected:  # noqa: BLE001 - answered as Flask's errors.register answers it
+                log.exception("unhandled error")
+                error = unexpected
+                answer = self._problem(errors.Problem(500, "internal_error", "an unexpected error occurred"), request_.path)
+        finally:
+            tracing.end_server_span(span, span_token, answer.status if answer is not None else None, error)
+            tracing.reset_correlation_id(correlation)
+        body = answer.body.encode() if isinstance(answer.body, str) else answer.body
+        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body))), *answer.headers,
+                   ("X-Request-ID", request_id)]
+        start_response(f"{answer.status} {HTTP_STATUS_CODES.get(answer.status, 'UNKNOWN').upper()}", headers)
+        counted = self._metrics.get((request_.method, request_.path, answer.status))
+        if counted is None:  # the labelled children, looked up once (`labels()` hashes and locks on every call)
+            counted = self._metrics[(request_.method, request_.path, answer.status)] = (
+                metrics.HTTP_REQUESTS.labels(self.service, request_.method, request_.path, str(answer.status)),
+                metrics.HTTP_SECONDS.labels(self.service, request_.method, request_.path))
+        counted[0].inc()
+        counted[1].observe(time.perf_counter() - started)
+        return [body]
+
+    def _problem(self, problem: errors.Problem, path: str) -> FastAnswer:
+        body = self.app.json.dumps(problem.to_dict(instance=path))
+        return FastAnswer(problem.status, body, errors.PROBLEM_CONTENT_TYPE, tuple(problem.headers.items()))
+
+
+def _instrument(app: Flask) -> None:
+    tracing.instrument_flask(app, untraced=("/healthz", "/readyz", "/metrics"))
 
 
 def _register_probes(app: Flask, settings: CommonSettings) -> None:

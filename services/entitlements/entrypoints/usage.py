@@ -1,13 +1,29 @@
-"""Traffic consumption, its ledger and daily totals: `/entitlements/v1/usage`."""
+"""Traffic consumption, its ledger and daily totals: `/entitlements/v1/usage`.
+
+The two POSTs try the PostgreSQL fast path first: when the caller, the body and the key are the plain,
+valid kind (`single_arguments`, `batch_arguments`: a few dict lookups instead of marshmallow, with the
+same limits as the schemas), one function call does the request (service_layer/usage.py
+`UsageFastPath`). It is tried twice: as a WSGI-level fast route (shared/web.py `add_fast_route`, no
+Flask request machinery), and, for what that one leaves to Flask, first thing in the view
+(`fast_first`). Anything else — SQLite, a body the schema would refuse, a caller the checks would
+refuse, a fast path turned off — goes through the decorated view below exactly as before, so every
+refusal keeps its current order (idempotency first, then the caller, then the body) and its answer.
+The schemas still describe the bodies in the OpenAPI document.
+"""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.entitlements.entrypoints.callers import caller_tenant, client_tax_id
 from services.entitlements.entrypoints.schemas import (
+    BATCH_LIMIT,
+    MAX_USES,
     DailyPage,
     LedgerPage,
     UsageBatchIn,
@@ -18,10 +34,20 @@ from services.entitlements.entrypoints.schemas import (
 )
 from services.entitlements.service_layer import usage as handlers
 from services.entitlements.service_layer.dashboard import daily_view
-from shared.auth import current_principal, require
-from shared.errors import validation
-from shared.idempotency import idempotent
-from shared.web import db, page_of, uow
+from shared.auth import Principal, current_principal, optional_principal, require
+from shared.errors import Problem, validation
+from shared.idempotency import HEADER, hash_of, idempotent, key_of_request, replay_response, scope_of
+from shared.web import (
+    FastAnswer,
+    FastRequest,
+    FastRoute,
+    ServiceContext,
+    add_fast_route,
+    current_context,
+    db,
+    page_of,
+    uow,
+)
 
 blp = Blueprint("usage", __name__, url_prefix="/entitlements/v1/usage", description="Traffic consumption")
 
@@ -51,8 +77,143 @@ def _drawing_party(body: dict[str, Any]) -> tuple[str, str | None]:
     return caller_tenant(), body["tax_id"]
 
 
+# ---- the fast path ---------------------------------------------------------------------------------
+
+ITEM_FIELDS = frozenset(("product_code", "tax_id", "units", "reference"))
+REQUEST_FIELDS = ITEM_FIELDS | {"tenant_id"}
+SINGLE_PATH, BATCH_PATH = "/entitlements/v1/usage", "/entitlements/v1/usage/batch"
+
+
+def _plain_usage(item: Any, fields: frozenset[str]) -> bool:
+    """What UsageIn / UsageRequestIn accept, for the common case (the schema decides anything unusual)."""
+    if type(item) is not dict or not fields.issuperset(item):
+        return False
+    code, tax_id, units, reference = item.get("product_code"), item.get("tax_id"), item.get("units"), item.get("reference")
+    return (type(code) is str and 1 <= len(code) <= 64
+            and (tax_id is None or (type(tax_id) is str and 1 <= len(tax_id) <= 40))
+            and type(units) is int and 1 <= units <= MAX_USES
+            and (reference is None or (type(reference) is str and len(reference) <= 120)))
+
+
+def _tenant_consumer(principal: Principal) -> tuple[str, str | None] | None:
+    """(tenant, the API client's tax ID or None) when `require(*CONSUMERS, clients=True)`, `caller_tenant` and
+    `client_tax_id` would let a tenant admin or API client through; None sends the request to the full path."""
+    if principal.is_service or principal.must_change_password or not principal.has_any(*CONSUMERS):
+        return None
+    if not principal.org_id or (principal.org_kind not in (None, "tenant") and principal.kind != "client"):
+        return None
+    if principal.kind != "client" and "api_client" not in principal.roles:
+        return principal.org_id, None
+    return (principal.org_id, principal.tax_id.strip().upper()) if principal.tax_id else None
+
+
+def single_arguments(principal: Principal, body: Any) -> dict[str, Any] | None:
+    """`UsageFastPath.consume`'s arguments when the full path would accept this caller and body, else None."""
+    if not _plain_usage(body, REQUEST_FIELDS):
+        return None
+    tax_id = body.get("tax_id")
+    if principal.is_service:
+        tenant_id, client_tax = body.get("tenant_id"), None
+        if not tenant_id or type(tenant_id) is not str or len(tenant_id) > 64:
+            return None
+    else:
+        consumer = _tenant_consumer(principal)
+        if consumer is None or tax_id is None or body.get("tenant_id") is not None:
+            return None
+        tenant_id, client_tax = consumer
+    tax_id = tax_id.strip().upper() if tax_id is not None else None
+    if client_tax is not None and tax_id != client_tax:
+        return None
+    return {"tenant_id": tenant_id, "product_code": body["product_code"], "tax_id": tax_id, "uses": body["units"],
+            "reference": body.get("reference")}
+
+
+def batch_arguments(principal: Principal, body: Any) -> dict[str, Any] | None:
+    """`UsageFastPath.consume_batch`'s arguments when the full path would accept this caller and body, else None."""
+    consumer = _tenant_consumer(principal)
+    if consumer is None or type(body) is not dict or body.keys() != {"items"}:
+        return None
+    items = body["items"]
+    if type(items) is not list or not 1 <= len(items) <= BATCH_LIMIT:
+        return None
+    for item in items:
+        if not _plain_usage(item, ITEM_FIELDS) or item.get("tax_id") is None:
+            return None
+    return {"tenant_id": consumer[0], "client_tax_id": consumer[1], "codes": [item["product_code"] for item in items],
+            "tax_ids": [item["tax_id"].strip().upper() for item in items], "uses": [item["units"] for item in items],
+            "references": [item.get("reference") for item in items]}
+
+
+def _fast_path(context: ServiceContext) -> handlers.UsageFastPath | None:
+    return handlers.fast_path(context.extras, context.session_factory.kw["bind"])
+
+
+# First tier: a WSGI-level route (shared/web.py `add_fast_route`), without Flask's request machinery.
+
+def _wsgi_route(arguments_of: Callable[[Principal, Any], dict[str, Any] | None], call_name: str) -> FastRoute:
+    def route(fast: FastRequest) -> Callable[[], FastAnswer] | None:
+        context: ServiceContext = fast.app.extensions["suite_context"]
+        path = _fast_path(context)
+        key = fast.header(HEADER)
+        if path is None or (key is not None and not 1 <= len(key) <= 200):
+            return None
+        arguments = arguments_of(fast.principal, fast.json)
+        if arguments is None:
+            return None
+        principal = fast.principal
+        idempotency = (scope_of(principal.org_id, principal.sub, fast.method, fast.path), key, hash_of(fast.body)) if key else None
+
+        def work() -> FastAnswer:
+            try:
+                status, body, replayed = getattr(path, call_name)(idempotency, now=context.clock.now(), **arguments)
+            except handlers.FastPathUnavailable:
+                raise Problem(503, "try_again", "the change could not be saved; retry") from None
+            return FastAnswer(status, body, headers=REPLAYED if replayed else ())
+
+        return work
+
+    return route
+
+
+REPLAYED = (("Idempotent-Replayed", "true"),)
+
+
+@blp.record_once
+def _register_fast_routes(state: Any) -> None:
+    context: ServiceContext = state.app.extensions["suite_context"]
+    if context.session_factory.kw["bind"].dialect.name == "postgresql":
+        add_fast_route(state.app, "POST", SINGLE_PATH, _wsgi_route(single_arguments, "consume"))
+        add_fast_route(state.app, "POST", BATCH_PATH, _wsgi_route(batch_arguments, "consume_batch"))
+
+
+# Second tier: inside the Flask view, for what the first tier leaves (e.g. a body the guard had to read).
+
+def fast_first(arguments_of: Callable[[Principal, Any], dict[str, Any] | None], call_name: str) -> Callable:
+    """Outermost decorator of a view: the fast path when it takes the request, else the decorated view."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)  # keeps flask-smorest's `_apidoc`: the OpenAPI document is unchanged
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            path, principal = _fast_path(current_context()), optional_principal()
+            arguments = arguments_of(principal, request.get_json(silent=True)) if path and principal else None
+            if arguments is None:
+                return view(*args, **kwargs)
+            try:
+                status, body, replayed = getattr(path, call_name)(key_of_request(), now=current_context().clock.now(), **arguments)
+            except handlers.FastPathUnavailable:
+                return view(*args, **kwargs)
+            return replay_response(status, body) if replayed else Response(body, status=status, mimetype="application/json")
+
+        return wrapper
+
+    return decorator
+
+
+# ---- the views -------------------------------------------------------------------------------------
+
 @blp.route("")
 class Usage(MethodView):
+    @fast_first(single_arguments, "consume")
     @idempotent
     @require(*CONSUMERS, clients=True, services=True)
     @blp.arguments(UsageRequestIn)
@@ -79,6 +240,7 @@ class Usage(MethodView):
 
 @blp.route("/batch")
 class UsageBatch(MethodView):
+    @fast_first(batch_arguments, "consume_batch")
     @idempotent
     @require(*CONSUMERS, clients=True)
     @blp.arguments(UsageBatchIn)

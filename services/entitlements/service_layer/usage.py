@@ -5,7 +5,7 @@ enterprise check), one guarded `UPDATE … WHERE remaining >= n` per line drawn,
 one daily-total upsert. A guarded update that loses a race re-reads the pool; a pool too small is 409
 and the request's transaction rolls back every draw it made.
 
-On PostgreSQL a deduction one line covers (the usual case) sends the guarded update, the ledger row
+In the Python path on PostgreSQL a deduction one line covers (the usual case) sends the guarded update, the ledger row
 and the daily total as one statement (`TAKE_AND_RECORD`): the pool line stays locked from that
 statement to the commit, and every round trip inside that window serialises all deductions of a hot
 pool (bench/README.md). The guard is the same `remaining >= n`: a lost race takes and records nothing.
@@ -13,15 +13,31 @@ pool (bench/README.md). The guard is the same `remaining >= n`: a lost race take
 Tenant-level traffic (SMS the notifier sends for a tenant, drawn by a platform service) names no tax
 ID: its ledger rows have a null tax ID and its daily totals the empty tax ID (`TENANT_LEVEL`, part of
 that table's key), shown as null.
+
+**Fast path (PostgreSQL).** `UsageFastPath` runs the whole strict, idempotent deduction (and the whole
+batch) as one call of a PL/pgSQL function (`entitlements_consume`, `entitlements_consume_batch`, created
+by migration 86f7ea77a324) on a connection of its own in autocommit, as a prepared statement: one round
+trip, and the hot pool line stays locked only inside the server, from the guarded update to the commit.
+The function claims the Idempotency-Key (or answers the stored replay), does what `consume` /
+`consume_batch` below do, stores the response and returns it; a refusal is raised so nothing is kept,
+and comes back here as the same `Problem`. The functions follow the same rules as the Python below,
+which SQLite (and any request the fast path does not take, see entrypoints/usage.py) still runs;
+tests/integration/test_usage_fast_path.py compares the two answer for answer.
 """
 from __future__ import annotations
 
+import json
+import os
+import threading
+import time as timer
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, text, update
+import psycopg
+from psycopg import errors as pg_errors
+from sqlalchemy import Engine, and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -309,3 +325,134 @@ def daily_query(tenant_id: str, *, product_code: str | None, tax_id: str | None,
     if day_to:
         query = query.where(usage_daily.c.day <= day_to)
     return query
+
+
+# ---- the PostgreSQL fast path --------------------------------------------------------------------
+
+FAST_PATH_ENV = "ENTITLEMENTS_USAGE_FAST_PATH"  # "0" turns it off (the Python path then serves PostgreSQL too)
+PROBLEM_MESSAGE = "entitlements_problem"
+IDLE_PING_SECONDS = 1.0
+IDLE_CLOSE_SECONDS = 60.0  # connections idle longer are closed (the pool shrinks back after a burst)
+
+CONSUME_CALL = (
+    "SELECT status_code, body, replayed FROM entitlements_consume(%s::text, %s::text, %s::text, %s::timestamptz, "
+    "%s::text, %s::text, %s::text, %s::integer, %s::text, %s::timestamptz, %s::date, %s::date)"
+)
+CONSUME_BATCH_CALL = (
+    "SELECT status_code, body, replayed FROM entitlements_consume_batch(%s::text, %s::text, %s::text, %s::timestamptz, "
+    "%s::text, %s::text, %s::text[], %s::text[], %s::integer[], %s::text[], %s::timestamptz, %s::date, %s::date)"
+)
+
+
+class FastPathUnavailable(Exception):
+    """The functions are not in the database (migration not applied): the caller takes the Python path."""
+
+
+class UsageFastPath:
+    """One PL/pgSQL call per request, on autocommit psycopg connections kept apart from SQLAlchemy's pool.
+
+    Idle connections are reused last-in first-out (at most one per request thread: 2 workers × 4 threads
+    under the launcher, beside SQLAlchemy's pool, which these requests no longer use); one idle for more
+    than `IDLE_PING_SECONDS` is pinged first (as `pool_pre_ping` does, but not on every request), one idle
+    for more than `IDLE_CLOSE_SECONDS` is closed. A connection that fails is dropped and the
+    request answered 503 `try_again` (the call is atomic: it either committed or kept nothing, and a retry
+    with the same Idempotency-Key is answered from the stored response)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._idle: list[tuple[psycopg.Connection, float]] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self.available = True
+
+    def _checkout(self) -> psycopg.Connection:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's connections are not ours
+                self._idle, self._pid = [], os.getpid()
+            connection, since = self._idle.pop() if self._idle else (None, 0.0)
+        if connection is not None and timer.monotonic() - since > IDLE_PING_SECONDS:
+            try:
+                connection.execute("SELECT 1")
+            except psycopg.Error:
+                connection.close()
+                connection = None
+        if connection is None:
+            connection = psycopg.connect(self.conninfo, autocommit=True, prepare_threshold=0)
+        return connection
+
+    def _checkin(self, connection: psycopg.Connection) -> None:
+        now = timer.monotonic()
+        with self._lock:
+            stale = [c for c, since in self._idle if now - since > IDLE_CLOSE_SECONDS]
+            if stale:
+                self._idle = [(c, since) for c, since in self._idle if now - since <= IDLE_CLOSE_SECONDS]
+            self._idle.append((connection, now))
+        for old in stale:
+            old.close()
+
+    def _call(self, statement: str, parameters: Sequence[Any]) -> tuple[int, str, bool]:
+        try:
+            connection = self._checkout()
+        except psycopg.OperationalError:
+            raise Problem(503, "try_again", "the change could not be saved; retry") from None
+        try:
+            row = connection.execute(statement, parameters, prepare=True).fetchone()
+        except pg_errors.RaiseException as error:
+            self._checkin(connection)
+            if error.diag.message_primary != PROBLEM_MESSAGE:
+                raise
+            raise problem_of(json.loads(error.diag.message_detail or "{}")) from None
+        except pg_errors.UndefinedFunction:
+            self._checkin(connection)
+            self.available = False
+            raise FastPathUnavailable() from None
+        except psycopg.OperationalError:
+            connection.close()
+            raise Problem(503, "try_again", "the change could not be saved; retry") from None
+        except BaseException:
+            connection.close()
+            raise
+        self._checkin(connection)
+        assert row is not None
+        return row[0], row[1], row[2]
+
+    def consume(self, idempotency: tuple[str, str, str] | None, *, tenant_id: str, product_code: str, tax_id: str | None,
+                uses: int, reference: str | None, now: datetime) -> tuple[int, str, bool]:
+        """(status, response body, replayed); `idempotency` is (scope, key, request hash) or None."""
+        scope, key, request_hash = idempotency or (None, None, None)
+        return self._call(CONSUME_CALL, (scope, key, request_hash, datetime.now(UTC), tenant_id, product_code, tax_id, uses,
+                                         reference, now, now.date(), now.date()))
+
+    def consume_batch(self, idempotency: tuple[str, str, str] | None, *, tenant_id: str, client_tax_id: str | None,
+                      codes: list[str], tax_ids: list[str], uses: list[int], references: list[str | None],
+                      now: datetime) -> tuple[int, str, bool]:
+        scope, key, request_hash = idempotency or (None, None, None)
+        return self._call(CONSUME_BATCH_CALL, (scope, key, request_hash, datetime.now(UTC), tenant_id, client_tax_id, codes,
+                                               tax_ids, uses, references, now, now.date(), now.date()))
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            connection.close()
+
+
+def problem_of(raised: Mapping[str, Any]) -> Problem:
+    """The `Problem` a function raised (`{status, code, detail, errors?, …extra}`), as the Python path raises it."""
+    extra = {name: value for name, value in raised.items() if name not in ("status", "code", "detail")}
+    return Problem(int(raised["status"]), str(raised["code"]), raised.get("detail"), **extra)
+
+
+_fast_path_lock = threading.Lock()
+
+
+def fast_path(extras: dict[str, Any], engine: Engine) -> UsageFastPath | None:
+    """The service's fast path, made on first use; None on SQLite, when turned off or when the functions are missing."""
+    path = extras.get("usage_fast_path", False)
+    if path is False:
+        with _fast_path_lock:
+            path = extras.get("usage_fast_path", False)
+            if path is False:
+                enabled = engine.dialect.name == "postgresql" and os.environ.get(FAST_PATH_ENV, "1") != "0"
+                path = extras["usage_fast_path"] = UsageFastPath(engine) if enabled else None
+    return path if path is not None and path.available else None
