@@ -53,6 +53,7 @@ def use_local_servers() -> None:
 
 def main(names: list[str]) -> int:
     use_local_servers()
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # the figures, not every migration step of every bench
     modules = names or sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", "run") and not p.stem.startswith("_"))
     print(f"# bench {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}", flush=True)
     failed = 0
