@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from shared import bus, idempotency, logs, tracing
 from shared.db import make_engine
@@ -37,20 +38,11 @@ class Job:
     run: Callable[[UnitOfWork], None]
 
 
-def _uow_handlers(context: ServiceContext, handlers: dict[str, EventHandler]) -> dict[str, bus.Handler]:
-    def wrap(handler: EventHandler) -> bus.Handler:
-        def run(session, event):  # type: ignore[no-untyped-def]
-            handler(UnitOfWork(context.service, session, context.tables, context.clock), event)
-
-        return run
-
-    return {event_type: wrap(h) for event_type, h in handlers.items()}
-
-
-def _uow_batch_handlers(context: ServiceContext, handlers: dict[str, BatchEventHandler]) -> dict[str, bus.BatchHandler]:
-    def wrap(handler: BatchEventHandler) -> bus.BatchHandler:
-        def run(session, events):  # type: ignore[no-untyped-def]
-            handler(UnitOfWork(context.service, session, context.tables, context.clock), events)
+def _with_uow(context: ServiceContext, handlers: dict[str, Callable[[UnitOfWork, Any], None]]) -> dict[str, Any]:
+    """The bus calls handlers with a session; ours take a unit of work (the event, or a run of events, passes through)."""
+    def wrap(handler: Callable[[UnitOfWork, Any], None]) -> Callable[[Any, Any], None]:
+        def run(session, event_or_events):  # type: ignore[no-untyped-def]
+            handler(UnitOfWork(context.service, session, context.tables, context.clock), event_or_events)
 
         return run
 
@@ -99,8 +91,8 @@ def run_worker(
         threads.append(threading.Thread(target=relay.run, name="outbox-relay", daemon=True))
     if "consumers" in roles and handlers:
         consumer = bus.EventConsumer(
-            settings.service, settings.broker_url, context.session_factory, context.tables.inbox, _uow_handlers(context, handlers),
-            batch_handlers=_uow_batch_handlers(context, batch_handlers or {}),
+            settings.service, settings.broker_url, context.session_factory, context.tables.inbox, _with_uow(context, handlers),
+            batch_handlers=_with_uow(context, batch_handlers or {}),
         )
         threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
     if "jobs" in roles:
