@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from services.marketplace.adapters.orm import channel_users, dealers, organisations
 from services.marketplace.service_layer.common import Channel, new_id, one_or_404
@@ -34,8 +35,19 @@ def edit_dealer(uow: UnitOfWork, channel: Channel, dealer_id: str, changes: dict
     org_id = changes.get("org_id")
     if org_id is not None:
         _check_dealer_organisation(uow, channel, org_id)
-    uow.session.execute(update(dealers).where(dealers.c.id == dealer_id).values(**changes))
+        if uow.session.execute(select(dealers.c.id).where(dealers.c.org_id == org_id, dealers.c.id != dealer_id)).first():
+            raise _organisation_linked()
+    try:
+        with uow.session.begin_nested():  # a racing edit linking the same organisation meets the unique org_id
+            uow.session.execute(update(dealers).where(dealers.c.id == dealer_id).values(**changes))
+    except IntegrityError:
+        raise _organisation_linked() from None
     uow.audit("dealer.edited", "dealer", dealer_id, {"fields": sorted(changes)})
+
+
+def _organisation_linked() -> Problem:
+    return Problem(409, "dealer_organisation_linked", "this dealer organisation is already linked to another dealer",
+                   errors={"org_id": ["linked to another dealer"]})
 
 
 def _check_dealer_organisation(uow: UnitOfWork, channel: Channel, org_id: str) -> None:

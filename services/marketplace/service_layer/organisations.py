@@ -37,11 +37,13 @@ def record_organisation(uow: UnitOfWork, event: Event) -> None:
     if values["kind"] == "reseller" and reference.startswith(APPLICATION_REF):
         _open_reseller(uow, org_id, reference.removeprefix(APPLICATION_REF))
     if values["kind"] == "dealer" and reference.startswith(DEALER_REF):
-        uow.session.execute(
-            update(dealers)
-            .where(dealers.c.id == reference.removeprefix(DEALER_REF), dealers.c.reseller_id == values["parent_id"])
-            .values(org_id=org_id)
-        )
+        dealer_id = reference.removeprefix(DEALER_REF)
+        named = dealers.c.id == dealer_id, dealers.c.reseller_id == values["parent_id"]
+        if uow.session.execute(select(dealers.c.id).where(*named)).first():
+            # identity's record names its dealer: it wins over a link a reseller admin set on another dealer
+            # (org_id is unique; leaving both would fail this event on every delivery until it is dead-lettered)
+            uow.session.execute(update(dealers).where(dealers.c.org_id == org_id, dealers.c.id != dealer_id).values(org_id=None))
+            uow.session.execute(update(dealers).where(*named).values(org_id=org_id))
 
 
 def _open_reseller(uow: UnitOfWork, reseller_id: str, application_id: str) -> None:

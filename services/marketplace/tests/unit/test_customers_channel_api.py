@@ -75,3 +75,22 @@ def test_a_dealer_links_to_its_identity_organisation(market: Marketplace) -> Non
     market.organisation_event("foreign-dealer", kind="dealer", parent_id="reseller-b")
     refused = market.client.patch(f"/marketplace/v1/dealers/{dealer_id}", headers=admin, json={"org_id": "foreign-dealer"})
     assert refused.status_code == 422
+
+
+def test_one_identity_organisation_links_to_one_dealer(market: Marketplace) -> None:
+    market.known_reseller("reseller-a")
+    admin = market.reseller("reseller-a")
+    first = market.client.post("/marketplace/v1/dealers", headers=admin, json={"name": "经销商甲"}).get_json()["id"]
+    second = market.client.post("/marketplace/v1/dealers", headers=admin, json={"name": "经销商乙"}).get_json()["id"]
+    market.organisation_event("dealer-org-8", kind="dealer", parent_id="reseller-a")
+    assert market.client.patch(f"/marketplace/v1/dealers/{first}", headers=admin, json={"org_id": "dealer-org-8"}).status_code == 200
+    taken = market.client.patch(f"/marketplace/v1/dealers/{second}", headers=admin, json={"org_id": "dealer-org-8", "name": "改名"})
+    assert taken.status_code == 409 and taken.get_json()["code"] == "dealer_organisation_linked"
+    unchanged = market.client.get(f"/marketplace/v1/dealers/{second}", headers=admin).get_json()
+    assert (unchanged["name"], unchanged["org_id"]) == ("经销商乙", None)
+
+    # identity's record naming the second dealer moves the link there (the event must not fail on the unique key)
+    market.organisation_event("dealer-org-8", kind="dealer", parent_id="reseller-a", external_ref=f"dealer:{second}")
+    assert market.client.get(f"/marketplace/v1/dealers/{second}", headers=admin).get_json()["org_id"] == "dealer-org-8"
+    assert market.client.get(f"/marketplace/v1/dealers/{first}", headers=admin).get_json()["org_id"] is None
+
