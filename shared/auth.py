@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -60,11 +61,16 @@ KeyFetcher = Callable[[], dict[str, Any]]
 
 
 class JwksCache:
-    """Public keys by kid, from a JWKS document fetched by `fetch`."""
+    """Public keys by kid, from a JWKS document fetched by `fetch`.
 
-    def __init__(self, fetch: KeyFetcher, *, ttl: float = 300.0, min_refetch_interval: float = 2.0) -> None:
+    The set is fetched again after `ttl` seconds (`JWKS_CACHE_SECONDS`, default 60): that bounds how long
+    a key identity dropped in an emergency is still trusted (with the verified-token cache below, which
+    checks that a token's key is still in the set fetched last). One small GET a minute per process.
+    """
+
+    def __init__(self, fetch: KeyFetcher, *, ttl: float | None = None, min_refetch_interval: float = 2.0) -> None:
         self._fetch = fetch
-        self._ttl = ttl
+        self._ttl = float(os.environ.get("JWKS_CACHE_SECONDS", "60")) if ttl is None else ttl
         self._min_interval = min_refetch_interval
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0

@@ -1,6 +1,7 @@
 """The verifier's cache of verified tokens: bounded, at most `cache_seconds`, never past a token's expiry."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -120,3 +121,21 @@ def test_a_cached_token_stops_when_its_key_leaves_the_published_set(tokens: Toke
     with pytest.raises(Problem) as refused:
         verifier.verify(old_token)
     assert refused.value.code == "invalid_token"
+
+
+def test_the_key_set_is_fetched_again_after_jwks_cache_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWKS_CACHE_SECONDS", "0.05")
+    tokens = TokenFactory()
+    fetched = []
+
+    def fetch() -> dict[str, Any]:
+        fetched.append(time.monotonic())
+        return tokens.jwks()
+
+    cache = JwksCache(fetch, min_refetch_interval=0)
+    kid = tokens.jwks()["keys"][0]["kid"]
+    assert cache.key(kid) is not None and cache.key(kid) is not None
+    assert len(fetched) == 1  # within the period: the set fetched once serves every lookup
+    time.sleep(0.06)
+    assert cache.key(kid) is not None
+    assert len(fetched) == 2  # after it: fetched again, so a key identity dropped is gone within the period
