@@ -78,6 +78,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "entitlements.seat.refused.v1",
             "entitlements.seat.released.v1",
             "entitlements.order.delivered.v1",
+            "entitlements.rights.moved.v1",
         ),
     ),
     Subscription(

@@ -233,3 +233,27 @@ def test_authorizations_survive_a_broker_restart_and_killed_workers(suite, admin
     # Had any seat been granted twice, one of these would have been refused; and none is left over.
     assert codes(licensing.authorize(ISSUING, extra)) == {extra: "authorized"}
     assert licensing.settled(ISSUING, extra)[extra]["sync_error"] == "no_remaining_entitlement"
+
+
+def test_an_enterprise_moved_to_another_tenant_takes_its_seat_and_license_along(suite, admin_token):
+    """ENT-8 through licensing: after staff approve a move, both tenants' A/AA and the license follow it."""
+    old, (moved, kept), _line = licensed_tenant(suite, admin_token, issuing_seats=2, enterprises=2)
+    assert codes(old.authorize(ISSUING, moved, kept)) == {moved: "authorized", kept: "authorized"}
+    assert {item["sync_status"] for item in old.settled(ISSUING, moved, kept).values()} == {"succeeded"}
+    assert old.a_over_aa(ISSUING) == (2, 2)
+    new, _own, _ = licensed_tenant(suite, admin_token, issuing_seats=1, enterprises=1)
+
+    # the new tenant asks for the enterprise (it got the masked 409 when adding it), platform staff approve
+    request = {"kind": "enterprise_move", "tax_id": moved, "reason": "企业所属租户有误"}
+    asked = new.api.post("/entitlements/v1/change-requests", json=request)
+    assert asked.status_code == 201, asked.text
+    reviewed = suite.api(admin_token).post(f"/entitlements/v1/change-requests/{asked.json()['id']}/review",
+                                           json={"decision": "approve", "comment": "核实无误"})
+    assert reviewed.status_code == 200, reviewed.text
+
+    # licensing follows: the seat and the granted license leave the old tenant for the new one
+    wait_until(lambda: old.a_over_aa(ISSUING) == (1, 1), 20, interval=0.2, what="the old tenant's A/AA to follow the move")
+    wait_until(lambda: new.a_over_aa(ISSUING) == (1, 2), 20, interval=0.2, what="the new tenant's A/AA to follow the move")
+    item = new.items(ISSUING)[moved]
+    assert (item["authorization_status"], item["sync_status"]) == ("authorized", "succeeded")
+    assert moved not in old.items(ISSUING)

@@ -32,4 +32,9 @@ PUBLISHED: dict[str, str] = {
         "Answer to every licensing.license.cancelled (subject: `<tenant>:<tax_id>:<group>`); a repeated one is answered "
         "again without a second release; `order_line_id` is null when no seat was ever held."
     ),
+    "entitlements.rights.moved.v1": (
+        "An approved change request moved rights (subject: the change request id); `kind` `tax_id_replacement` / "
+        "`enterprise_move` / `tenant_merge`; `seat_lines` is the current state of every seat line whose tenant or quantity "
+        "changed (a move: the shrunk lines and the new transfer lines; otherwise empty)."
+    ),
 }

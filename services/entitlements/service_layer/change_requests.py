@@ -118,13 +118,38 @@ def review(uow: UnitOfWork, *, request_id: str, decision: str, comment: str | No
     return request_view(get_request(uow.session, request_id, None)._mapping)
 
 
+RIGHTS_MOVED = "entitlements.rights.moved.v1"
+
+
 def _apply(uow: UnitOfWork, request: Any) -> dict[str, Any]:
+    """Applies the approved change and publishes `entitlements.rights.moved.v1` in the same transaction."""
     details = request.details
+    event = {"change_request_id": request.id, "kind": request.kind, "tax_id": None, "old_tax_id": None, "new_tax_id": None,
+             "seat_lines": []}
     if request.kind == rules.TAX_ID_REPLACEMENT:
-        return _replace_tax_id(uow, request.tenant_id, details)
-    if request.kind == rules.ENTERPRISE_MOVE:
-        return _move_enterprise(uow, request, details)
-    return _merge_tenants(uow, request.tenant_id, details["target_tenant_id"])
+        outcome = _replace_tax_id(uow, request.tenant_id, details)
+        event.update(from_tenant_id=request.tenant_id, to_tenant_id=request.tenant_id, tax_id=outcome["new_tax_id"],
+                     old_tax_id=outcome["old_tax_id"], new_tax_id=outcome["new_tax_id"])
+    elif request.kind == rules.ENTERPRISE_MOVE:
+        outcome, tax_id, line_ids = _move_enterprise(uow, request, details)
+        event.update(from_tenant_id=outcome["from_tenant_id"], to_tenant_id=outcome["to_tenant_id"], tax_id=tax_id,
+                     seat_lines=_seat_lines(uow.session, line_ids))
+    else:
+        outcome = _merge_tenants(uow, request.tenant_id, details["target_tenant_id"])
+        event.update(from_tenant_id=outcome["from_tenant_id"], to_tenant_id=outcome["to_tenant_id"])
+    uow.emit(RIGHTS_MOVED, request.id, event, tenant_id=event["to_tenant_id"])
+    return outcome
+
+
+def _seat_lines(session: Session, line_ids: list[str]) -> list[dict[str, Any]]:
+    """The current state of these seat lines (after the change), as licensing keeps them."""
+    if not line_ids:
+        return []
+    rows = session.execute(select(order_lines).where(order_lines.c.id.in_(line_ids), order_lines.c.kind == "seat")
+                           .order_by(order_lines.c.tenant_id, order_lines.c.id))
+    return [{"order_line_id": row.id, "tenant_id": row.tenant_id, "service_group": row.service_group, "quantity": row.quantity,
+             "valid_from": row.valid_from.isoformat(), "valid_to": row.valid_to.isoformat(), "serial_number": row.serial_number}
+            for row in rows]
 
 
 def _replace_tax_id(uow: UnitOfWork, tenant_id: str, details: Mapping[str, Any]) -> dict[str, Any]:
@@ -143,9 +168,10 @@ def _replace_tax_id(uow: UnitOfWork, tenant_id: str, details: Mapping[str, Any])
             "seat_groups_kept": seats}
 
 
-def _move_enterprise(uow: UnitOfWork, request: Any, details: Mapping[str, Any]) -> dict[str, Any]:
+def _move_enterprise(uow: UnitOfWork, request: Any, details: Mapping[str, Any]) -> tuple[dict[str, Any], str, list[str]]:
     """Each seat the enterprise holds leaves its old line (quantity −1) for a one-seat line of the same
-    product, validity and serial lineage in a `transfer` order of the new tenant: no seat is lost."""
+    product, validity and serial lineage in a `transfer` order of the new tenant: no seat is lost.
+    Returns the outcome, the enterprise's tax ID and the ids of the lines changed (shrunk and new)."""
     enterprise_id, target = details["enterprise_id"], request.tenant_id
     enterprise = uow.session.execute(select(enterprises).where(enterprises.c.id == enterprise_id)).first()
     if enterprise.tenant_id != details["from_tenant_id"]:
@@ -162,17 +188,20 @@ def _move_enterprise(uow: UnitOfWork, request: Any, details: Mapping[str, Any]) 
             id=order_id, order_no=new_order_no(today), tenant_id=target, source="transfer", source_ref=request.id,
             status="activated", activated_at=now, activated_by=uow.actor.id, created_at=now, created_by=uow.actor.id,
         ))
+    line_ids = []
     for seat in held:
-        _move_seat(uow, seat, order_id, target)
+        line_ids += [seat.id, _move_seat(uow, seat, order_id, target)]
     uow.session.execute(update(enterprises).where(enterprises.c.id == enterprise_id).values(tenant_id=target))
     uow.session.execute(update(license_grants)
                         .where(license_grants.c.tenant_id == details["from_tenant_id"], license_grants.c.tax_id == enterprise.tax_id)
                         .values(tenant_id=target))
-    return {"enterprise_id": enterprise_id, "from_tenant_id": details["from_tenant_id"], "to_tenant_id": target,
-            "seats_moved": len(held), "transfer_order_id": order_id if held else None}
+    outcome = {"enterprise_id": enterprise_id, "from_tenant_id": details["from_tenant_id"], "to_tenant_id": target,
+               "seats_moved": len(held), "transfer_order_id": order_id if held else None}
+    return outcome, enterprise.tax_id, line_ids
 
 
-def _move_seat(uow: UnitOfWork, seat: Any, order_id: str, target: str) -> None:
+def _move_seat(uow: UnitOfWork, seat: Any, order_id: str, target: str) -> str:
+    """Moves one seat to a new one-seat line of the target; returns the new line's id."""
     shrunk = uow.session.execute(
         update(order_lines).where(order_lines.c.id == seat.id, order_lines.c.quantity >= 1, order_lines.c.allocated >= 1)
         .values(quantity=order_lines.c.quantity - 1, allocated=order_lines.c.allocated - 1)
@@ -187,6 +216,7 @@ def _move_seat(uow: UnitOfWork, seat: Any, order_id: str, target: str) -> None:
     ))
     uow.session.execute(update(allocations).where(allocations.c.id == seat.allocation_id)
                         .values(order_line_id=line_id, tenant_id=target))
+    return line_id
 
 
 def _merge_tenants(uow: UnitOfWork, source: str, target: str) -> dict[str, Any]:

@@ -244,3 +244,113 @@ def record_licensed_seats(session: Session, tenant_id: str, lines: list[dict[str
     new = [{**line, "tenant_id": tenant_id} for line in lines if line["order_line_id"] not in known]
     if new:
         session.execute(licensed_seats.insert(), new)
+
+
+# ---- following entitlements' change requests (entitlements.rights.moved.v1) -------------------------
+
+
+def upsert_licensed_seats(session: Session, lines: list[dict[str, Any]]) -> int:
+    """Sets each line's tenant and quantity as given (the line's current state); unknown lines are added.
+    Returns how many rows changed."""
+    changed = 0
+    for line in lines:
+        row = session.execute(select(licensed_seats).where(licensed_seats.c.order_line_id == line["order_line_id"])
+                              .with_for_update()).first()
+        if row is None:
+            session.execute(licensed_seats.insert().values(**line))
+            changed += 1
+        elif any(getattr(row, key) != value for key, value in line.items()):
+            session.execute(update(licensed_seats).where(licensed_seats.c.order_line_id == line["order_line_id"]).values(**line))
+            changed += 1
+    return changed
+
+
+def move_licensed_seats(session: Session, from_tenant: str, to_tenant: str) -> int:
+    return session.execute(update(licensed_seats).where(licensed_seats.c.tenant_id == from_tenant)
+                           .values(tenant_id=to_tenant)).rowcount
+
+
+def has_erp_instance(session: Session, tenant_id: str) -> bool:
+    return session.execute(select(erp_instances.c.tenant_id).where(erp_instances.c.tenant_id == tenant_id)).first() is not None
+
+
+def imported_enterprises(session: Session, tenant_id: str) -> list[str]:
+    return list(session.execute(select(enterprises.c.tax_id).where(enterprises.c.tenant_id == tenant_id)
+                                .order_by(enterprises.c.id)).scalars())
+
+
+def _enterprise_for_update(session: Session, tenant_id: str, tax_id: str) -> Any:
+    return session.execute(select(enterprises).where(enterprises.c.tenant_id == tenant_id, enterprises.c.tax_id == tax_id)
+                           .with_for_update()).first()
+
+
+def _licenses_of_enterprise(session: Session, enterprise_id: int) -> dict[str, StoredLicense]:
+    rows = session.execute(_license_query().where(licenses.c.enterprise_id == enterprise_id).order_by(licenses.c.id)
+                           .with_for_update(of=licenses))
+    return {row.service_group: _to_stored(row) for row in rows}
+
+
+def carry_enterprise(session: Session, from_tenant: str, from_tax_id: str, to_tenant: str, to_tax_id: str) -> dict[str, Any]:
+    """Moves an imported enterprise and its licenses to (to_tenant, to_tax_id), which must have an ERP
+    instance. Where the destination already holds a license of that tax ID and group, the row that
+    records more of a right (`License.standing`; the moved one on a tie) stays and the other is deleted.
+    Nothing to carry (already carried) changes nothing. Returns what happened per service group."""
+    source = _enterprise_for_update(session, from_tenant, from_tax_id)
+    if source is None or (from_tenant, from_tax_id) == (to_tenant, to_tax_id):
+        return {}
+    target = _enterprise_for_update(session, to_tenant, to_tax_id)
+    if target is None:
+        session.execute(update(enterprises).where(enterprises.c.id == source.id).values(tenant_id=to_tenant, tax_id=to_tax_id))
+        moved = session.execute(update(licenses).where(licenses.c.enterprise_id == source.id)
+                                .values(tenant_id=to_tenant, tax_id=to_tax_id))
+        return {"enterprise": "moved", "licenses_moved": moved.rowcount}
+    kept: dict[str, str] = {}
+    theirs = _licenses_of_enterprise(session, target.id)
+    for group, ours in _licenses_of_enterprise(session, source.id).items():
+        existing = theirs.get(group)
+        if existing is not None and existing.license.standing > ours.license.standing:
+            session.execute(licenses.delete().where(licenses.c.id == ours.id))
+            kept[group] = "destination_kept"
+            continue
+        if existing is not None:
+            session.execute(licenses.delete().where(licenses.c.id == existing.id))
+        session.execute(update(licenses).where(licenses.c.id == ours.id)
+                        .values(tenant_id=to_tenant, tax_id=to_tax_id, enterprise_id=target.id))
+        kept[group] = "moved_replaced_destination" if existing is not None else "moved"
+    session.execute(enterprises.delete().where(enterprises.c.id == source.id))
+    return {"enterprise": "joined_existing_import", "licenses": kept}
+
+
+def drop_enterprise(session: Session, tenant_id: str, tax_id: str) -> list[dict[str, Any]]:
+    """Removes an imported enterprise and its licenses; returns the licenses as they were (for the audit)."""
+    source = _enterprise_for_update(session, tenant_id, tax_id)
+    if source is None:
+        return []
+    dropped = [{**_license_values(stored), "service_group": group, "license_id": stored.id}
+               for group, stored in _licenses_of_enterprise(session, source.id).items()]
+    session.execute(licenses.delete().where(licenses.c.enterprise_id == source.id))
+    session.execute(enterprises.delete().where(enterprises.c.id == source.id))
+    return dropped
+
+
+def fold_erp_instance(session: Session, from_tenant: str, to_tenant: str) -> str | None:
+    """A merged tenant's ERP instance: becomes the target's when the target has none; else the target
+    keeps its own settings and takes the source's serial numbers only where it has none. The caller
+    deletes the source's instance (`drop_erp_instance`) once its enterprises have moved."""
+    source = get_erp_instance(session, from_tenant, for_update=True)
+    if source is None:
+        return None
+    target = get_erp_instance(session, to_tenant, for_update=True)
+    if target is None:
+        add_erp_instance(session, ErpInstance(to_tenant, source.license_type, source.idc, dict(source.serial_numbers),
+                                              source.created_at, source.updated_at))
+        return "taken_over"
+    filled = {group: target.serial_numbers[group] or source.serial_numbers[group] for group in ServiceGroup}
+    if filled != target.serial_numbers:
+        target.serial_numbers = filled
+        save_erp_instance(session, target)
+    return "target_kept"
+
+
+def drop_erp_instance(session: Session, tenant_id: str) -> None:
+    session.execute(erp_instances.delete().where(erp_instances.c.tenant_id == tenant_id))

@@ -12,6 +12,7 @@ from typing import Any
 from services.licensing.adapters import repository
 from services.licensing.adapters.repository import StoredLicense
 from services.licensing.domain.model import ServiceGroup
+from services.licensing.service_layer.rights import RIGHTS_MOVED, on_rights_moved
 from shared.envelope import Event
 from shared.uow import UnitOfWork
 
@@ -117,6 +118,7 @@ HANDLERS = {
     "entitlements.seat.refused.v1": on_seat_refused,
     "entitlements.seat.released.v1": on_seat_released,
     "entitlements.order.delivered.v1": on_order_delivered,
+    RIGHTS_MOVED: on_rights_moved,
 }
 
 # Runs of consecutive answers of one type in a consumer's batch (shared/bus.py); HANDLERS stay the one-by-one path.

@@ -12,6 +12,7 @@ from tests.contract.providers import State, ok
 
 SEAT_PRODUCT = "INV-ISSUE"
 OTHER_TAX_ID = "9144030071526726XG"
+NEW_TENANT = "7c2d9e4b-1a3f-4b6c-8d5e-9f0a1b2c3d4e"
 
 
 def staff(service: Service, role: str = "sales") -> dict[str, str]:
@@ -77,6 +78,16 @@ def seats_allocated(service: Service) -> None:
     ok(service.client().post("/entitlements/v1/allocations", json=body, headers=tenant_admin(service)), 201)
 
 
+def enterprise_moved(service: Service) -> None:
+    """Tenant T's enterprise holds a seat; another tenant asks for the enterprise (ENT-8) and platform staff approve."""
+    seats_allocated(service)
+    known_tenant(service, NEW_TENANT)
+    body = {"kind": "enterprise_move", "tax_id": TAX_ID, "reason": "企业所属租户有误"}
+    request = ok(service.client().post("/entitlements/v1/change-requests", json=body, headers=tenant_admin(service, NEW_TENANT)), 201)
+    review = {"decision": "approve", "comment": "核实无误"}
+    ok(service.client().post(f"/entitlements/v1/change-requests/{request['id']}/review", json=review, headers=staff(service, "support")))
+
+
 def line_ending_in(days: int) -> State:
     def ending(service: Service) -> None:
         known_tenant(service)
@@ -132,4 +143,5 @@ STATES: dict[str, State] = {
     "tenant T has an activated order with 3 seats and licensing authorizes a tax ID": seat_granted,
     "tenant T has used its only seat and licensing authorizes another tax ID": seat_refused,
     "licensing cancels a tax ID that holds a seat of tenant T": seat_released,
+    "platform staff approved moving an enterprise holding a seat to the tenant that asked for it": enterprise_moved,
 }
