@@ -5,6 +5,7 @@ idempotency-key and audit tables to it, so they migrate with the service's own s
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -28,12 +29,18 @@ from sqlalchemy.orm import Session, sessionmaker
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
+    """An engine for `url`. PostgreSQL: `DB_POOL_SIZE` (default 5) kept connections and `DB_MAX_OVERFLOW`
+    (default 10) more under bursts, per process; size them so that every process of every service fits
+    the server's `max_connections` (the entitlements API also keeps one usage fast-path connection per
+    request thread, services/entitlements/README.md)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _sqlite_transactions_take_the_write_lock(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    size = int(os.environ.get("DB_POOL_SIZE", "5")) if pool_size is None else pool_size
+    overflow = int(os.environ.get("DB_MAX_OVERFLOW", "10"))
+    return create_engine(url, pool_size=size, max_overflow=overflow, pool_pre_ping=True)
 
 
 def _sqlite_transactions_take_the_write_lock(engine: Engine) -> None:
