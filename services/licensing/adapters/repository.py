@@ -169,6 +169,20 @@ def license_for_update(session: Session, tenant_id: str, tax_id: str, group: Ser
     return _to_stored(row) if row is not None else None
 
 
+_LICENSE_OF_REQUEST_FOR_UPDATE = (
+    _license_query()
+    .where(licenses.c.request_id == bindparam("request_id"), licenses.c.service_group == bindparam("service_group"))
+    .with_for_update(of=licenses)
+)
+
+
+def license_of_request_for_update(session: Session, request_id: str, group: ServiceGroup) -> StoredLicense | None:
+    """The license whose current sync is `request_id`, wherever it is filed now (a change request may have moved
+    it to another tenant or tax ID while entitlements was answering)."""
+    row = session.execute(_LICENSE_OF_REQUEST_FOR_UPDATE, {"request_id": request_id, "service_group": group.value}).first()
+    return _to_stored(row) if row is not None else None
+
+
 def licenses_of_tax_id(session: Session, tenant_id: str, tax_id: str) -> list[License]:
     query = _license_query().where(licenses.c.tenant_id == tenant_id, licenses.c.tax_id == tax_id)
     return [_to_stored(row).license for row in session.execute(query)]

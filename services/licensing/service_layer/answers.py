@@ -21,7 +21,16 @@ log = logging.getLogger(__name__)
 
 def _licensed(uow: UnitOfWork, event: Event) -> StoredLicense | None:
     data = event.data
-    stored = repository.license_for_update(uow.session, data["tenant_id"], data["tax_id"], ServiceGroup(data["service_group"]))
+    group = ServiceGroup(data["service_group"])
+    stored = repository.license_for_update(uow.session, data["tenant_id"], data["tax_id"], group)
+    return stored if stored is not None else _moved_meanwhile(uow, event)
+
+
+def _moved_meanwhile(uow: UnitOfWork, event: Event) -> StoredLicense | None:
+    """An answer naming a tenant or tax ID the license no longer has: an approved change request moved it while
+    entitlements answered (entitlements.rights.moved.v1). Its current request still identifies it."""
+    data = event.data
+    stored = repository.license_of_request_for_update(uow.session, str(data["request_id"]), ServiceGroup(data["service_group"]))
     if stored is None:
         log.warning("answer for an unknown license ignored", extra={"fields": {"event_id": event.id, "type": event.type}})
     return stored
@@ -78,8 +87,10 @@ def on_answers(uow: UnitOfWork, events: list[Event]) -> None:
         data = event.data
         stored = found.get((str(data["tenant_id"]), str(data["tax_id"]), str(data["service_group"])))
         if stored is None:
-            log.warning("answer for an unknown license ignored", extra={"fields": {"event_id": event.id, "type": event.type}})
-            continue
+            stored = _moved_meanwhile(uow, event)
+            if stored is None:
+                continue
+            stored = changed.get(stored.id, stored)
         if _ANSWER[event.type](stored, data):
             changed[stored.id] = stored
         else:

@@ -184,3 +184,23 @@ def test_a_tax_id_replacement_renames_the_licenses_and_keeps_the_authorization(o
     after = rows(old)
     assert old.deliver(redelivered(event))
     assert rows(old) == after
+
+
+def test_an_answer_still_on_its_way_during_a_move_reaches_the_moved_license(ready: LicensingDriver, new: LicensingDriver) -> None:
+    ready.seats_delivered(ISSUING, 2, line_id=LINE)
+    ready.authorize(ISSUING, A)  # pending: entitlements has not answered yet
+    assert new.put_erp().status_code == 200
+    ready.deliver(move_of_a())
+    assert new.license(ISSUING, A)["sync_pending"] is True
+    ready.grant(A, ISSUING)  # the answer still names tenant 1, where the license no longer is
+    item = new.license(ISSUING, A)
+    assert (item["authorization_status"], item["sync_status"], item["valid_to"]) == ("authorized", "succeeded", "2026-12-31")
+    assert A not in tax_ids(ready)
+
+
+def test_an_answer_on_its_way_during_a_tax_id_replacement_reaches_the_renamed_license(ready: LicensingDriver) -> None:
+    ready.seats_delivered(ISSUING, 2, line_id=LINE)
+    ready.authorize(ISSUING, A)
+    ready.deliver(moved("tax_id_replacement", target=T1, tax_id=NEW_TAX_ID, old_tax_id=A, new_tax_id=NEW_TAX_ID))
+    ready.refuse(A, ISSUING)  # names the old tax ID
+    assert ready.license(ISSUING, NEW_TAX_ID)["sync_error"] == "no_remaining_entitlement"
