@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -45,6 +46,27 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def race(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """`action(i)` for i in range(count) on as many threads released together; the results in order (an exception
+    raised by a racer is its result, for the test to inspect)."""
+    start = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = action(index)
+        except Exception as error:  # noqa: BLE001 - the test inspects what each racer got
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
 
 
 def wait_for_handled(engine: Engine, inbox_table: Any, consumer: str, event_id: str, timeout: float = 15.0) -> None:

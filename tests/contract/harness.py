@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -277,6 +278,19 @@ def pact_files(provider: str, interaction_type: str) -> list[Path]:
         if pact["provider"]["name"] == provider and any(i["type"] == interaction_type for i in pact["interactions"]):
             found.append(path)
     return found
+
+
+def verify_pacts(verifier: Any, provider: str, interaction_type: str, failures: list[str]) -> None:
+    """Replays every pact naming `provider` (of that interaction type) with `verifier`; fails the test with the
+    verifier's output and the state handlers' `failures` when an interaction does not hold."""
+    files = pact_files(provider, interaction_type)
+    assert files, f"no {interaction_type} pact names {provider} as its provider"
+    for path in files:
+        verifier.add_source(path)
+    try:
+        verifier.verify()
+    except RuntimeError:
+        pytest.fail("\n".join([verifier.output(strip_ansi=True), *failures]))
 
 
 def write_pact(pact: Any, consumer: str, provider: str) -> None:

@@ -26,7 +26,7 @@ from services.marketplace.adapters.sandbox_provider import http_poster
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 from shared.testkit import TokenFactory
 from tests.contract.consumers.http import GATEWAY, SANDBOX_CALLBACKS, TOKEN_VERIFIER, HttpExpectation, all_http_expectations
-from tests.contract.harness import HTTP, Service, pact_files, write_pact
+from tests.contract.harness import HTTP, Service, verify_pacts, write_pact
 from tests.contract.matchers import build, example_of
 from tests.contract.providers import billing, marketplace
 from tests.contract.providers.http import HTTP_STATES, ProviderServer, Replay
@@ -139,11 +139,4 @@ def test_provider_answers_what_its_http_consumers_expect(provider: str, tmp_path
             server.app = service.app
 
         verifier = Verifier(provider, host="127.0.0.1").add_transport(url=server.url).state_handler(set_up)
-        files = pact_files(provider, HTTP)
-        assert files, f"no HTTP pact names {provider} as its provider"
-        for path in files:
-            verifier.add_source(path)
-        try:
-            verifier.verify()
-        except RuntimeError:
-            pytest.fail("\n".join([verifier.output(strip_ansi=True), *failures]))
+        verify_pacts(verifier, provider, HTTP, failures)

@@ -17,7 +17,7 @@ import pytest
 from pact import Pact, Verifier
 
 from tests.contract.consumers import MessageExpectation, all_expectations
-from tests.contract.harness import MESSAGES, Service, pact_files, write_pact
+from tests.contract.harness import MESSAGES, Service, verify_pacts, write_pact
 from tests.contract.matchers import build
 from tests.contract.providers import all_states
 
@@ -83,11 +83,4 @@ def test_producer_emits_what_its_consumers_expect(producer: str, tmp_path: Path)
         return {"contents": payload.encode(), "metadata": None, "content_type": "application/json"}
 
     verifier = Verifier(producer).message_handler(produce).state_handler(set_up)
-    files = pact_files(producer, MESSAGES)
-    assert files, f"no pact names {producer} as its provider"
-    for path in files:
-        verifier.add_source(path)
-    try:
-        verifier.verify()
-    except RuntimeError:
-        pytest.fail("\n".join([verifier.output(strip_ansi=True), *failures]))
+    verify_pacts(verifier, producer, MESSAGES, failures)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -67,3 +68,13 @@ def event_flow(database_urls: dict[str, str]) -> EventFlow:
         if lacking:
             flow.missing[sub.queue] = lacking
     return flow
+
+
+def scalar(url: str, sql: str, **params: Any) -> Any:
+    """One value read from a database by URL (a fresh engine, disposed of)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar_one()
+    finally:
+        engine.dispose()

@@ -40,13 +40,12 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from shared.launcher import Suite
 from shared.testkit import wait_until
 from tests.e2e.steps import create_tenant, new_tax_id, operation_key_from_mail
 from tests.reliability.netfaults import FaultyProxy
-from tests.reliability.reconcile import EventFlow, event_flow
+from tests.reliability.reconcile import EventFlow, event_flow, scalar
 from tests.suitekit import Client, RunningSuite
 
 pytestmark = pytest.mark.e2e
@@ -344,15 +343,6 @@ def via_proxy(url: str, port: int) -> str:
 
 
 # ---- reconciliation ---------------------------------------------------------------------------
-
-
-def scalar(url: str, sql: str, **params: Any) -> Any:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar_one()
-    finally:
-        engine.dispose()
 
 
 def settled_flow(suite: RunningSuite, timeout: float) -> EventFlow:

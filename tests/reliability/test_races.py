@@ -35,49 +35,18 @@ Where each race is proven (the services' own integration tests, and here the one
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
 
 from shared.clock import FrozenClock
-from shared.testkit import TokenFactory
+from shared.testkit import TokenFactory, race
+from tests.reliability.reconcile import scalar
 from tests.security import apps
 
 RACERS = 12
-
-
-def race(count: int, action: Callable[[int], Any]) -> list[Any]:
-    """`action(i)` on `count` threads released together; the results in order (an exception is a result)."""
-    start = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            results[index] = action(index)
-        except Exception as error:  # noqa: BLE001 - the test inspects what each racer got
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
-def scalar(url: str, sql: str, **params: Any) -> Any:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar_one()
-    finally:
-        engine.dispose()
 
 
 def outbox_data(app: Flask, event_type: str) -> list[dict[str, Any]]:

@@ -6,13 +6,12 @@ the license's current one (the user cancelled or re-synced meanwhile) is stale a
 from __future__ import annotations
 
 import logging
-from datetime import date
-from typing import Any
 
 from services.licensing.adapters import repository
 from services.licensing.adapters.repository import StoredLicense
 from services.licensing.domain.model import ServiceGroup
 from services.licensing.service_layer.rights import RIGHTS_MOVED, on_rights_moved
+from services.licensing.service_layer.seat_lines import GROUPS, event_date, licensed_seat
 from shared.envelope import Event
 from shared.uow import UnitOfWork
 
@@ -36,10 +35,6 @@ def _moved_meanwhile(uow: UnitOfWork, event: Event) -> StoredLicense | None:
     return stored
 
 
-def _date(value: Any) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None
-
-
 def _apply(uow: UnitOfWork, event: Event, stored: StoredLicense, applied: bool) -> None:
     if applied:
         repository.save_license(uow.session, stored)
@@ -51,7 +46,7 @@ def on_seat_granted(uow: UnitOfWork, event: Event) -> None:
     stored = _licensed(uow, event)
     if stored is not None:
         data = event.data
-        applied = stored.license.record_grant(data["request_id"], _date(data.get("valid_from")), _date(data.get("valid_to")))
+        applied = stored.license.record_grant(data["request_id"], event_date(data.get("valid_from")), event_date(data.get("valid_to")))
         _apply(uow, event, stored, applied)
 
 
@@ -100,7 +95,7 @@ def on_answers(uow: UnitOfWork, events: list[Event]) -> None:
 
 _ANSWER = {
     "entitlements.seat.granted.v1": lambda stored, data: stored.license.record_grant(
-        data["request_id"], _date(data.get("valid_from")), _date(data.get("valid_to"))),
+        data["request_id"], event_date(data.get("valid_from")), event_date(data.get("valid_to"))),
     "entitlements.seat.refused.v1": lambda stored, data: stored.license.record_refusal(data["request_id"], str(data["reason"])[:80]),
     "entitlements.seat.released.v1": lambda stored, data: stored.license.record_release(data["request_id"]),
 }
@@ -109,16 +104,9 @@ _ANSWER = {
 def on_order_delivered(uow: UnitOfWork, event: Event) -> None:
     """Keeps the seat lines of the delivered order: their quantities are the tenant's total licensed (AA)."""
     seat_lines = [
-        {
-            "order_line_id": str(line["id"]),
-            "service_group": line["service_group"],
-            "quantity": int(line["quantity"]),
-            "valid_from": _date(line.get("valid_from")),
-            "valid_to": _date(line.get("valid_to")),
-            "serial_number": line.get("serial_number"),
-        }
+        licensed_seat(line["id"], line)
         for line in event.data.get("lines", [])
-        if line.get("kind") == "seat" and line.get("service_group") in {group.value for group in ServiceGroup}
+        if line.get("kind") == "seat" and line.get("service_group") in GROUPS
     ]
     if seat_lines:
         repository.record_licensed_seats(uow.session, str(event.data["tenant_id"]), seat_lines)

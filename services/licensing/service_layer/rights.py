@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.licensing.adapters import repository
-from services.licensing.domain.model import ServiceGroup
+from services.licensing.service_layer.seat_lines import GROUPS, licensed_seat
 from shared.envelope import Event
 from shared.uow import UnitOfWork
 
@@ -21,28 +21,15 @@ log = logging.getLogger(__name__)
 RIGHTS_MOVED = "entitlements.rights.moved.v1"
 
 
-def _date(value: Any) -> date | None:
-    return date.fromisoformat(str(value)[:10]) if value else None
-
-
 def _json(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value.isoformat() if isinstance(value, date | datetime) else value for key, value in values.items()}
 
 
 def _seat_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
-    groups = {group.value for group in ServiceGroup}
     return [
-        {
-            "order_line_id": str(line["order_line_id"]),
-            "tenant_id": str(line["tenant_id"]),
-            "service_group": line["service_group"],
-            "quantity": int(line["quantity"]),
-            "valid_from": _date(line.get("valid_from")),
-            "valid_to": _date(line.get("valid_to")),
-            "serial_number": line.get("serial_number"),
-        }
+        {**licensed_seat(line["order_line_id"], line), "tenant_id": str(line["tenant_id"])}
         for line in data.get("seat_lines") or []
-        if line.get("service_group") in groups
+        if line.get("service_group") in GROUPS
     ]
 
 

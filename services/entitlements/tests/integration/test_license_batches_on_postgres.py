@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from services.entitlements.adapters.orm import allocations, license_grants, order_lines
 from services.entitlements.service_layer.licenses import on_license_authorized, on_licenses_authorized
-from services.entitlements.tests.integration.conftest import race
 from services.entitlements.tests.unit.test_license_saga import T1, authorized
+from shared.testkit import race
 
 TAX_IDS = [f"110105491231002{i:02d}" for i in range(12)]
 

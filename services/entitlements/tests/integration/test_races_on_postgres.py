@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from services.entitlements.adapters.orm import allocations, change_requests, license_grants, order_lines, usage_ledger
 from services.entitlements.service_layer.licenses import on_license_authorized
-from services.entitlements.tests.integration.conftest import race
 from services.entitlements.tests.portal import USCC
+from shared.testkit import race
 
 T1 = "tenant-1"
 RACERS = 8

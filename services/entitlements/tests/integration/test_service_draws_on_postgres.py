@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.entitlements.adapters.orm import order_lines, usage_daily, usage_ledger
-from services.entitlements.tests.integration.conftest import race
+from shared.testkit import race
 
 T1 = "tenant-1"
 RACERS = 12

@@ -16,12 +16,11 @@ from services.entitlements.adapters.orm import order_lines, platform, usage_dail
 from services.entitlements.config import SERVICE
 from services.entitlements.service_layer import usage as handlers
 from services.entitlements.tests.conftest import make_app
-from services.entitlements.tests.integration.conftest import race
 from services.entitlements.tests.portal import USCC, Portal
 from shared import testkit
 from shared.clock import FrozenClock
 from shared.migrations import upgrade
-from shared.testkit import TokenFactory
+from shared.testkit import TokenFactory, race
 
 T1, T2 = "tenant-1", "tenant-2"
 LEGACY_15 = "330100716105852"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from services.identity.tests.flows import ADMIN_PASSWORD, ADMIN_USERNAME, Flows
 from services.identity.tests.unit.test_api_clients import allocated, allocation, handle
 from shared.clock import FrozenClock
 from shared.migrations import upgrade
+from shared.testkit import race
 from shared.web import ServiceContext
 
 
@@ -39,20 +39,7 @@ def pg(postgres_url: str) -> tuple[Any, ServiceContext, Flows]:
 
 def at_once(app: Any, count: int, call: Callable[[Any, int], Any]) -> list[Any]:
     """Run `call(client, index)` in `count` threads released together; answers the responses."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        client = app.test_client()
-        barrier.wait()
-        results[index] = call(client, index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    return race(count, lambda index: call(app.test_client(), index))
 
 
 def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_token(pg):
