@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.gateway_overhead [--seconds 5] [--clients 8] [--redis] [--worker-class gevent|gthread]
 
-Starts under gunicorn, as the launcher does (2 workers each; the target gthread × 4, the gateway gevent),
+Starts under the launcher's HTTP server (`--server`: granian by default, or gunicorn: the target gthread × 4,
+the gateway gevent), 2 workers each,
 a target built with the platform's own app factory (`shared.web.create_app`: token check, request id,
 metrics, tracing) that plays identity — it serves the JWKS and a cheap `GET /identity/v1/ping` — and
 the gateway in front of it. Then, for anonymous and for authenticated requests: p50 latency of one
@@ -31,6 +32,8 @@ from urllib.parse import urlsplit
 import requests
 
 from bench import _wrk
+from bench._harness import _children, _cpu_of
+from shared.launcher import HTTP_SERVERS, http_server_command
 from shared.settings import repo_root
 from shared.testkit import EmbeddedBroker, TokenFactory, free_port, wait_until
 
@@ -72,11 +75,9 @@ def target_app():  # type: ignore[no-untyped-def] # gunicorn factory: `bench.gat
     return create_app(settings, context, [blp], verifier=keys.verifier())
 
 
-def _gunicorn(app: str, port: int, threads: int, env: dict[str, str], log: Path, worker_class: str = "gthread") -> subprocess.Popen:
-    workers = ["--worker-class", "gthread", "--threads", str(threads)]
-    if worker_class == "gevent":
-        workers = ["--worker-class", "gevent", "--worker-connections", "1000"]
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", *workers, "--graceful-timeout", "5", app]
+def _serve(factory: str, port: int, threads: int, env: dict[str, str], log: Path, server: str,
+           worker_class: str = "gthread") -> subprocess.Popen:
+    command = http_server_command(factory, "127.0.0.1", port, server=server, workers=2, threads=threads, worker_class=worker_class)
     return subprocess.Popen(command, env=env, cwd=repo_root(), stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -102,13 +103,14 @@ def _timed_requests(base: str, count: int, headers: dict[str, str], latencies: l
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a gunicorn master and its workers, from /proc (Linux)."""
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    total = 0
-    for process in (pid, *map(int, children)):
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) of a server's master and its workers (and theirs), from /proc (Linux)."""
+    processes, seen = [pid], set()
+    while processes:
+        process = processes.pop()
+        if process not in seen:
+            seen.add(process)
+            processes.extend(_children(process))
+    return sum(_cpu_of(process) for process in seen)
 
 
 def _load(base: str, seconds: float, clients: int, headers: dict[str, str], requests_total: int) -> tuple[float, int, float]:
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--requests", type=int, default=6000, help="requests per throughput run without wrk")
+    parser.add_argument("--server", default=os.environ.get("SUITE_HTTP_SERVER", "granian"), choices=HTTP_SERVERS,
+                        help="the HTTP server of both (the launcher's default: granian)")
     parser.add_argument("--worker-class", default="gevent", choices=("gthread", "gevent"), help="the gateway's gunicorn worker")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
     parser.add_argument("--redis", action="store_true", help="share the rate limiter through Redis")
@@ -179,8 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     if broker:
         env["REDIS_URL"] = broker.url
     processes = [
-        _gunicorn("bench.gateway_overhead:target_app()", target_port, 4, env, work / "target.log"),
-        _gunicorn("gateway.app:create_app()", gateway_port, 8, env, work / "gateway.log", args.worker_class),
+        _serve("bench.gateway_overhead:target_app", target_port, 4, env, work / "target.log", args.server),
+        _serve("gateway.app:create_app", gateway_port, 8, env, work / "gateway.log", args.server, args.worker_class),
     ]
     try:
         wait_until(lambda: _ready(f"{target}/healthz") and _ready(f"{gateway}/healthz"), 60, 0.2, "target and gateway")
@@ -201,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         limiter = "Redis" if broker else "per process"
         print(json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
-                          "limiter": limiter, "worker_class": args.worker_class, "clients": args.clients,
+                          "limiter": limiter, "server": args.server,
+                          "worker_class": args.worker_class if args.server == "gunicorn" else None, "clients": args.clients,
                           "load_generator": "wrk" if _wrk.available() else "python", "results": results}))
     finally:
         for process in processes:

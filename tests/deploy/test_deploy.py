@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.settings import SERVICE_PORTS, repo_root
+from shared.launcher import Suite, http_server_command
+from shared.settings import GATEWAY_PORT, SERVICE_PORTS, repo_root
 
 ROOT = repo_root()
 BIN = Path(sys.executable).parent
@@ -82,3 +83,27 @@ def test_every_base_manifest_validates_and_locks_down_its_containers():
                 if doc["metadata"]["name"].endswith("-api") or doc["metadata"]["name"] == "gateway":
                     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
                     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def _server_argv(factory: str, port: int, threads: int) -> list[str]:
+    """The launcher's command line for an HTTP server, as a container runs it (`granian …`, bound to 0.0.0.0)."""
+    command = http_server_command(factory, "0.0.0.0", port, workers=Suite.api_workers, threads=threads)
+    assert command[1:3] == ["-m", "granian"]
+    return ["granian", *command[3:]]
+
+
+def test_compose_and_k8s_serve_every_api_and_the_gateway_as_the_launcher_does():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    expected = {service: _server_argv(f"services.{service}.entrypoints.api:create_app", port, Suite.api_threads)
+                for service, port in SERVICE_PORTS.items()}
+    expected["gateway"] = _server_argv("gateway.app:create_app", GATEWAY_PORT, Suite.gateway_threads)
+    for name, argv in expected.items():
+        command = compose[name]["command"]
+        if name == "gateway":
+            assert command == argv
+        else:  # sh -c "python -m shared.migrations <service> && exec <argv>"
+            assert command[-1] == f"python -m shared.migrations {name} && exec {' '.join(argv)}"
+        manifest = yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / f"{name}.yaml").read_text())
+        containers = [c for doc in manifest if doc and doc.get("kind") == "Deployment"
+                      for c in doc["spec"]["template"]["spec"]["containers"]]
+        assert argv in [c.get("command") for c in containers], f"{name}: no container runs {argv}"

@@ -6,6 +6,8 @@ replay headers and books.
 """
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -38,6 +40,12 @@ def python_portal(postgres_url: str, tokens: TokenFactory, clock: FrozenClock) -
         yield Portal(app, app.test_client(), tokens)
     finally:
         database.drop()
+
+
+@pytest.fixture(autouse=True)
+def _racing_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One process runs every request here: let its calls overlap, so that the races below race in PostgreSQL."""
+    monkeypatch.setenv(handlers.CONCURRENCY_ENV, "16")
 
 
 def _fast(app: Flask) -> handlers.UsageFastPath:
@@ -314,3 +322,55 @@ def test_a_dead_connection_is_pinged_away_or_answered_503_and_replaced(pg_portal
     assert failed.status_code == 503 and failed.json["code"] == "try_again"
     retried = pg_portal.client.post("/entitlements/v1/usage", json=body, headers={**pg_portal.admin(T1), "Idempotency-Key": "d"})
     assert retried.status_code == 201 and retried.json["remaining"] == 7 and "Idempotent-Replayed" not in retried.headers
+
+
+def test_at_most_the_configured_number_of_calls_run_at_once(pg_portal, monkeypatch):
+    _pool(pg_portal, (1000, "2026-12-31"))
+    monkeypatch.setenv(handlers.CONCURRENCY_ENV, "2")
+    path = _fast(pg_portal.app)
+    running, most, lock = [0], [0], threading.Lock()
+    call_now = path._call_now
+
+    def counted(statement, parameters):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.02)  # long enough for the other threads to pile up
+            return call_now(statement, parameters)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(path, "_call_now", counted)
+
+    def use(i):
+        with pg_portal.app.test_client() as client:
+            return client.post("/entitlements/v1/usage", headers={**pg_portal.admin(T1), "Idempotency-Key": f"turn-{i}"},
+                               json={"product_code": "CHECK", "tax_id": USCC[0], "units": 1}).status_code
+
+    assert race(12, use) == [201] * 12
+    assert most[0] == 2  # the calls did overlap, two at a time and never more
+    assert len(path._idle) <= 2  # so no more than two connections were opened
+    remaining, ledger, _, keys = _books(pg_portal)
+    assert [r for _, r in remaining] == [988] and len(ledger) == 12 and keys == 12
+
+
+def test_a_deduction_that_waits_too_long_for_its_turn_is_503_and_keeps_nothing(pg_portal, monkeypatch):
+    _pool(pg_portal, (10, "2026-12-31"))
+    monkeypatch.setenv(handlers.CONCURRENCY_ENV, "1")
+    path = _fast(pg_portal.app)
+    monkeypatch.setattr(handlers, "WAIT_SECONDS", 0.05)
+    headers = {**pg_portal.admin(T1), "Idempotency-Key": "busy"}
+    body = {"product_code": "CHECK", "tax_id": USCC[0], "units": 1}
+    assert path._turns.acquire(timeout=1)  # every turn taken
+    try:
+        busy = pg_portal.client.post("/entitlements/v1/usage", json=body, headers=headers)
+    finally:
+        path._turns.release()
+    assert busy.status_code == 503 and busy.json["code"] == "try_again" and busy.headers["Retry-After"] == "1"
+    assert busy.headers["Content-Type"] == "application/problem+json"
+    remaining, ledger, _, keys = _books(pg_portal)
+    assert [r for _, r in remaining] == [10] and ledger == [] and keys == 0
+    served = pg_portal.client.post("/entitlements/v1/usage", json=body, headers=headers)
+    assert served.status_code == 201 and served.json["remaining"] == 9 and "Idempotent-Replayed" not in served.headers
