@@ -102,4 +102,4 @@ class ProxyPath:
         if status in (502, 504):
             log.warning("service %s failed: %s", service, status, extra={"fields": {"request_id": rid}})
         start_response(_STATUS_LINES.get(status, f"{status} {problem.title}"), headers)
-        return (content,) if method != "HEAD" else ()
+        return [content] if method != "HEAD" else []  # a list: granian writes it in one go

@@ -13,6 +13,8 @@ from typing import Any
 
 from opentelemetry import context, propagate, trace
 
+from shared import tracing
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 UNTRACED = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
@@ -37,10 +39,16 @@ class ServerSpans:
         if carrier and "HTTP_TRACESTATE" in environ:
             carrier["tracestate"] = environ["HTTP_TRACESTATE"]
         method = environ.get("REQUEST_METHOD", "GET")
+        parent = propagate.extract(carrier) if carrier else None
+        if not tracing.exporting():  # nobody would see the span: keep only its context (shared.tracing)
+            span = tracing.unrecorded_span(parent)
+            token = context.attach(trace.set_span_in_context(span))
+            try:
+                return self.app(environ, start_response)
+            finally:
+                context.detach(token)
         span = self.tracer.start_span(
-            f"{method} {_route(path)}",
-            context=propagate.extract(carrier) if carrier else None,
-            kind=trace.SpanKind.SERVER,
+            f"{method} {_route(path)}", context=parent, kind=trace.SpanKind.SERVER,
             attributes={"http.request.method": method, "url.path": path},
         )
         token = context.attach(trace.set_span_in_context(span))

@@ -228,7 +228,7 @@ def _answer(exchange: Exchange, method: str) -> Answer:
             exchange.abandon()
             raise
         exchange.finish()
-        body = (content,) if content else ()
+        body = [content] if content else []  # a list: granian writes it in one go (an iterator goes chunk by chunk)
     else:
         body = _stream(exchange)
     return Answer(upstream.status, f"{upstream.status} {upstream.reason or ''}".rstrip(), headers, body)

@@ -37,7 +37,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.export_to(SimpleSpanProcessor(exporter))
     yield exporter
     exporter.shutdown()
 

@@ -43,7 +43,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider), "the suite's tracing must install the SDK tracer provider"
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.export_to(SimpleSpanProcessor(exporter))
     yield exporter
     exporter.shutdown()
 
