@@ -5,7 +5,7 @@
 - `JwksServer`: a stand-in for identity that only publishes the bench's token key, so services and the
   gateway verify the bench's tokens exactly as they verify identity's.
 - `started(...)`: the services' APIs, workers and the gateway started by `shared.launcher.Suite` (the
-  same gunicorn command lines as `make up`), on SUITE_PORT_OFFSET (29000 unless set).
+  same server command lines as `make up`), on SUITE_PORT_OFFSET (29000 unless set).
 - `closed_loop(...)` (N keep-alive clients, each sending its next request when the last one answered)
   and `paced(...)` (requests at a fixed rate, latency counted from the scheduled time, so a slow server
   cannot hide its queue).
@@ -175,7 +175,7 @@ def _cpu_of(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU seconds the suite's processes (gunicorn workers included) and the database's backends spent.
+    """CPU seconds the suite's processes (server workers included) and the database's backends spent.
 
     Unlike throughput, CPU per operation hardly depends on what else runs on the machine: it shows
     what the code costs, and `cores / cpu per operation` is the rate the machine could reach alone.

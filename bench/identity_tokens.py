@@ -1,8 +1,8 @@
-"""Identity: password logins (argon2id at OWASP's parameters) and client-credential tokens, through gunicorn.
+"""Identity: password logins (argon2id at OWASP's parameters) and client-credential tokens, served as `make up` serves them.
 
     .venv/bin/python -m bench.identity_tokens [--seconds 8]
 
-The identity API runs as `make up` runs it (shared/launcher.Suite: gunicorn, 2 gthread workers) on a
+The identity API runs as `make up` runs it (shared/launcher.Suite: granian, 2 workers × 4 threads) on a
 private database. Logins: the first platform admin logs in again and again from `2 × cores` clients
 (`POST /identity/v1/auth/login`; each login verifies the argon2id hash, m = 19 MiB, t = 2, p = 1,
 and issues an access and a refresh token). Tokens: an enterprise API client asks for tokens from 8

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.usage_deduction [--seconds 8] [--clients 8] [--python-path]
 
 One tenant, one traffic product, one order line of a billion units (the hot row), one enterprise
-whose API client deducts. The entitlements API and the gateway run under gunicorn as `make up` runs
+whose API client deducts. The entitlements API and the gateway run under granian as `make up` runs
 them (shared/launcher.Suite). Side by side in one run:
 
 - `pgbench` of the same transaction shape on the same row and the same number of clients
@@ -52,6 +52,7 @@ TAX_ID = "91330100716105852F"
 POOL = 1_000_000_000
 BATCH_ITEMS = 100
 GOAL_GATEWAY, GOAL_DIRECT, GOAL_BATCH_UNITS = 0.5, 0.7, 50_000.0
+GOAL_GATEWAY_RATIO = 0.6  # via-gateway req/s ≥ 0.6 × direct on the same endpoint (the gateway-overhead goal)
 PGBENCH = ("/usr/lib/postgresql/15/bin/pgbench", "pgbench")
 
 
@@ -207,6 +208,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 _capacity(meters[label], outcome.count)
                 figures[f"single_{label}_per_s"] = outcome.rate
             figures["pgbench_tps"] = pg
+            through = outcomes["gateway"].rate / outcomes["direct"].rate
+            added = outcomes["gateway"].p50_ms - outcomes["direct"].p50_ms
+            print(f"{'gateway / direct, this endpoint':<34} {through:8.2f} ×     added p50 {added:.1f} ms  "
+                  f"(gateway-overhead goal: ≥ 0.6 ×, ≤ 2 ms: {'ok' if through >= GOAL_GATEWAY_RATIO and added <= 2 else 'MISSED'})",
+                  flush=True)
+            figures["gateway_ratio"] = through
             with CpuMeter(suite, (url,)) as batch_cpu:
                 batch = batch_deductions(direct, token, args.clients, args.seconds)
             batch.check(200)

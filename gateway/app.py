@@ -1,4 +1,6 @@
-"""The gateway's app factory: `gunicorn 'gateway.app:create_app()'` (gevent or gthread workers).
+"""The gateway's app factory: `granian --interface wsgi --factory gateway.app:create_app` (as the launcher runs it).
+
+Or under gunicorn, with gevent or gthread workers: `gunicorn 'gateway.app:create_app()'`.
 
 Routes `/<service>/v1/...` to that service unchanged, after the edge checks (token, rate, body size),
 with the request id and trace context; serves `/healthz`, `/readyz`, `/metrics`, the merged

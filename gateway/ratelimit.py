@@ -1,6 +1,6 @@
 """Per-client token buckets: `rate` tokens per second refill a bucket of `burst`; a request takes one.
 
-`LocalBuckets` lives in one process (each gunicorn worker has its own, so the effective limit is
+`LocalBuckets` lives in one process (each server worker process has its own, so the effective limit is
 workers × rate). `RedisBuckets` keeps the buckets in Redis so every worker and every gateway replica
 draws from the same one; when Redis cannot be reached it falls back to the local buckets rather
 than refusing traffic, and says so in the log.

@@ -67,7 +67,7 @@ class Passwords:
     At most `concurrency` hashes at a time per process (default: the number of cores). Each touches
     19 MiB, and more of them at once than there are cores only evict one another from the CPU caches
     — measured here 20.0 ms of CPU a verification alone, 21.3 ms with two threads, 22.9 ms with four
-    on two cores. Not fewer than the cores: gunicorn spreads connections over its worker processes
+    on two cores. Not fewer than the cores: the HTTP server spreads connections over its worker processes
     unevenly (all of a client's logins may land in one), and one process must still be able to use
     every core. Threads over the limit wait for the gate (the GIL is released meanwhile).
     """

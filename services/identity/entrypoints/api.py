@@ -1,4 +1,6 @@
-"""gunicorn entrypoint: `gunicorn 'services.identity.entrypoints.api:create_app()'`."""
+"""WSGI app factory, served as the launcher does: `granian --interface wsgi --factory services.identity.entrypoints.api:create_app`.
+
+Or under gunicorn: `gunicorn 'services.identity.entrypoints.api:create_app()'`."""
 from __future__ import annotations
 
 from flask import Flask

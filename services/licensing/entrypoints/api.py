@@ -1,4 +1,6 @@
-"""gunicorn entrypoint: `gunicorn 'services.licensing.entrypoints.api:create_app()'`."""
+"""WSGI app factory, served as the launcher does: `granian --interface wsgi --factory services.licensing.entrypoints.api:create_app`.
+
+Or under gunicorn: `gunicorn 'services.licensing.entrypoints.api:create_app()'`."""
 from __future__ import annotations
 
 from flask import Flask
