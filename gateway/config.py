@@ -28,7 +28,7 @@ class GatewayConfig:
     service_urls: Mapping[str, str] = field(default_factory=dict)
     connect_timeout: float = 2.0
     read_timeout: float = 30.0
-    pool_size: int = 16
+    pool_size: int = 32
     rate_per_second: float = 50.0
     burst: int = 100
     redis_url: str | None = None
@@ -45,7 +45,7 @@ class GatewayConfig:
             service_urls={name: service_url(name) for name in SERVICE_PORTS},
             connect_timeout=_float("GATEWAY_CONNECT_TIMEOUT", 2.0),
             read_timeout=_float("GATEWAY_READ_TIMEOUT", 30.0),
-            pool_size=_int("GATEWAY_POOL_SIZE", 16),
+            pool_size=_int("GATEWAY_POOL_SIZE", 32),
             rate_per_second=_float("GATEWAY_RATE_PER_SECOND", 50.0),
             burst=_int("GATEWAY_BURST", 100),
             redis_url=os.environ.get("REDIS_URL") or None,
