@@ -33,7 +33,7 @@ import requests
 
 from bench import _wrk
 from bench._harness import _children, _cpu_of
-from shared.launcher import HTTP_SERVERS, http_server_command
+from shared.launcher import HTTP_SERVERS, Suite, http_server_command
 from shared.settings import repo_root
 from shared.testkit import EmbeddedBroker, TokenFactory, free_port, wait_until
 
@@ -76,8 +76,8 @@ def target_app():  # type: ignore[no-untyped-def] # server factory: `bench.gatew
 
 
 def _serve(factory: str, port: int, threads: int, env: dict[str, str], log: Path, server: str,
-           worker_class: str = "gthread") -> subprocess.Popen:
-    command = http_server_command(factory, "127.0.0.1", port, server=server, workers=2, threads=threads, worker_class=worker_class)
+           worker_class: str = "gthread", workers: int = 2) -> subprocess.Popen:
+    command = http_server_command(factory, "127.0.0.1", port, server=server, workers=workers, threads=threads, worker_class=worker_class)
     return subprocess.Popen(command, env=env, cwd=repo_root(), stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the HTTP server of both (the launcher's default: granian)")
     parser.add_argument("--worker-class", default="gevent", choices=("gthread", "gevent"), help="the gateway's gunicorn worker")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")
+    parser.add_argument("--gateway-workers", type=int, default=Suite.api_workers, help="the gateway's worker processes")
+    parser.add_argument("--gateway-threads", type=int, default=Suite.gateway_threads, help="the gateway's threads a worker")
     parser.add_argument("--rounds", type=int, default=3, help="alternated direct/gateway rounds (the medians are the figures)")
     parser.add_argument("--redis", action="store_true", help="share the rate limiter through Redis")
     args = parser.parse_args(argv or [])
@@ -185,7 +187,8 @@ def main(argv: list[str] | None = None) -> None:
         env["REDIS_URL"] = broker.url
     processes = [
         _serve("bench.gateway_overhead:target_app", target_port, 4, env, work / "target.log", args.server),
-        _serve("gateway.app:create_app", gateway_port, 8, env, work / "gateway.log", args.server, args.worker_class),
+        _serve("gateway.app:create_app", gateway_port, args.gateway_threads, env, work / "gateway.log", args.server, args.worker_class,
+               args.gateway_workers),
     ]
     try:
         wait_until(lambda: _ready(f"{target}/healthz") and _ready(f"{gateway}/healthz"), 60, 0.2, "target and gateway")

@@ -52,6 +52,8 @@ licenses = Table(
     UniqueConstraint("tenant_id", "tax_id", "service_group", name="uq_licenses_tenant_tax_id_group"),
 )
 Index("ix_licenses_group_status", licenses.c.tenant_id, licenses.c.service_group, licenses.c.authorization_status)
+# An answer to a sync whose license an approved change request moved meanwhile is found by its request id.
+Index("ix_licenses_request_id", licenses.c.request_id)
 
 # Read model of entitlements.order.delivered.v1: the seat lines licensed to each tenant (the AA of A/AA).
 licensed_seats = Table(
