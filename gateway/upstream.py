@@ -96,7 +96,13 @@ def request_body(environ: Mapping[str, Any], limit: int) -> bytes | Iterable[byt
 
 
 def raw_target(environ: Mapping[str, Any]) -> str:
-    """The path as the client sent it (so `%2F` inside an id stays encoded) and the query string."""
+    """The path as the client sent it and the query string.
+
+    gunicorn and werkzeug give the raw request line (`RAW_URI`/`REQUEST_URI`), so `%2F` inside an id
+    stays encoded. granian gives only the decoded `PATH_INFO`, which is re-encoded here byte for byte
+    (PEP 3333: its characters are the request's bytes as latin-1), so the service sees the same path;
+    only an encoded `/` reaches it as a `/` — which the services' own routing (on `PATH_INFO`) does too.
+    """
     path = None
     for key in ("RAW_URI", "REQUEST_URI"):
         uri = environ.get(key)
@@ -104,7 +110,7 @@ def raw_target(environ: Mapping[str, Any]) -> str:
             path = uri.partition("?")[0]
             break
     if path is None:
-        path = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~")
+        path = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~", encoding="latin-1")
     query = environ.get("QUERY_STRING")
     return f"{path}?{query}" if query else path
 

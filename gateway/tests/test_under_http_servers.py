@@ -104,3 +104,11 @@ def test_a_service_that_is_down_is_a_502_under_each_server(served_gateway: str) 
 
     assert response.status_code == 502
     assert response.json()["code"] == "bad_gateway"
+
+
+def test_a_path_with_escapes_and_non_ascii_reaches_the_service_as_sent(served_gateway: str) -> None:
+    sent = "/billing/v1/devices/%E8%AE%BE%E5%A4%87/x%20y"  # 设备, and a space
+    received = requests.get(f"{served_gateway}{sent}?q=1%202&tax_id=91330100MA27XYZ12X", timeout=10).json()
+
+    assert received["raw_uri"] == f"{sent}?q=1%202&tax_id=91330100MA27XYZ12X"
+    assert received["path"] == "/billing/v1/devices/设备/x y"
