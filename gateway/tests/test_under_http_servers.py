@@ -51,7 +51,11 @@ def served_gateway(request: pytest.FixtureRequest, serve: Callable[[Any], str], 
         yield url
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def _chunks(total: int) -> Iterator[bytes]:
