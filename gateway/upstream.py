@@ -95,6 +95,9 @@ def request_body(environ: Mapping[str, Any], limit: int) -> bytes | Iterable[byt
     return None
 
 
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
 def raw_target(environ: Mapping[str, Any]) -> str:
     """The path as the client sent it and the query string.
 
@@ -110,7 +113,11 @@ def raw_target(environ: Mapping[str, Any]) -> str:
             path = uri.partition("?")[0]
             break
     if path is None:
-        path = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~", encoding="latin-1")
+        decoded = environ.get("PATH_INFO", "/")
+        try:
+            path = quote(decoded, safe=_PATH_SAFE, encoding="latin-1")
+        except UnicodeEncodeError:  # a server that decoded the path as UTF-8 instead of as PEP 3333 says
+            path = quote(decoded, safe=_PATH_SAFE)
     query = environ.get("QUERY_STRING")
     return f"{path}?{query}" if query else path
 

@@ -358,7 +358,7 @@ class UsageFastPath:
 
     At most `concurrency` calls run at once in a process (`ENTITLEMENTS_USAGE_CONCURRENCY`, 1 by
     default), so at most that many connections are open: on a hot pool every further transaction
-    would only wait for the row lock, and measured, 2 processes × 1 call deduct 15-30% faster than
+    would only wait for the row lock, and measured, 2 processes × 1 call deduct 10-30% faster than
     2 × 4 with ~30% less PostgreSQL CPU a deduction (bench/README.md). The other request threads keep
     parsing and answering meanwhile; one that waits more than `WAIT_SECONDS` gets 503 `try_again`.
     Idle connections are reused last-in first-out; one idle for more
