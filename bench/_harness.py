@@ -5,7 +5,7 @@
 - `JwksServer`: a stand-in for identity that only publishes the bench's token key, so services and the
   gateway verify the bench's tokens exactly as they verify identity's.
 - `started(...)`: the services' APIs, workers and the gateway started by `shared.launcher.Suite` (the
-  same server command lines as `make up`), on SUITE_PORT_OFFSET (29000 unless set).
+  same server command lines as `make up`), on SUITE_PORT_OFFSET (19000 unless set: below the ephemeral port range).
 - `closed_loop(...)` (N keep-alive clients, each sending its next request when the last one answered)
   and `paced(...)` (requests at a fixed rate, latency counted from the scheduled time, so a slow server
   cannot hide its queue).
@@ -33,7 +33,7 @@ from shared import testkit
 from shared.launcher import Suite
 from shared.migrations import upgrade
 
-PORT_OFFSET = int(os.environ.get("SUITE_PORT_OFFSET") or os.environ.get("E2E_PORT_OFFSET") or "29000")
+PORT_OFFSET = int(os.environ.get("SUITE_PORT_OFFSET") or os.environ.get("E2E_PORT_OFFSET") or "19000")
 
 Request = tuple[str, str, bytes | None, dict[str, str]]
 

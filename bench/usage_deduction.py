@@ -210,9 +210,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             figures["pgbench_tps"] = pg
             through = outcomes["gateway"].rate / outcomes["direct"].rate
             added = outcomes["gateway"].p50_ms - outcomes["direct"].p50_ms
-            print(f"{'gateway / direct, this endpoint':<34} {through:8.2f} ×     added p50 {added:.1f} ms  "
-                  f"(gateway-overhead goal: ≥ 0.6 ×, ≤ 2 ms: {'ok' if through >= GOAL_GATEWAY_RATIO and added <= 2 else 'MISSED'})",
-                  flush=True)
+            print(f"{'gateway / direct, this endpoint':<34} {through:8.2f} ×     "
+                  f"{'ok' if through >= GOAL_GATEWAY_RATIO else 'MISSED'} (gateway-overhead goal ≥ {GOAL_GATEWAY_RATIO} ×; "
+                  f"p50 with {args.clients} clients +{added:.1f} ms, queueing included: the added-p50 goal is one client's, "
+                  f"in bench.gateway_overhead)", flush=True)
             figures["gateway_ratio"] = through
             with CpuMeter(suite, (url,)) as batch_cpu:
                 batch = batch_deductions(direct, token, args.clients, args.seconds)

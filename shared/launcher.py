@@ -152,7 +152,8 @@ class Suite:
         def ready() -> bool:
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    log = (self.var_dir / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
+                    log = (self.var_dir / "logs" / f"{name}.log").read_text(errors="replace")
+                    log = log if len(log) <= 4000 else f"{log[:2000]}\n[…]\n{log[-2000:]}"  # a panic says why first
                     raise RuntimeError(f"{name} exited with {process.returncode}:\n{log}")
             for url in urls:
                 try:
