@@ -6,6 +6,7 @@ connections, timeouts, refused ports) exactly as it does to the suite's services
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from gateway.app import create_app
 from shared.auth import TokenVerifier
 from shared.settings import SERVICE_PORTS
-from shared.testkit import TokenFactory, free_port
+from shared.testkit import TokenFactory
 
 
 def echo_service(name: str) -> Flask:
@@ -102,9 +103,23 @@ def serve() -> Iterator[Callable[[Any], str]]:
 
 
 @pytest.fixture()
-def closed_urls() -> dict[str, str]:
-    """Every service at a port where nothing listens (each test puts stubs where it needs them)."""
-    return {name: f"http://127.0.0.1:{free_port()}" for name in SERVICE_PORTS}
+def closed_urls() -> Iterator[dict[str, str]]:
+    """Every service at a port where nothing listens (each test puts stubs where it needs them).
+
+    Each port stays bound, without listening, until the test ends: connecting is refused, and no stub
+    the test starts can be given the same port (a free port merely closed again could be handed out
+    to the test's own stub, which then answered for two services).
+    """
+    holders = []
+    for _ in SERVICE_PORTS:
+        holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        holder.bind(("127.0.0.1", 0))
+        holders.append(holder)
+    try:
+        yield {name: f"http://127.0.0.1:{holder.getsockname()[1]}" for name, holder in zip(SERVICE_PORTS, holders, strict=True)}
+    finally:
+        for holder in holders:
+            holder.close()
 
 
 @pytest.fixture()

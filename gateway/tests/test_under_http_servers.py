@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,12 +33,14 @@ def served_gateway(request: pytest.FixtureRequest, serve: Callable[[Any], str], 
     jwks_and_echo = echo_service("identity")
     jwks_and_echo.add_url_rule("/identity/v1/.well-known/jwks.json", "jwks", tokens.jwks)
     port = free_port()
+    refused = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    refused.bind(("127.0.0.1", 0))  # bound, never listening: connecting is refused, and nobody else gets the port
     env = {
         **os.environ,
         "PYTHONPATH": str(repo_root()),
         "IDENTITY_URL": serve(jwks_and_echo),
         "BILLING_URL": serve(echo_service("billing")),
-        "LICENSING_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        "LICENSING_URL": f"http://127.0.0.1:{refused.getsockname()[1]}",  # nothing listens there
         "GATEWAY_MAX_BODY_BYTES": str(512 * 1024),
         "LOG_LEVEL": "WARNING",
     }
@@ -56,6 +59,7 @@ def served_gateway(request: pytest.FixtureRequest, serve: Callable[[Any], str], 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        refused.close()
 
 
 def _chunks(total: int) -> Iterator[bytes]:
