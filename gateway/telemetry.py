@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from opentelemetry import context, propagate, trace
-
 from shared import tracing
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -29,39 +27,20 @@ def _route(path: str) -> str:
 class ServerSpans:
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
-        self.tracer = trace.get_tracer("gateway")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(UNTRACED):
             return self.app(environ, start_response)
-        carrier = {"traceparent": environ["HTTP_TRACEPARENT"]} if "HTTP_TRACEPARENT" in environ else {}
-        if carrier and "HTTP_TRACESTATE" in environ:
-            carrier["tracestate"] = environ["HTTP_TRACESTATE"]
-        method = environ.get("REQUEST_METHOD", "GET")
-        parent = propagate.extract(carrier) if carrier else None
-        if not tracing.exporting():  # nobody would see the span: keep only its context (shared.tracing)
-            span = tracing.unrecorded_span(parent)
-            token = context.attach(trace.set_span_in_context(span))
-            try:
-                return self.app(environ, start_response)
-            finally:
-                context.detach(token)
-        span = self.tracer.start_span(
-            f"{method} {_route(path)}", context=parent, kind=trace.SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": path},
-        )
-        token = context.attach(trace.set_span_in_context(span))
+        # the services' server span (shared.tracing): the caller's trace continued, recorded only when exported
+        span, token = tracing.start_server_span(environ, environ.get("REQUEST_METHOD", "GET"), _route(path), path)
+        status: list[int] = []
 
-        def traced_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            code = int(status[:3])
-            span.set_attribute("http.response.status_code", code)
-            if code >= 500:
-                span.set_status(trace.StatusCode.ERROR)
-            return start_response(status, headers, exc_info)
+        def traced_start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(int(line[:3]))
+            return start_response(line, headers, exc_info)
 
         try:
             return self.app(environ, traced_start_response)
         finally:
-            context.detach(token)
-            span.end()
+            tracing.end_server_span(span, token, status[-1] if status else None)

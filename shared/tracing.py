@@ -44,11 +44,11 @@ def configure(service_name: str) -> None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        _exporting[0] = True
     elif os.environ.get("OTEL_TRACES_EXPORTER") == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    trace.set_tracer_provider(provider)
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_TRACES_EXPORTER") == "console":
         _exporting[0] = True
+    trace.set_tracer_provider(provider)
 
 
 _exporting = [False]
