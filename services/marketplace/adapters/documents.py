@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.xml.constants import ARC_CORE as CORE_PROPERTIES
+from openpyxl.xml.functions import tostring
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -113,22 +115,25 @@ def statement_xlsx(statement: Any, reseller_name: str) -> bytes:
         sheet.append([line["order_no"], line["total_minor"] / 100, line["currency"], line["solutions"], line["status"],
                       line["quantity"], line["ordered_at"]])
     fixed = statement.created_at.replace(tzinfo=None, microsecond=0) if isinstance(statement.created_at, datetime) else None
-    workbook.properties.created = fixed
-    workbook.properties.modified = fixed
+    at = fixed or datetime(2000, 1, 1)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _with_fixed_zip_times(buffer.getvalue(), fixed or datetime(2000, 1, 1))
+    workbook.properties.created = at
+    workbook.properties.modified = at
+    return _with_fixed_times(buffer.getvalue(), at, tostring(workbook.properties.to_tree()))
 
 
-def _with_fixed_zip_times(xlsx: bytes, at: datetime) -> bytes:
-    """openpyxl stamps each zip entry with the wall clock; a reproducible download needs fixed stamps."""
+def _with_fixed_times(xlsx: bytes, at: datetime, core_properties: bytes) -> bytes:
+    """openpyxl stamps each zip entry and the document's `modified` property with the wall clock at save;
+    a reproducible download needs both fixed (the core properties are written again after the save)."""
     source = zipfile.ZipFile(io.BytesIO(xlsx))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in source.infolist():
             info = zipfile.ZipInfo(entry.filename, date_time=at.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(entry.filename))
+            content = core_properties if entry.filename == CORE_PROPERTIES else source.read(entry.filename)
+            target.writestr(info, content)
     return out.getvalue()
 
 

@@ -107,7 +107,9 @@ def test_statements_snapshot_the_month_once_and_download_identically(market: Mar
     assert (statement["period"], statement["order_count"], statement["sales"]["amounts"]) == ("2026-01", 2, {"CNY": 10700})
     xlsx = market.client.get(f"/marketplace/v1/settlements/{statement['id']}/statement.xlsx", headers=me)
     assert xlsx.data == market.client.get(f"/marketplace/v1/settlements/{statement['id']}/statement.xlsx", headers=me).data
-    rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
+    workbook = load_workbook(io.BytesIO(xlsx.data))
+    assert workbook.properties.modified == workbook.properties.created == datetime(2026, 2, 1, 1)  # not the wall clock
+    rows = list(workbook.active.iter_rows(values_only=True))
     assert any(row[0] == paid["order_no"] for row in rows)
     pdf = market.client.get(f"/marketplace/v1/settlements/{statement['id']}/statement.pdf", headers=me)
     assert pdf.data.startswith(b"%PDF") and pdf.data == market.client.get(
