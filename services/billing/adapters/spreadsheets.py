@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from services.billing.domain.expiry_import import TEMPLATE_HEADER, ExpiryRow, RejectedRow, parse_row
+from shared.exports import neutralise_row
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,13 +64,14 @@ def _sheet_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
 
 
 def csv_chunks(header: list[str], rows: Iterable[Iterable[Any]], rows_per_chunk: int = 2000) -> Iterator[bytes]:
-    """CSV (UTF-8 with BOM, so spreadsheet programs read Chinese names) in chunks of rows."""
+    """CSV (UTF-8 with BOM, so spreadsheet programs read Chinese names) in chunks of rows; a string cell a
+    spreadsheet would run as a formula is written with a leading `'` (`shared.exports`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(header)
+    writer.writerow(neutralise_row(header))
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow(neutralise_row(row))
         if count % rows_per_chunk == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
