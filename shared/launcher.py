@@ -6,7 +6,9 @@ worker (outbox relay, consumers, jobs), and the gateway; a process that exits is
 
 Service accounts: each run gives the notifier a random secret (or `NOTIFIER_CLIENT_SECRET` when set)
 and hands it to identity as `SUITE_SERVICE_CLIENTS=notifier:<secret>` and to the notifier as
-`NOTIFIER_CLIENT_ID`/`NOTIFIER_CLIENT_SECRET`; no other process sees it.
+`NOTIFIER_CLIENT_ID`/`NOTIFIER_CLIENT_SECRET`; no other process sees it. The first operator's password is
+`SUITE_ADMIN_PASSWORD` or one generated once into `var/secrets/admin-password`; every other secret
+(shared/installation.py) is read by the process that needs it from its variable or generated once under var/.
 """
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ from pathlib import Path
 
 import requests
 
+from shared.installation import admin_password, installation_secret
 from shared.settings import EMBEDDED_BROKER_PORT, GATEWAY_PORT, SERVICE_PORTS, repo_root
 from shared.testkit import EmbeddedBroker, wait_until
 
-DEFAULT_ADMIN = ("admin@suite.local", "Suite-Admin-2026!")
+DEFAULT_ADMIN_USERNAME = "admin@suite.local"  # the password has no default: shared/installation.py
 
 
 HTTP_SERVERS = ("granian", "gunicorn")
@@ -91,8 +94,11 @@ class Suite:
         self.env = {**os.environ, **self.extra_env}
         self.env["SUITE_VAR_DIR"] = str(self.var_dir)
         self.env["SUITE_PORT_OFFSET"] = str(self.port_offset)
-        self.env.setdefault("SUITE_ADMIN_USERNAME", DEFAULT_ADMIN[0])
-        self.env.setdefault("SUITE_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
+        self.env.setdefault("SUITE_ADMIN_USERNAME", DEFAULT_ADMIN_USERNAME)
+        # The first operator's password: SUITE_ADMIN_PASSWORD, else one generated at the first start
+        # into var/secrets/admin-password and kept (never a published default).
+        self.env["SUITE_ADMIN_PASSWORD"] = installation_secret(
+            "SUITE_ADMIN_PASSWORD", "admin-password", admin_password, environ=self.env, var=self.var_dir)
         self.env["PYTHONPATH"] = str(repo_root()) + os.pathsep + self.env.get("PYTHONPATH", "")
         self.services = available_services()
         self.service_env = service_accounts(self.env.pop("NOTIFIER_CLIENT_SECRET", None) or secrets.token_urlsafe(32))
@@ -216,7 +222,8 @@ def main() -> None:
         print(
             f"suite ready: gateway {suite.gateway_url}  docs {suite.gateway_url}/docs\n"
             f"  services: {', '.join(suite.services)}\n  broker: {broker}\n"
-            f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD)\n"
+            f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD, else in "
+            f"{suite.var_dir / 'secrets' / 'admin-password'})\n"
             f"  mail: {'SMTP ' + suite.env['SMTP_HOST'] if suite.env.get('SMTP_HOST') else suite.var_dir / 'mail'}"
             f"  sms: {suite.var_dir / 'sms'}  logs: {suite.var_dir / 'logs'}\n  Ctrl-C stops everything.",
             flush=True,

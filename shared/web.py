@@ -36,6 +36,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from shared import auth, errors, logs, metrics, request_guard, tracing
 from shared.clock import Clock
 from shared.db import PlatformTables
+from shared.rejections import DurableRejection, answer_durable_rejection
 from shared.settings import CommonSettings
 from shared.uow import Actor, UnitOfWork
 
@@ -128,6 +129,7 @@ def create_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     errors.register(app)
+    app.register_error_handler(DurableRejection, answer_durable_rejection)
     _register_probes(app, settings)
     _register_request_lifecycle(app, settings.service)
     _instrument(app)

@@ -6,7 +6,7 @@ admin exist, and brings the service accounts in step with `SUITE_SERVICE_CLIENTS
 """
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 
 from services.identity.adapters import orm, reads
 from services.identity.adapters.crypto import Passwords, SecretBox, SecretDigest
@@ -14,13 +14,10 @@ from services.identity.config import SERVICE, Settings
 from services.identity.service_layer import service_clients, setup
 from services.identity.service_layer.keys import SigningKeyRing
 from services.identity.service_layer.kit import IdentityKit
-from services.identity.service_layer.rejections import DurableRejection
 from shared.auth import JwksCache, TokenVerifier
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
-from shared.errors import problem_response
-from shared.uow import UnitOfWork
-from shared.web import ServiceContext, create_app, current_context, db, uow
+from shared.web import ServiceContext, create_app
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
@@ -61,16 +58,4 @@ def build_app(
     setup.prepare(context.session_factory, context.extras["kit"])
     service_clients.configure(context.session_factory, context.extras["kit"], settings.service_clients)
     app = create_app(settings.common, context, blueprints(), verifier=verifier or own_verifier(context, settings))
-    app.register_error_handler(DurableRejection, _answer_durable_rejection)
     return app
-
-
-def _answer_durable_rejection(rejection: DurableRejection) -> Response:
-    """Roll the request back, keep the rejection's bookkeeping in a transaction of its own."""
-    actor = uow().actor
-    db().rollback()
-    context = current_context()
-    with context.session_factory() as session:
-        rejection.effects(UnitOfWork(context.service, session, context.tables, context.clock, actor))
-        session.commit()
-    return problem_response(rejection)

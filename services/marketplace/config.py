@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.installation import installation_secret
 from shared.settings import CommonSettings, service_url, var_dir
 
 SERVICE = "marketplace"
@@ -23,6 +24,6 @@ class Settings:
         return cls(
             common=CommonSettings.from_env(SERVICE),
             uploads_dir=Path(os.environ.get("MARKETPLACE_UPLOADS_DIR") or var_dir() / "uploads" / SERVICE),
-            payment_secret=os.environ.get("MARKETPLACE_PAYMENT_SECRET", "sandbox-provider-shared-secret"),
+            payment_secret=installation_secret("MARKETPLACE_PAYMENT_SECRET", "marketplace-payment"),
             own_url=service_url(SERVICE),
         )

@@ -1,6 +1,7 @@
 """docker-compose.yml and deploy/k8s are validated against their schemas, without Docker or a cluster."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shared.installation import SECRETS, compose_env, fresh_values, k8s_secret
 from shared.launcher import Suite, http_server_command
 from shared.settings import GATEWAY_PORT, SERVICE_PORTS, repo_root
 
@@ -107,3 +109,119 @@ def test_compose_and_k8s_serve_every_api_and_the_gateway_as_the_launcher_does():
         containers = [c for doc in manifest if doc and doc.get("kind") == "Deployment"
                       for c in doc["spec"]["template"]["spec"]["containers"]]
         assert argv in [c.get("command") for c in containers], f"{name}: no container runs {argv}"
+
+
+# ---- secrets: none has a published default (shared/installation.py) ------------------------------------
+
+SECRET_ENVS = {secret.env for secret in SECRETS}
+K8S_KEY_TO_ENV = {secret.k8s_key: secret.env for secret in SECRETS}
+# Which secrets each service's processes need (the API, and the worker as relay and consumers).
+NEEDS = {
+    ("identity", "api"): {"IDENTITY_KEY_ENCRYPTION_KEY", "SUITE_ADMIN_PASSWORD", "NOTIFIER_CLIENT_SECRET"},
+    ("identity", "worker"): {"IDENTITY_KEY_ENCRYPTION_KEY"},
+    ("notifier", "api"): {"NOTIFIER_SECRET_KEY"},
+    ("notifier", "worker"): {"NOTIFIER_SECRET_KEY", "NOTIFIER_CLIENT_SECRET"},
+    ("billing", "api"): {"BILLING_SANDBOX_SECRET"},
+    ("billing", "worker"): {"BILLING_SANDBOX_SECRET"},
+    ("marketplace", "api"): {"MARKETPLACE_PAYMENT_SECRET"},
+    ("marketplace", "worker"): {"MARKETPLACE_PAYMENT_SECRET"},
+}
+REQUIRED = re.compile(r"\$\{([A-Z_]+):\?[^}]*\}")
+
+
+def _compose_secrets(environment: dict[str, str]) -> set[str]:
+    """The secrets a Compose service is given: each must come from a required variable (`${NAME:?…}`)."""
+    given = set()
+    for name, value in environment.items():
+        given |= {found for found in REQUIRED.findall(str(value)) if found in SECRET_ENVS}
+        if name in SECRET_ENVS:
+            assert f"${{{name}:?" in str(value), f"{name} must be required, not {value!r}"
+    return given - {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"}
+
+
+def test_compose_requires_every_secret_and_publishes_none():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for secret in SECRETS:  # `${NAME:-default}` or `${NAME-default}` would publish a default
+        assert not re.search(r"\$\{" + secret.env + r"[:]?-", text), f"{secret.env} has a default in docker-compose.yml"
+    assert "change-me" not in text and "Suite-Admin-2026" not in text
+    compose = yaml.safe_load(text)["services"]
+    assert "${POSTGRES_PASSWORD:?" in compose["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert "${RABBITMQ_PASSWORD:?" in compose["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_PASS"]
+    for service in SERVICE_PORTS:
+        for name, kind in ((service, "api"), (f"{service}-worker", "worker")):
+            environment = compose[name]["environment"]
+            assert "${POSTGRES_PASSWORD:?" in environment[f"{service.upper()}_DATABASE_URL"]
+            assert "${RABBITMQ_PASSWORD:?" in environment["AMQP_URL"]
+            assert _compose_secrets(environment) == NEEDS.get((service, kind), set()), name
+    assert _compose_secrets(compose["gateway"]["environment"]) == set()
+
+
+def _k8s_documents() -> list[dict]:
+    return [doc for path in sorted((ROOT / "deploy" / "k8s").rglob("*.yaml")) if path.name != "kustomization.yaml"
+            for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def _k8s_secrets(container: dict) -> set[str]:
+    refs = {e["valueFrom"]["secretKeyRef"]["key"] for e in container.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})}
+    return {K8S_KEY_TO_ENV[key] for key in refs if key in K8S_KEY_TO_ENV} - {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"}
+
+
+def test_kubernetes_reads_every_secret_from_a_secret_that_is_not_published():
+    documents = _k8s_documents()
+    assert [d for d in documents if d["kind"] == "Secret"] == [], "a Secret with values in the manifests publishes them"
+    generated = yaml.safe_load(k8s_secret(fresh_values()))
+    keys = set(generated["stringData"])
+    for doc in documents:
+        if doc["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        name = doc["metadata"]["name"]
+        spec = doc["spec"]["template"]["spec"]
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["name"] == "suite-secrets" and ref["key"] in keys, (name, ref)
+                    assert not ref.get("optional"), (name, ref)
+                assert env["name"] not in SECRET_ENVS or ref, f"{name}: {env['name']} has a literal value"
+        service, _, component = name.rpartition("-")
+        if service in SERVICE_PORTS:
+            kind = "api" if component == "api" else "worker"
+            for container in spec["containers"]:
+                assert _k8s_secrets(container) == NEEDS.get((service, kind), set()), name
+
+
+def test_the_generated_kubernetes_secret_validates_and_is_fresh(tmp_path):
+    first, second = fresh_values(), fresh_values()
+    assert all(first[name] != second[name] for name in first)
+    path = tmp_path / "secret.yaml"
+    path.write_text(k8s_secret(first))
+    _validate(path)
+    env = dict(line.split("=", 1) for line in compose_env(first).splitlines())
+    assert set(env) == SECRET_ENVS and env == first
+
+
+def test_make_up_generates_the_admin_password_once_per_installation(tmp_path, monkeypatch):
+    monkeypatch.delenv("SUITE_ADMIN_PASSWORD", raising=False)
+    first = Suite(tmp_path / "one").env["SUITE_ADMIN_PASSWORD"]
+    assert Suite(tmp_path / "one").env["SUITE_ADMIN_PASSWORD"] == first  # kept under var/
+    assert Suite(tmp_path / "two").env["SUITE_ADMIN_PASSWORD"] != first  # another installation, another password
+    assert (tmp_path / "one" / "secrets" / "admin-password").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("SUITE_ADMIN_PASSWORD", "Chosen-Passw0rd-2026!")
+    assert Suite(tmp_path / "three").env["SUITE_ADMIN_PASSWORD"] == "Chosen-Passw0rd-2026!"
+
+
+def test_every_service_secret_without_its_variable_is_generated_per_installation(tmp_path, monkeypatch):
+    """What `make up` relies on: a process with the variable unset reads (or makes) the installation's own value."""
+    from services.billing.adapters.payment_providers import sandbox_secret
+    from services.identity.config import key_encryption_key
+    from services.marketplace.config import Settings as MarketplaceSettings
+
+    values = []
+    for var in (tmp_path / "one", tmp_path / "two"):
+        monkeypatch.setenv("SUITE_VAR_DIR", str(var))
+        for name in SECRET_ENVS:
+            monkeypatch.delenv(name, raising=False)
+        values.append((MarketplaceSettings.from_env().payment_secret, sandbox_secret(), key_encryption_key()))
+        assert values[-1] == (MarketplaceSettings.from_env().payment_secret, sandbox_secret(), key_encryption_key())
+    assert all(a != b for a, b in zip(*values, strict=True))
+    assert "sandbox-provider-shared-secret" not in values[0]

@@ -110,13 +110,14 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
         201,
     )
     ok(sales.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"amount_minor": 25000}))
-    ok(sales.post(f"/billing/v1/offline-topups/{topup['id']}/submit"))
+    submitted = ok(sales.post(f"/billing/v1/offline-topups/{topup['id']}/submit"))
+    frozen = sales.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"amount_minor": 2500000})
+    assert frozen.status_code == 409 and frozen.json()["code"] == "topup_not_editable"
+    review = {"decision": "approve", "comment": "到账", "version": submitted["version"]}
     with ThreadPoolExecutor(5) as pool:
         reviews = list(
             pool.map(
-                lambda _: suite.api(finance_token).post(
-                    f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "comment": "到账"}
-                ),
+                lambda _: suite.api(finance_token).post(f"/billing/v1/offline-topups/{topup['id']}/review", json=review),
                 range(5),
             )
         )

@@ -226,7 +226,8 @@ class World:
 
         self.retrying(
             "top-up approved",
-            lambda: self.platform.post(f"/billing/v1/offline-topups/{topup_id}/review", json={"decision": "approve"}),
+            lambda: self.platform.post(f"/billing/v1/offline-topups/{topup_id}/review",
+                                       json={"decision": "approve", "version": self._detail_of(topup_id).get("version", 1)}),
             approved,
         )
 

@@ -180,6 +180,9 @@ offline_topups = Table(
     Column("reviewed_at", DateTime(timezone=True), nullable=True),
     Column("review_comment", String(500), nullable=True),
     Column("order_id", String(36), nullable=True),
+    # Each edit makes a new version; finance's review names the version it approves (a submitted
+    # request cannot be edited, so what is reviewed is what is credited).
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 offline_topup_history = Table(

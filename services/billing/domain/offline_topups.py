@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.billing.domain.errors import RuleViolation, StateConflict
 
 DRAFT, SUBMITTED, RETURNED, APPROVED, DECLINED = "draft", "submitted", "returned", "approved", "declined"
-EDITABLE = (DRAFT, SUBMITTED, RETURNED)
+EDITABLE = (DRAFT, RETURNED)  # a submitted request is frozen while finance reviews it
 SUBMITTABLE = (DRAFT, RETURNED)
 DECISIONS = {"approve": APPROVED, "return": RETURNED, "decline": DECLINED}
 
@@ -18,6 +18,12 @@ def require_editable(status: str) -> None:
 def require_submittable(status: str) -> None:
     if status not in SUBMITTABLE:
         raise StateConflict("topup_not_submittable", f"a {status} top-up request cannot be submitted")
+
+
+def require_reviewed_version(current: int, named: int) -> None:
+    """Finance approves what it saw: the review names the request's version (GET answers it)."""
+    if current != named:
+        raise StateConflict("topup_version_mismatch", f"the request is at version {current}, not {named}: look at it again")
 
 
 def status_after_review(decision: str, comment: str | None) -> str:

@@ -49,7 +49,8 @@ class OfflineTopupById(MethodView):
     @blp.arguments(schemas.OfflineTopupPatch)
     @blp.response(200, schemas.OfflineTopupDetail)
     def patch(self, body: dict[str, Any], topup_id: str) -> dict[str, Any]:
-        """Edit a request until it is reviewed (draft, submitted or returned)."""
+        """Edit a draft or returned request (each edit makes a new `version`). A submitted request is frozen
+        while finance reviews it: 409 `topup_not_editable` (finance returns it to have it changed)."""
         return offline_topups.edit(uow(), caller(), topup_id, body)
 
 
@@ -69,5 +70,9 @@ class OfflineTopupReview(MethodView):
     @blp.arguments(schemas.ReviewIn)
     @blp.response(200, schemas.OfflineTopupDetail)
     def post(self, body: dict[str, Any], topup_id: str) -> dict[str, Any]:
-        """Approve (credits the balance once), return for editing, or decline — with a comment."""
-        return offline_topups.review(uow(), caller(), topup_id, body["decision"], body.get("comment"))
+        """Approve (credits the balance once), return for editing, or decline — with a comment.
+
+        `version` is the request's version the reviewer looked at (GET answers it): another version is
+        409 `topup_version_mismatch`, so what is approved is what was reviewed, and the amount credited is
+        the amount submitted."""
+        return offline_topups.review(uow(), caller(), topup_id, body["decision"], body.get("comment"), body["version"])

@@ -385,6 +385,8 @@ class OfflineTopupPatch(Schema):
 class ReviewIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "return", "decline")))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "the request's version the reviewer looked at (GET answers it)"})
 
 
 class OfflineTopupArgs(PageArgs):
@@ -418,6 +420,7 @@ class OfflineTopup(Schema):
     reviewed_at = UtcDateTime(allow_none=True)
     review_comment = fields.String(allow_none=True)
     order_id = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "each edit makes a new one; a review names the version it approves"})
 
 
 class OfflineTopupDetail(OfflineTopup):

@@ -36,7 +36,8 @@ def edit(uow: UnitOfWork, caller: Caller, topup_id: str, changes: dict[str, Any]
     if "company_id" in changes:
         require_company(uow.session, changes["company_id"])
     if changes:
-        uow.session.execute(offline_topups.update().where(offline_topups.c.id == topup_id).values(**changes, updated_at=uow.clock.now()))
+        uow.session.execute(offline_topups.update().where(offline_topups.c.id == topup_id, offline_topups.c.status.in_(rules.EDITABLE))
+                            .values(**changes, version=offline_topups.c.version + 1, updated_at=uow.clock.now()))
     _remember(uow, caller, topup_id, "edited", current.status, None, changes)
     uow.audit("offline_topup.edited", "offline_topup", topup_id, changes)
     return detail(uow.session, topup_id)
@@ -51,22 +52,27 @@ def submit(uow: UnitOfWork, caller: Caller, topup_id: str) -> dict[str, Any]:
     return detail(uow.session, topup_id)
 
 
-def review(uow: UnitOfWork, caller: Caller, topup_id: str, decision: str, comment: str | None) -> dict[str, Any]:
-    """Only a submitted request is reviewed; the guarded transition lets one of racing reviews through."""
-    _locked(uow.session, topup_id)
+def review(uow: UnitOfWork, caller: Caller, topup_id: str, decision: str, comment: str | None, version: int) -> dict[str, Any]:
+    """Only a submitted request is reviewed, and only at the version the reviewer names; the guarded
+    transition lets one of racing reviews through. A submitted request cannot be edited, so the amount
+    credited is the amount submitted."""
+    current = _locked(uow.session, topup_id)
     new_status = rules.status_after_review(decision, comment)
+    if current.status == rules.SUBMITTED:
+        rules.require_reviewed_version(current.version, version)
     now = uow.clock.now()
-    _move(uow, topup_id, rules.SUBMITTED, new_status, reviewed_by=caller.user_id, reviewed_at=now, review_comment=comment)
+    _move(uow, topup_id, rules.SUBMITTED, new_status, reviewed_by=caller.user_id, reviewed_at=now, review_comment=comment,
+          version_reviewed=version)
     if new_status == rules.APPROVED:
-        _credit(uow, topup_id, comment)
+        _credit(uow, topup_id, comment, version)
     _remember(uow, caller, topup_id, decision, new_status, comment, None)
     uow.audit(f"offline_topup.{new_status}", "offline_topup", topup_id, {"comment": comment})
     return detail(uow.session, topup_id)
 
 
-def _credit(uow: UnitOfWork, topup_id: str, comment: str | None) -> None:
+def _credit(uow: UnitOfWork, topup_id: str, comment: str | None, version: int) -> None:
     """The approved amount goes to the balance and shows in the order records as a paid offline top-up."""
-    topup = uow.session.execute(select(offline_topups).where(offline_topups.c.id == topup_id)).one()
+    topup = uow.session.execute(select(offline_topups).where(offline_topups.c.id == topup_id, offline_topups.c.version == version)).one()
     now, order_id = uow.clock.now(), str(uuid.uuid4())
     ledger.credit(uow.session, topup.company_id, topup.currency, topup.amount_minor, ledger.OFFLINE_TOPUP, topup_id, now)
     uow.session.execute(
@@ -103,11 +109,13 @@ def _credit(uow: UnitOfWork, topup_id: str, comment: str | None) -> None:
     )
 
 
-def _move(uow: UnitOfWork, topup_id: str, from_status: str, to_status: str, **values: Any) -> None:
+def _move(uow: UnitOfWork, topup_id: str, from_status: str, to_status: str, *, version_reviewed: int | None = None,
+          **values: Any) -> None:
+    guard = [offline_topups.c.id == topup_id, offline_topups.c.status == from_status]
+    if version_reviewed is not None:
+        guard.append(offline_topups.c.version == version_reviewed)
     moved = uow.session.execute(
-        offline_topups.update()
-        .where(offline_topups.c.id == topup_id, offline_topups.c.status == from_status)
-        .values(status=to_status, updated_at=uow.clock.now(), **values)
+        offline_topups.update().where(*guard).values(status=to_status, updated_at=uow.clock.now(), **values)
     ).rowcount
     if moved != 1:
         raise StateConflict(

@@ -167,8 +167,9 @@ class World:
         sales, finance = self.headers.staff("sales"), self.headers.staff("finance")
         body = {"company_id": company_id, "payer": "付款人", "currency": currency, "amount_minor": amount_minor, "reference": "BANK-1"}
         topup = self.ok(self.client.post("/billing/v1/offline-topups", json=body, headers=sales), 201)
-        self.ok(self.client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
-        return self.ok(self.client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"}, headers=finance))
+        submitted = self.ok(self.client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
+        review = {"decision": "approve", "version": submitted["version"]}
+        return self.ok(self.client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json=review, headers=finance))
 
     def renewal(self, company_id: str, items: list[tuple[str, int]], confirm: bool = True) -> dict:
         customer = self.headers.customer(company_id)

@@ -92,6 +92,16 @@ login_failures = Table(
 )
 Index("ix_login_failures_key_time", login_failures.c.throttle_key, login_failures.c.failed_at)
 
+# Attempts per throttle key in the current fixed window, counted with one atomic UPSERT … RETURNING
+# before a password is checked (services/identity/service_layer/throttle.py).
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("throttle_key", String(300), primary_key=True),
+    Column("window_started_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+
 login_locks = Table(
     "login_locks",
     metadata,

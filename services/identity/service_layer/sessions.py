@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from services.identity.adapters import repository
 from services.identity.adapters.crypto import random_token
@@ -50,14 +51,16 @@ def login(uow: UnitOfWork, kit: IdentityKit, username: str, password: str, addre
     now = uow.clock.now()
     name = username.strip().lower()
     account, origin = throttling.account_key(name), throttling.address_key(address)
-    throttle.check_not_locked(uow.session, (account, origin), now)
+    rules = {account: throttling.ACCOUNT_RULE, origin: throttling.ADDRESS_RULE}
+    # Counted (and refused when over the limit) in a transaction of its own, before the password is checked.
+    counts = throttle.admit(Session(uow.session.get_bind()), rules, now)
     user = repository.user_with_org_by_username(uow.session, name)
     if not kit.passwords.verify(user.password_hash if user else None, password):
-        rules = {account: throttling.ACCOUNT_RULE, origin: throttling.ADDRESS_RULE}
-        raise DurableRejection(invalid_credentials(), lambda fresh: throttle.record_failure(fresh, rules))
+        raise DurableRejection(invalid_credentials(), lambda fresh: throttle.lock_if_reached(fresh, rules, counts))
     if user.status != ACTIVE or user.org_status != ACTIVE:
         raise account_disabled()
     throttle.forget_failures(uow.session, account)
+    throttle.give_back(uow.session, origin)
     changes: dict[str, Any] = {"last_login_at": now}
     if kit.passwords.needs_rehash(user.password_hash):
         changes["password_hash"] = kit.passwords.hash(password)

@@ -98,10 +98,25 @@ STATEMENT_HEADERS = ["订单编号 order_no", "订单总金额 total", "币种 c
                      "数量 quantity", "交易时间 ordered_at"]
 
 
+class _TextSheet:
+    """Appends rows whose strings stay text: openpyxl takes a string that begins with `=` for a formula,
+    so a reseller or solution name like `=HYPERLINK(…)` would run in the reader's spreadsheet (CSV /
+    formula injection, `shared/exports.py`); each such cell is typed as a string instead."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+
+    def append(self, values: list[Any]) -> None:
+        self.sheet.append(values)
+        for cell in self.sheet[self.sheet.max_row]:
+            if isinstance(cell.value, str) and cell.data_type != "s":
+                cell.data_type = "s"
+
+
 def statement_xlsx(statement: Any, reseller_name: str) -> bytes:
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "statement"
+    sheet = _TextSheet(workbook.active)
+    workbook.active.title = "statement"
     sheet.append(["账单编号 statement_no", statement.statement_no])
     sheet.append(["方案提供商 reseller", reseller_name])
     sheet.append(["账单周期 period", statement.period])

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, verify
+from services.marketplace.adapters.sandbox_provider import CallbackRejected, verify
 from services.marketplace.entrypoints.access import FINANCE_STAFF, current_channel, resellers_only, sandbox_provider, staff_only
 from services.marketplace.entrypoints.schemas.sales import (
     CallbackResult,
@@ -53,7 +53,7 @@ class SandboxPay(MethodView):
     def post(self, args: dict[str, Any], payment_id: str) -> dict[str, Any]:
         """The sandbox provider's payment page: succeed or fail, then it calls the service back (signed)"""
         notification = _read_notification(payment_id, args["outcome"])
-        status = sandbox_provider().notify(notification)
+        status = sandbox_provider().notify(notification, current_context().clock.now())
         return {"payment_id": payment_id, "outcome": args["outcome"], "callback_status": status}
 
 
@@ -61,10 +61,12 @@ class SandboxPay(MethodView):
 class SandboxCallback(MethodView):
     @blp.response(200, CallbackResult)
     def post(self) -> dict[str, Any]:
-        """The provider's signed notification (verified, applied once)"""
+        """The provider's signed notification (signature and freshness verified, applied once)"""
         body = request.get_data(cache=True)
-        if not verify(body, request.headers.get(SIGNATURE_HEADER), sandbox_provider().secret):
-            raise Problem(401, "invalid_signature", "the notification signature does not verify")
+        try:
+            verify(body, request.headers, sandbox_provider().secret, current_context().clock.now())
+        except CallbackRejected as rejected:
+            raise Problem(401, rejected.code, rejected.detail) from None
         try:
             notification = ProviderNotification().load(request.get_json(force=True, silent=True) or {})
         except ValidationError as error:

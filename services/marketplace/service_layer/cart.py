@@ -58,7 +58,10 @@ def _item_of(uow: UnitOfWork, channel: Channel, item_id: str) -> Any:
         cart_items.c.id == item_id, cart_items.c.user_id == channel.user_id), "cart item")
 
 
-def cart_lines(uow: UnitOfWork, channel: Channel, item_ids: list[str] | None = None) -> list[Any]:
+def cart_lines(uow: UnitOfWork, channel: Channel, item_ids: list[str] | None = None, *, for_checkout: bool = False) -> list[Any]:
+    """The user's cart (or the given items of it). `for_checkout` locks the items (PostgreSQL: `FOR UPDATE OF
+    cart_items`, in the listed order), so of racing checkouts of one cart the first takes the items and the
+    others, waiting on the lock, find them gone."""
     query = select(
         cart_items.c.id, cart_items.c.quantity, cart_items.c.params, skus.c.code.label("sku_code"),
         skus.c.name.label("sku_name"), skus.c.price_minor, skus.c.currency, skus.c.region, skus.c.active,
@@ -67,11 +70,16 @@ def cart_lines(uow: UnitOfWork, channel: Channel, item_ids: list[str] | None = N
         cart_items.c.user_id == channel.user_id).order_by(cart_items.c.created_at, skus.c.code, cart_items.c.id)
     if item_ids is not None:
         query = query.where(cart_items.c.id.in_(item_ids))
+    if for_checkout:
+        query = query.with_for_update(of=cart_items)
     return list(uow.session.execute(query))
 
 
 def clear_items(uow: UnitOfWork, channel: Channel, item_ids: list[str]) -> None:
-    uow.session.execute(delete(cart_items).where(cart_items.c.user_id == channel.user_id, cart_items.c.id.in_(item_ids)))
+    """Remove the checked-out items; if any is gone already another checkout took it (409, nothing changes)."""
+    removed = uow.session.execute(delete(cart_items).where(cart_items.c.user_id == channel.user_id, cart_items.c.id.in_(item_ids)))
+    if removed.rowcount != len(set(item_ids)):
+        raise Problem(409, "cart_changed", "the cart changed meanwhile (another checkout took these items); look at it again")
 
 
 def params_history(uow: UnitOfWork, channel: Channel, sku_code: str) -> list[dict[str, Any]]:

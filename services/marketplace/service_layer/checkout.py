@@ -99,7 +99,7 @@ def _check_credit_available(uow: UnitOfWork, reseller_id: str, total_minor: int,
 def _resolve_lines(uow: UnitOfWork, channel: Channel, request: CheckoutRequest) -> list[ResolvedLine]:
     if request.from_cart:
         items = [{"sku_code": item.sku_code, "quantity": item.quantity, "params": item.params, "cart_item_id": item.id}
-                 for item in cart.cart_lines(uow, channel, request.cart_item_ids)]
+                 for item in cart.cart_lines(uow, channel, request.cart_item_ids, for_checkout=True)]
         if not items:
             raise Problem(422, "cart_empty", "the cart has no items to check out", errors={"from_cart": ["cart is empty"]})
     else:

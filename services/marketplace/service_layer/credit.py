@@ -13,6 +13,7 @@ from services.marketplace.domain.periods import month_bounds, previous_month
 from services.marketplace.service_layer.common import day_after, new_id
 from shared.clock import isoformat
 from shared.errors import Problem, not_found
+from shared.rejections import DurableRejection
 from shared.uow import UnitOfWork
 
 CURRENCY = "CNY"
@@ -115,21 +116,32 @@ def request_code(uow: UnitOfWork, reseller_id: str, user_id: str, email: str | N
 
 
 def use_code(uow: UnitOfWork, reseller_id: str, user_id: str, code: str) -> None:
-    """The newest live code of this user must match; it is used once and dies after 5 wrong tries."""
+    """The newest live code of this user must match; it is used once and dies after 5 wrong tries.
+
+    A wrong try is counted in a transaction of its own (`DurableRejection`): the request that carries it
+    answers 422 and rolls back, and a count written in it would roll back too (the code could then be
+    guessed without limit). The code's row is locked while it is compared, so concurrent tries queue.
+    """
     now = uow.clock.now()
     live = uow.session.execute(select(credit_codes).where(
         credit_codes.c.reseller_id == reseller_id, credit_codes.c.user_id == user_id, credit_codes.c.used_at.is_(None),
         credit_codes.c.expires_at > now, credit_codes.c.attempts < CODE_MAX_ATTEMPTS,
-    ).order_by(credit_codes.c.created_at.desc()).limit(1)).first()
-    if live is None or not secrets.compare_digest(live.code_hash, _hash(code)):
-        if live is not None:
-            uow.session.execute(update(credit_codes).where(credit_codes.c.id == live.id).values(attempts=credit_codes.c.attempts + 1))
-        raise Problem(422, "invalid_verification_code", "the verification code is wrong or expired",
-                      errors={"verification_code": ["wrong or expired"]})
+    ).order_by(credit_codes.c.created_at.desc()).limit(1).with_for_update()).first()
+    wrong = Problem(422, "invalid_verification_code", "the verification code is wrong or expired",
+                    errors={"verification_code": ["wrong or expired"]})
+    if live is None:
+        raise wrong
+    if not secrets.compare_digest(live.code_hash, _hash(code)):
+        raise DurableRejection(wrong, lambda fresh: _count_wrong_try(fresh, live.id))
     result = uow.session.execute(update(credit_codes).where(credit_codes.c.id == live.id, credit_codes.c.used_at.is_(None))
                                  .values(used_at=now))
     if result.rowcount != 1:
         raise Problem(422, "invalid_verification_code", "the verification code was already used")
+
+
+def _count_wrong_try(uow: UnitOfWork, code_id: str) -> None:
+    uow.session.execute(update(credit_codes).where(credit_codes.c.id == code_id, credit_codes.c.attempts < CODE_MAX_ATTEMPTS)
+                        .values(attempts=credit_codes.c.attempts + 1))
 
 
 def entries_query(reseller_id: str, kind: str | None) -> Select:

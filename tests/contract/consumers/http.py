@@ -113,8 +113,8 @@ SANDBOX_CALLBACKS: list[HttpExpectation] = [
                           "currency": "CNY", "provider_ref": pattern("SBX-0A1B2C3D4E5F", r"^SBX-[0-9A-F]{12}$")}),
     HttpExpectation("marketplace-sandbox", "marketplace", "the sandbox reports an online payment's success",
                     "a reseller's order of 10700 CNY awaits an online payment", "POST", "/marketplace/v1/payments/sandbox-callback", 200,
-                    headers={"Content-Type": exactly("application/json"),
-                             "X-Sandbox-Signature": pattern("sha256=" + "0" * 64, r"^sha256=[0-9a-f]{64}$")},
+                    headers={"Content-Type": exactly("application/json"), "X-Sandbox-Timestamp": pattern("1767225600", r"^\d+$"),
+                             "X-Sandbox-Signature": pattern("v1=" + "0" * 64, r"^v1=[0-9a-f]{64}$")},
                     body={"payment_id": "payment-1", "outcome": one_of("success", "failure"), "amount_minor": 10700,
                           "currency": "CNY", "provider_ref": pattern("SBX0A1B2C3D4E5F6A7B", r"^SBX[0-9A-F]{16}$")}),
 ]

@@ -44,8 +44,8 @@ def offline_top_up(service: Service, amount_minor: int = 10000) -> dict[str, Any
     client, sales = service.client(), staff(service, "sales")
     body = {"company_id": COMPANY, "payer": "付款人", "currency": "CNY", "amount_minor": amount_minor, "reference": "BANK-1"}
     topup = ok(client.post("/billing/v1/offline-topups", json=body, headers=sales), 201)
-    ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
-    review = {"decision": "approve", "comment": "已核对银行流水"}
+    submitted = ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
+    review = {"decision": "approve", "comment": "已核对银行流水", "version": submitted["version"]}
     return ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json=review, headers=staff(service, "finance")))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, sign
+from services.marketplace.adapters.sandbox_provider import signature_headers
 from shared.envelope import new_event
 from shared.testkit import free_port
 from tests.contract.harness import MARKETPLACE_PAYMENT_SECRET, Service
@@ -125,7 +125,7 @@ def marketplace_payment_awaited(service: Service) -> Replay:
 
     def resigned(body: bytes) -> tuple[bytes, dict[str, str]]:
         signed = json.dumps({**json.loads(body), "payment_id": payment_id}, sort_keys=True).encode()
-        return signed, {SIGNATURE_HEADER: sign(signed, MARKETPLACE_PAYMENT_SECRET)}
+        return signed, signature_headers(signed, MARKETPLACE_PAYMENT_SECRET, service.clock.now())
 
     return Replay(body=resigned)
 

@@ -72,12 +72,31 @@ def test_racing_approvals_credit_an_offline_topup_once(world, client, headers, l
     sales, finance = headers.staff("sales"), headers.staff("finance")
     body = {"company_id": "ACME", "payer": "p", "currency": "USD", "amount_minor": 777, "reference": "r"}
     topup = world.ok(client.post("/billing/v1/offline-topups", json=body, headers=sales), 201)
-    world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
+    version = world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))["version"]
     url = f"{live_server}/billing/v1/offline-topups/{topup['id']}/review"
-    calls = [lambda: requests.post(url, json={"decision": "approve"}, headers=finance, timeout=30) for _ in range(THREADS)]
+    calls = [lambda: requests.post(url, json={"decision": "approve", "version": version}, headers=finance, timeout=30)
+             for _ in range(THREADS)]
     statuses = sorted(r.status_code for r in race(calls))
     assert statuses == [200] + [409] * (THREADS - 1)
     assert world.balance("ACME") == {"USD": 777}
+    ledger_matches_balances(database_url)
+
+
+def test_an_offline_topup_edited_while_approvals_race_credits_the_submitted_amount(world, client, headers, live_server, database_url):
+    """Issue 16: edits racing finance's approval had 100,002 credited where 100 was submitted."""
+    sales, finance = headers.staff("sales"), headers.staff("finance")
+    body = {"company_id": "ACME", "payer": "p", "currency": "CNY", "amount_minor": 100, "reference": "r"}
+    topup = world.ok(client.post("/billing/v1/offline-topups", json=body, headers=sales), 201)
+    version = world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))["version"]
+    url = f"{live_server}/billing/v1/offline-topups/{topup['id']}"
+    edits = [lambda i=i: requests.patch(url, json={"amount_minor": 100000 + i}, headers=sales, timeout=30) for i in range(THREADS)]
+    reviews = [lambda: requests.post(f"{url}/review", json={"decision": "approve", "version": version}, headers=finance, timeout=30)
+               for _ in range(THREADS)]
+    answers = race([call for pair in zip(edits, reviews, strict=True) for call in pair])
+    edited, reviewed = answers[0::2], answers[1::2]
+    assert {r.status_code for r in edited} == {409}, [r.json() for r in edited]
+    assert sorted(r.status_code for r in reviewed) == [200] + [409] * (THREADS - 1)
+    assert world.balance("ACME") == {"CNY": 100}
     ledger_matches_balances(database_url)
 
 

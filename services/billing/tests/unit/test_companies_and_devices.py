@@ -216,3 +216,29 @@ def test_device_exports_open_in_openpyxl_and_as_csv(world, client, headers):
     assert csv_text.lstrip("\ufeff").splitlines()[1].startswith("D2,ACME-SH,POS,active,expiring")
     bindings = client.get("/billing/v1/bindings/export?format=xlsx&company_id=ACME&scope=direct", headers=headers.staff("support"))
     assert load_workbook(io.BytesIO(bindings.data)).active.max_row == 3  # header, ACME and its direct subsidiary
+
+
+def test_exports_neutralise_cells_a_spreadsheet_would_run_as_formulas(world, client, headers):
+    """Issue 16 (CSV injection, OWASP): a device id or type typed as `=HYPERLINK(…)` must reach the CSV as text."""
+    import csv
+
+    payloads = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+    for index, payload in enumerate(payloads):
+        world.device(f"{payload[:40]}{index}", "ACME", "2026-06-01", type=payload)
+    world.top_up_offline("ACME", 500)
+    acme = headers.customer("ACME")
+    text = client.get("/billing/v1/devices/export?format=csv", headers=acme).get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert len(rows) == len(payloads)
+    for row in rows:
+        for cell in (row[0], row[2]):
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+            assert cell.startswith("'"), row
+    assert {row[2] for row in rows} == {"'" + p for p in payloads}
+    orders = client.get("/billing/v1/orders/export?format=csv", headers=headers.staff("finance")).get_data(as_text=True)
+    [order] = list(csv.reader(io.StringIO(orders.lstrip("\ufeff"), newline="")))[1:]
+    assert order[4] == "500"  # amounts are numbers and stay as they are
+    xlsx = client.get("/billing/v1/devices/export?format=xlsx", headers=acme)
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    types = {cell.value: cell.data_type for row in sheet.iter_rows(min_row=2) for cell in row[2:3]}
+    assert len(types) == len(payloads) and set(types.values()) == {"s"}  # text cells, never formulas

@@ -99,10 +99,16 @@ def test_sheet_rows_take_date_cells_or_iso_text_and_reject_the_rest():
     assert parse_row(6, "D4", "1900-01-01").code == "bad_date"
 
 
-def test_offline_topups_are_editable_until_reviewed_and_rejections_need_a_comment():
-    offline_topups.require_editable("submitted")
-    with pytest.raises(StateConflict):
-        offline_topups.require_editable("approved")
+def test_offline_topups_are_editable_until_submitted_and_rejections_need_a_comment():
+    offline_topups.require_editable("draft")
+    offline_topups.require_editable("returned")
+    for frozen in ("submitted", "approved", "declined"):
+        with pytest.raises(StateConflict):
+            offline_topups.require_editable(frozen)
+    offline_topups.require_reviewed_version(3, 3)
+    with pytest.raises(StateConflict) as mismatch:
+        offline_topups.require_reviewed_version(3, 2)
+    assert mismatch.value.code == "topup_version_mismatch"
     with pytest.raises(StateConflict):
         offline_topups.require_submittable("submitted")
     assert offline_topups.status_after_review("approve", None) == "approved"

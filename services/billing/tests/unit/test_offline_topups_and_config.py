@@ -25,20 +25,18 @@ def test_offline_topup_lifecycle_with_history_and_single_credit(world, client, h
     topup = world.ok(client.post("/billing/v1/offline-topups", json=body, headers=sales), 201)
     assert topup["status"] == "draft"
     world.ok(client.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"amount_minor": 60000}, headers=sales))
-    world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
-    no_comment = client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "return"}, headers=finance)
+    submitted = world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
+    assert submitted["version"] == 2
+    review_url = f"/billing/v1/offline-topups/{topup['id']}/review"
+    no_comment = client.post(review_url, json={"decision": "return", "version": 2}, headers=finance)
     assert no_comment.status_code == 422 and no_comment.json["code"] == "comment_required"
-    world.ok(
-        client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "return", "comment": "凭证不清"}, headers=finance)
-    )
+    world.ok(client.post(review_url, json={"decision": "return", "comment": "凭证不清", "version": 2}, headers=finance))
     world.ok(client.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"reference": "TT-001-B"}, headers=sales))
     world.ok(client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=sales))
-    approved = world.ok(
-        client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "comment": "ok"}, headers=finance)
-    )
+    approved = world.ok(client.post(review_url, json={"decision": "approve", "comment": "ok", "version": 3}, headers=finance))
     assert approved["status"] == "approved" and approved["reviewed_by"] == "finance-1"
     assert [h["action"] for h in approved["history"]] == ["drafted", "edited", "submitted", "return", "edited", "submitted", "approve"]
-    again = client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"}, headers=finance)
+    again = client.post(review_url, json={"decision": "approve", "version": 3}, headers=finance)
     assert again.status_code == 409 and again.json["code"] == "topup_not_reviewable"
     assert client.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"amount_minor": 1}, headers=sales).status_code == 409
     assert world.balance("ACME-SH") == {"CNY": 60000}
@@ -55,15 +53,18 @@ def test_offline_topup_roles_and_bad_input(world, client, headers):
         assert client.post("/billing/v1/offline-topups", json=bad, headers=headers.staff("sales")).status_code == 422
     topup = world.ok(client.post("/billing/v1/offline-topups", json=body, headers=headers.staff("sales")), 201)
     draft_review = client.post(
-        f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"}, headers=headers.staff("finance")
+        f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve", "version": 1}, headers=headers.staff("finance")
     )
     assert draft_review.status_code == 409
+    unnamed = client.post(f"/billing/v1/offline-topups/{topup['id']}/review", json={"decision": "approve"},
+                          headers=headers.staff("finance"))
+    assert unnamed.status_code == 422 and "version" in unnamed.json["errors"]
     declined_flow = client.post(f"/billing/v1/offline-topups/{topup['id']}/submit", headers=headers.staff("sales"))
     assert declined_flow.status_code == 200
     world.ok(
         client.post(
             f"/billing/v1/offline-topups/{topup['id']}/review",
-            json={"decision": "decline", "comment": "no money arrived"},
+            json={"decision": "decline", "comment": "no money arrived", "version": 1},
             headers=headers.staff("finance"),
         )
     )
@@ -142,3 +143,28 @@ def test_expiry_reminders_go_once_per_stage(world, client, headers, app, clock, 
     run_in_uow(app, jobs.send_expiry_reminders)
     assert [d["device_id"] for d in events(database_url, "billing.device.expiring.v1")[-1]["devices"]] == ["SOON"]
     assert len(events(database_url, "billing.device.expiring.v1")) == 3
+
+
+def test_a_submitted_topup_is_frozen_and_approval_credits_the_reviewed_version(world, client, headers, database_url):
+    """Issue 16: a request edited while awaiting review was credited at whatever amount it had at approval."""
+    sales, finance = headers.staff("sales"), headers.staff("finance")
+    body = {"company_id": "ACME", "payer": "p", "currency": "CNY", "amount_minor": 100, "reference": "r"}
+    topup = world.ok(client.post("/billing/v1/offline-topups", json=body, headers=sales), 201)
+    url = f"/billing/v1/offline-topups/{topup['id']}"
+    submitted = world.ok(client.post(f"{url}/submit", headers=sales))
+    assert submitted["version"] == 1
+    for change in ({"amount_minor": 100002}, {"company_id": "ACME"}, {"currency": "USD"}, {"payer": "q"}):
+        edited = client.patch(url, json=change, headers=sales)
+        assert edited.status_code == 409 and edited.json["code"] == "topup_not_editable", change
+    assert world.ok(client.get(url, headers=finance))["amount_minor"] == 100
+    stale = client.post(f"{url}/review", json={"decision": "approve", "version": 2}, headers=finance)
+    assert stale.status_code == 409 and stale.json["code"] == "topup_version_mismatch"
+    assert world.ok(client.get(url, headers=finance))["status"] == "submitted"
+    # returned, edited (a new version) and resubmitted: a review of the old version is refused
+    world.ok(client.post(f"{url}/review", json={"decision": "return", "comment": "金额不对", "version": 1}, headers=finance))
+    assert world.ok(client.patch(url, json={"amount_minor": 200}, headers=sales))["version"] == 2
+    world.ok(client.post(f"{url}/submit", headers=sales))
+    old = client.post(f"{url}/review", json={"decision": "approve", "version": 1}, headers=finance)
+    assert old.status_code == 409 and old.json["code"] == "topup_version_mismatch"
+    world.ok(client.post(f"{url}/review", json={"decision": "approve", "version": 2}, headers=finance))
+    assert world.balance("ACME") == {"CNY": 200}

@@ -89,3 +89,27 @@ def test_concurrent_sms_code_requests_send_one_code(pg):
     answers = at_once(app, 4, lambda c, _i: c.post("/identity/v1/auth/sms-codes", json={"purpose": "password_change"}, headers=headers))
     assert sorted(a.status_code for a in answers) == [201, 429, 429, 429]
     assert len(flows.outbox("identity.sms_code.requested.v1")) == 1
+
+
+def _login(client: Any, username: str, password: str, address: str) -> Any:
+    return client.post("/identity/v1/auth/login", json={"username": username, "password": password},
+                       headers={"X-Forwarded-For": address})
+
+
+def test_racing_wrong_logins_check_no_more_passwords_than_the_account_limit(pg):
+    """Issue 16: 30 racing wrong passwords for one account had 18 checked where 10 are allowed."""
+    app, _context, flows = pg
+    answers = at_once(app, 30, lambda c, i: _login(c, ADMIN_USERNAME, f"wrong-password-{i}", f"10.1.0.{i}"))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(401) == 10 and statuses.count(429) == 20, statuses
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD).status_code == 429  # locked, even for the right password
+
+
+def test_racing_wrong_logins_from_one_address_check_no_more_than_its_limit(pg):
+    """Issue 16: 60 racing wrong logins (each its own account) from one address had 57 checked where 50 are allowed."""
+    app, _context, flows = pg
+    answers = at_once(app, 60, lambda c, i: _login(c, f"guess{i}@suite.test", "wrong-password", "203.0.113.77"))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(401) == 50 and statuses.count(429) == 10, statuses
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="203.0.113.77").status_code == 429
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="198.51.100.7").status_code == 200

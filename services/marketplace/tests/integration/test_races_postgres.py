@@ -1,6 +1,7 @@
 """Races on PostgreSQL: threads hammer the real database through the app and the invariants hold."""
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, insert, select
 
-from services.marketplace.adapters.orm import credit_lines, orders, rebate_accounts
+from services.marketplace.adapters.orm import credit_codes, credit_lines, orders, rebate_accounts
 from services.marketplace.config import SERVICE
 from services.marketplace.tests.conftest import app_on
 from services.marketplace.tests.helpers import PDF, Marketplace, application_form, files
@@ -109,3 +110,43 @@ def test_a_search_on_postgresql_uses_the_trigram_index_path(pg_market: Marketpla
     pg_market.publish("安全网关", code="T2", category="security", summary="防护")
     found = pg_market.client.get("/marketplace/v1/solutions", query_string={"q": "云迁"}).get_json()
     assert [s["name"] for s in found["items"]] == ["企业云迁移专家"]
+
+
+def test_one_cart_checks_out_once_under_racing_checkouts_with_different_keys(pg_market: Marketplace) -> None:
+    """Issue 16: 8 concurrent checkouts of one cart (each its own Idempotency-Key) made 8 orders from one line."""
+    pg_market.publish()
+    me = pg_market.reseller()
+    added = pg_market.client.post("/marketplace/v1/cart/items", headers=me, json={"sku_code": "SKU-A", "quantity": 2})
+    assert added.status_code in (200, 201), added.get_json()
+    body = {"from_cart": True, "customer_id": pg_market.customer(me)["id"], "payment_method": "offline", "accept_contract": True}
+    keys = itertools.count()
+    responses = race(pg_market.app, lambda c: c.post("/marketplace/v1/checkout", json=body,
+                                                      headers={**me, "Idempotency-Key": f"cart-{next(keys)}"}))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses[201] == 1, statuses
+    assert all(r.status_code == 201 or r.get_json()["code"] in ("cart_empty", "cart_changed") for r in responses)
+    assert count(pg_market, select(func.count()).select_from(orders)) == 1
+    assert pg_market.client.get("/marketplace/v1/cart", headers=me).get_json()["items"] == []
+
+
+def test_racing_wrong_credit_codes_each_count_and_kill_the_code(pg_market: Marketplace) -> None:
+    """Issue 16: a wrong code answered 422 and rolled its count back, so the code could be guessed without limit."""
+    pg_market.publish(price_minor=10700)
+    reseller = pg_market.known_reseller()
+    me = pg_market.reseller(reseller)
+    granted = pg_market.client.put(f"/marketplace/v1/resellers/{reseller}/credit-line", headers=pg_market.staff("finance"),
+                                   json={"limit_minor": 20000, "term_days": 30})
+    assert granted.status_code == 200
+    order = pg_market.checkout(me, pg_market.customer(me)["id"], payment_method="credit").get_json()
+    assert pg_market.client.post("/marketplace/v1/credit/codes", headers=me).status_code == 201
+    code = pg_market.events("marketplace.credit.code_requested.v1")[-1]["code"]
+    guesses, ticket = [f"{n:06d}" for n in range(100) if f"{n:06d}" != code], itertools.count()
+    url = f"/marketplace/v1/orders/{order['id']}/payments"
+    responses = race(pg_market.app, lambda c: c.post(url, headers=me, json={
+        "method": "credit", "verification_code": guesses[next(ticket)]}), times=3 * THREADS)
+    assert {r.status_code for r in responses} == {422}
+    attempts = count(pg_market, select(credit_codes.c.attempts))
+    assert attempts == 5, f"wrong tries counted: {attempts}"
+    right = pg_market.client.post(url, headers=me, json={"method": "credit", "verification_code": code})
+    assert right.status_code == 422, "the code must be dead after five wrong tries"
+    assert count(pg_market, select(credit_lines.c.owed_minor)) == 0

@@ -147,3 +147,41 @@ def test_the_code_goes_to_the_invited_users_address_since_tokens_carry_no_email(
     assert market.client.post("/marketplace/v1/credit/codes", headers=unknown).status_code == 201
     sent = [e["recipient"]["email"] for e in market.events("marketplace.credit.code_requested.v1")]
     assert sent == ["u7@a.test", f"contact@{reseller}.test"]
+
+
+def test_a_credit_code_dies_after_five_wrong_tries_although_each_try_is_refused(market: Marketplace) -> None:
+    """Each wrong try answers 422 and rolls its request back; the count of tries is committed on its own."""
+    market.publish(price_minor=10700)
+    reseller = market.known_reseller()
+    me = market.reseller(reseller)
+    grant_credit(market, reseller, limit=20000)
+    order = market.checkout(me, market.customer(me)["id"], payment_method="credit").get_json()
+    url = f"/marketplace/v1/orders/{order['id']}/payments"
+    code = emailed_code(market, me)
+    wrong = [f"{n:06d}" for n in range(10) if f"{n:06d}" != code][: credit.CODE_MAX_ATTEMPTS]
+    for attempt, guess in enumerate(wrong, start=1):
+        answer = market.client.post(url, headers=me, json={"method": "credit", "verification_code": guess})
+        assert answer.status_code == 422 and answer.get_json()["code"] == "invalid_verification_code"
+        with market.context.session_factory() as session:
+            assert session.execute(select(credit_codes.c.attempts)).scalar_one() == attempt
+    refused = market.client.post(url, headers=me, json={"method": "credit", "verification_code": code})
+    assert refused.status_code == 422, "the right code must be dead after five wrong tries"
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
+    assert market.client.get("/marketplace/v1/credit", headers=me).get_json()["owed_minor"] == 0
+
+
+def test_a_statement_workbook_keeps_formula_like_names_as_text() -> None:
+    """Issue 16 (formula injection): openpyxl writes a string beginning with `=` as a formula unless told otherwise."""
+    from types import SimpleNamespace
+
+    from services.marketplace.adapters.documents import statement_xlsx
+
+    line = {"order_no": "=1+1", "total_minor": 10700, "currency": "CNY", "solutions": "=HYPERLINK(\"http://x.example\")",
+            "status": "paid", "quantity": 1, "ordered_at": "2026-01-02T00:00:00Z"}
+    statement = SimpleNamespace(statement_no="ST-1", period="2026-01", order_count=1, solution_count=1,
+                                sales={"amounts": {"CNY": 10700}}, lines=[line], created_at=datetime(2026, 2, 1, tzinfo=UTC))
+    sheet = load_workbook(io.BytesIO(statement_xlsx(statement, "=cmd|' /C calc'!A0"))).active
+    cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+    for text in ("=cmd|' /C calc'!A0", "=1+1", "=HYPERLINK(\"http://x.example\")"):
+        assert cells[text] == "s", (text, cells[text])
+    assert [c.value for c in sheet[sheet.max_row]][1] == 107.0  # amounts stay numbers

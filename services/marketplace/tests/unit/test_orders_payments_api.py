@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 from pypdf import PdfReader
 
-from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, sign
+from services.marketplace.adapters.sandbox_provider import TIMESTAMP_HEADER, TOLERANCE_SECONDS, signature_headers
 from services.marketplace.service_layer.orders import on_entitlement_order
 from services.marketplace.tests.helpers import Marketplace
 from shared.envelope import Event, new_event
@@ -56,14 +57,37 @@ def test_callbacks_must_be_signed_and_count_once(market: Marketplace) -> None:
                     "currency": "CNY", "provider_ref": "SBX1"}
     body = json.dumps(notification).encode()
     url = "/marketplace/v1/payments/sandbox-callback"
-    forged = market.client.post(url, data=body, headers={SIGNATURE_HEADER: sign(body, "wrong"), "Content-Type": "application/json"})
+    now = market.context.clock.now()
+    forged = market.client.post(url, data=body, headers=signature_headers(body, "wrong", now))
     assert forged.status_code == 401
-    headers = {SIGNATURE_HEADER: sign(body, "test-secret"), "Content-Type": "application/json"}
+    unsigned = market.client.post(url, data=body, headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    headers = signature_headers(body, "test-secret", now)
     assert market.client.post(url, data=body, headers=headers).get_json()["status"] == "succeeded"
     assert market.client.post(url, data=body, headers=headers).get_json()["status"] == "succeeded"
     assert len(market.events("marketplace.order.paid.v1")) == 1
     tampered = json.dumps({**notification, "amount_minor": 1}).encode()
     assert market.client.post(url, data=tampered, headers=headers).status_code == 401
+    moved = {**headers, TIMESTAMP_HEADER: str(int(now.timestamp()) + 1)}  # the timestamp is signed too
+    assert market.client.post(url, data=body, headers=moved).status_code == 401
+
+
+def test_a_stale_or_future_callback_is_refused_and_changes_nothing(market: Marketplace) -> None:
+    """A callback captured and replayed later (or pre-dated) is refused even with the right signature."""
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    payment = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
+    body = json.dumps({"payment_id": payment["payment_id"], "outcome": "success", "amount_minor": order["total_minor"],
+                       "currency": "CNY", "provider_ref": "SBX1"}).encode()
+    url = "/marketplace/v1/payments/sandbox-callback"
+    now = market.context.clock.now()
+    for skew in (-TOLERANCE_SECONDS - 1, TOLERANCE_SECONDS + 1):
+        stale = market.client.post(url, data=body, headers=signature_headers(body, "test-secret", now + timedelta(seconds=skew)))
+        assert stale.status_code == 401 and stale.get_json()["code"] == "callback_stale", stale.get_json()
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
+    fresh = market.client.post(url, data=body, headers=signature_headers(body, "test-secret", now - timedelta(seconds=60)))
+    assert fresh.get_json()["status"] == "succeeded"
 
 
 def test_an_offline_transfer_waits_for_finance(market: Marketplace) -> None:
