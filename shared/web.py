@@ -16,7 +16,6 @@ Flask exactly as before (the body is put back for it). Entitlements' usage deduc
 from __future__ import annotations
 
 import io
-import json
 import logging
 import time
 import uuid
@@ -216,8 +215,8 @@ class _FastRoutes:
         if len(body) != length or token is None:
             return None
         try:
-            parsed = json.loads(body)
-        except ValueError:
+            parsed = request_guard.parse_json(body)
+        except errors.Problem:  # Flask's request guard answers it (400)
             return None
         if request_guard.may_hide_unstorable(body) and request_guard.first_unstorable(parsed, "") is not None:
             return None

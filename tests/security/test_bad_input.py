@@ -244,6 +244,35 @@ def test_broken_json_and_oversize_bodies_are_4xx(write: Write, seeded_apps: dict
         assert response.mimetype == "application/problem+json", (name, response.mimetype)
 
 
+JSON_NO_PARSER_SHOULD_WALK = {
+    "nested 100,000 deep": ("[" * 100_000 + "]" * 100_000, "json_too_deep"),
+    "nested 40 deep in a field": (None, "json_too_deep"),
+    "an integer of 5,000 digits": (None, "number_too_long"),
+}
+
+
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_deep_nesting_and_endless_integers_are_400_before_any_parser_recurses(write: Write, seeded_apps: dict[str, Flask],
+                                                                             app_tokens: TokenFactory) -> None:
+    """They were a 500 on every service (RecursionError; webargs let the digits' ValueError through)."""
+    for name, (text, code) in JSON_NO_PARSER_SHOULD_WALK.items():
+        if text is None:
+            text = with_literal(write, "[" * 40 + "]" * 40 if code == "json_too_deep" else "1" * 5000)
+        response = send(seeded_apps[write.service], write, app_tokens, data=text, content_type="application/json")
+        assert response.status_code == 400 and response.mimetype == "application/problem+json", (name, response.get_data()[:300])
+        assert response.get_json()["code"] == code, name
+
+
+@pytest.mark.parametrize("path", ["/entitlements/v1/usage", "/entitlements/v1/usage/batch"])
+def test_the_usage_routes_answer_deep_or_endless_json_with_a_400_problem(path: str, seeded_apps: dict[str, Flask],
+                                                                         app_tokens: TokenFactory) -> None:
+    """The usage routes' fast path (PostgreSQL) parsed before Flask: deep nesting was an empty 500 there."""
+    headers = caller(app_tokens, "tenant_admin")
+    for text in ("[" * 100_000 + "]" * 100_000, '{"units": ' + "9" * 5000 + "}"):
+        response = seeded_apps["entitlements"].test_client().post(path, data=text, content_type="application/json", headers=headers)
+        assert response.status_code == 400 and response.mimetype == "application/problem+json", response.get_data()[:300]
+
+
 @pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
 def test_a_json_body_sent_as_another_content_type_is_refused(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory) -> None:
     """flask-smorest reads a body of another content type as no body at all: an operation whose fields
