@@ -12,6 +12,9 @@
   and even below it every recursive walk of the value — validation, the NUL check — is at risk),
   `number_too_long` for an integer of more digits than Python converts (4,300: a ValueError that is
   no JSONDecodeError, which webargs let through as a 500), `malformed_json` for the rest.
+- A `PATCH` that names no field (`{}` or no body) is 422 `nothing_to_change` on every operation that
+  reads JSON: a change of nothing is a client's mistake, and views that build their UPDATE from the
+  fields given had an empty `SET` (500).
 """
 from __future__ import annotations
 
@@ -107,6 +110,12 @@ def _reads_json(view: Any, method: str) -> bool:
     return any(p.get("in") == "json" for p in parameters)
 
 
+def _refuse_empty_patch() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and _reads_json(view, request.method):
+        raise Problem(422, "nothing_to_change", "the request names no field to change", errors={"_schema": ["names no field"]})
+
+
 def check_request() -> None:
     """before_request hook (after authentication)."""
     if _unstorable(request.path):
@@ -114,14 +123,22 @@ def check_request() -> None:
     for name, values in request.args.lists():
         if _unstorable(name) or any(_unstorable(v) for v in values):
             raise _refuse(name)
-    if request.method not in ("POST", "PUT", "PATCH") or not (request.content_length or request.headers.get("Transfer-Encoding")):
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if not (request.content_length or request.headers.get("Transfer-Encoding")):
+        if request.method == "PATCH":
+            _refuse_empty_patch()
         return
     if request.mimetype in JSON_TYPES or request.mimetype.endswith("+json"):
         raw = request.get_data(cache=True)
         if not raw.strip():
+            if request.method == "PATCH":
+                _refuse_empty_patch()
             return
         body = parse_json(raw)
         request._cached_json = (body, body)  # werkzeug's cache (silent, not silent): the view's get_json reads it
+        if body == {} and request.method == "PATCH":
+            _refuse_empty_patch()
         if may_hide_unstorable(raw):
             field = first_unstorable(body, "")
             if field is not None:

@@ -292,3 +292,28 @@ def test_the_gateway_refuses_bodies_over_its_limit_before_any_service_sees_them(
     over_the_service_limit = b'{"payer": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     response = client.post("/billing/v1/offline-topups", data=over_the_service_limit, content_type="application/json", headers=headers)
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
+
+
+def patch_operations(app: Flask) -> list[str]:
+    paths = app.test_client().get("/openapi.json").get_json()["paths"]
+    return [path for path, operations in paths.items() if "patch" in operations]
+
+
+def test_a_patch_that_names_no_field_is_422_nothing_to_change_on_every_patch_operation(
+    seeded_apps: dict[str, Flask], app_tokens: TokenFactory,
+) -> None:
+    """`{}` on marketplace's cart items and dealers built `UPDATE … SET  WHERE` (500). The rule is the
+    platform's (shared/request_guard.py), so it holds for every PATCH of every service, for any caller."""
+    tried = []
+    for service in apps.SERVICES:
+        app = seeded_apps[service]
+        for path in patch_operations(app):
+            concrete = path.replace("{", "").replace("}", "")  # each parameter's name stands in for its value
+            for role in ("platform_admin", "tenant_admin", "reseller_admin"):
+                for body in ({"data": "{}", "content_type": "application/json"}, {}):
+                    response = app.test_client().patch(concrete, headers=caller(app_tokens, role), **body)
+                    assert response.status_code == 422 and response.mimetype == "application/problem+json", (
+                        path, role, response.get_data()[:300])
+                    assert response.get_json()["code"] == "nothing_to_change", (path, role)
+            tried.append(path)
+    assert len(tried) >= 10, tried  # identity's three, marketplace's four, billing's three
