@@ -1,6 +1,7 @@
 """Input no database can store, and bodies of the wrong media type, are refused before any view runs.
 
-- A NUL character or a lone surrogate (in the path, the query, form fields or any JSON string) is
+- A NUL character or a lone surrogate (in the path, the query, form fields, uploaded files' names or
+  any JSON string) is
   422 `unstorable_text`: PostgreSQL refuses NUL in text and no database can encode a lone surrogate,
   so letting them through would end as a 500 deep in a commit.
 - A body sent with another media type to an operation that reads JSON is 415
@@ -147,6 +148,9 @@ def check_request() -> None:
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         for name, values in request.form.lists():
             if _unstorable(name) or any(_unstorable(v) for v in values):
+                raise _refuse(name)
+        for name, files in request.files.lists():  # a file's name is stored too (a NUL in it was a 500)
+            if _unstorable(name) or any(_unstorable(f.filename or "") or _unstorable(f.content_type or "") for f in files):
                 raise _refuse(name)
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and _reads_json(view, request.method):

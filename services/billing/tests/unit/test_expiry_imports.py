@@ -1,10 +1,14 @@
 """Bulk expiry maintenance: template, upload, the worker's batched import with progress and a per-row report."""
 
 import io
+import os
+import zipfile
 from datetime import date
 
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
 
+from services.billing.adapters import orm
 from services.billing.entrypoints.worker import ExpiryImportRunner
 from services.billing.tests.conftest import run_in_uow
 from shared.web import current_context
@@ -20,8 +24,8 @@ def sheet(rows, header=("device_id", "expires_on")):
     return buffer.getvalue()
 
 
-def upload(client, headers, content, **form):
-    data = {"file": (io.BytesIO(content), "expiry.xlsx"), **form}
+def upload(client, headers, content, filename="expiry.xlsx", **form):
+    data = {"file": (io.BytesIO(content), filename), **form}
     return client.post("/billing/v1/devices/expiry-imports", data=data, headers=headers, content_type="multipart/form-data")
 
 
@@ -79,6 +83,33 @@ def test_uploads_that_are_not_the_template_are_refused_at_once(world, client, he
     assert upload(client, sales, sheet([]), company_id="NOPE").json["code"] == "unknown_company"
     assert upload(client, headers.customer("ACME"), sheet([])).status_code == 403
     assert client.get("/billing/v1/devices/expiry-imports/nope", headers=sales).status_code == 404
+
+
+def test_an_import_may_be_larger_than_the_suites_body_limit_and_nothing_else_may(world, client, headers):
+    """The import's 16 MiB limit was the whole service's: every JSON route took 16 MiB bodies."""
+    sales = headers.staff("sales")
+    assert upload(client, sales, with_padding(sheet([]), 3 * 1024 * 1024)).status_code == 202
+    too_large = client.post("/billing/v1/offline-topups", headers=sales, data=b"x" * (3 * 1024 * 1024), content_type="application/json")
+    assert too_large.status_code == 413 and too_large.mimetype == "application/problem+json"
+
+
+def test_a_nul_in_the_uploaded_files_name_is_422_and_nothing_is_queued(world, client, headers, app):
+    refused = upload(client, headers.staff("sales"), sheet([]), filename="expiry\x00.xlsx")
+    assert refused.status_code == 422 and refused.json["code"] == "unstorable_text", refused.json
+    assert queued_imports(app) == 0
+
+
+def with_padding(workbook: bytes, size: int) -> bytes:
+    """The workbook with a part no reader looks at, of `size` random (incompressible) bytes."""
+    buffer = io.BytesIO(workbook)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("customXml/padding.bin", os.urandom(size))
+    return buffer.getvalue()
+
+
+def queued_imports(app):
+    with app.extensions["suite_context"].session_factory() as session:
+        return session.execute(select(func.count()).select_from(orm.expiry_imports)).scalar_one()
 
 
 def test_the_worker_handles_exactly_the_events_billing_subscribes_to():
