@@ -132,8 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     tokens = TokenFactory()
     with database() as (url, engine_name):
         upgrade(SERVICE, url)
-        common = CommonSettings(SERVICE, url, "memory://", "http://identity.invalid", max_body_bytes=64 * 1024 * 1024)
-        app = build_app(Settings(common), verifier=tokens.verifier(), payment_provider=SandboxProvider(b"bench", "http://x", "http://x"))
+        common = CommonSettings(SERVICE, url, "memory://", "http://identity.invalid")
+        settings = Settings(common, import_body_bytes=64 * 1024 * 1024)
+        app = build_app(settings, verifier=tokens.verifier(), payment_provider=SandboxProvider(b"bench", "http://x", "http://x"))
         context = app.extensions["suite_context"]
         print(f"billing bench on {engine_name}, {rows:,} rows")
         seed(context, rows)

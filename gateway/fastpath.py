@@ -18,7 +18,7 @@ from typing import Any
 
 from gateway import metrics
 from gateway.edge import Admission
-from gateway.upstream import BodyTooLarge, ServiceProxy, body_too_large, forwarded_headers, request_body
+from gateway.upstream import BodyTooLarge, ChunkedBody, ServiceProxy, body_too_large, forwarded_headers, request_body
 from shared import tracing
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem
 
@@ -77,6 +77,10 @@ class ProxyPath:
                 answer = self.proxy.forward(service, method, environ, body, headers)
             except BodyTooLarge:
                 raise body_too_large(self.max_body_bytes) from None
+            except Problem as failed:
+                if failed.status == 502 and isinstance(body, ChunkedBody) and body.runs_over_the_limit():
+                    raise body_too_large(self.max_body_bytes) from None
+                raise
         except Problem as problem:
             return self._problem(environ, start_response, service, method, rid, problem)
         except Exception:

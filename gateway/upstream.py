@@ -58,20 +58,36 @@ class _KnownLengthBody:
             yield chunk
 
 
-class _ChunkedBody:
+class ChunkedBody:
     """A body of unknown length (chunked transfer encoding), cut off once it passes the limit."""
 
     def __init__(self, stream: IO[bytes], limit: int) -> None:
         self._stream = stream
         self._limit = limit
+        self._received = 0
+        self._ended = False
 
     def __iter__(self) -> Iterator[bytes]:
-        received = 0
         while chunk := self._stream.read(CHUNK):
-            received += len(chunk)
-            if received > self._limit:
+            self._received += len(chunk)
+            if self._received > self._limit:
                 raise BodyTooLarge
             yield chunk
+        self._ended = True
+
+    def runs_over_the_limit(self) -> bool:
+        """Whether the client's body, read on (and dropped) past what was forwarded, passes the limit.
+
+        Asked when the service broke the exchange while the body streamed: a service that answers
+        early (its own, smaller limit) and closes stops reading, and the client would see a 502 where
+        the body it sent is too large for the gateway itself.
+        """
+        while not self._ended and self._received <= self._limit:
+            chunk = self._stream.read(CHUNK)
+            if not chunk:
+                self._ended = True
+            self._received += len(chunk)
+        return self._received > self._limit
 
 
 def request_body(environ: Mapping[str, Any], limit: int) -> bytes | Iterable[bytes] | None:
@@ -91,7 +107,7 @@ def request_body(environ: Mapping[str, Any], limit: int) -> bytes | Iterable[byt
             return b"" if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") else None
         return _KnownLengthBody(LimitedStream(environ["wsgi.input"], length), length)
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return _ChunkedBody(environ["wsgi.input"], limit)
+        return ChunkedBody(environ["wsgi.input"], limit)
     return None
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -141,3 +143,45 @@ def test_chunked_body_within_the_limit_is_streamed_to_the_service(served_gateway
 
     assert response.status_code == 200
     assert response.json()["body_sha256"] == hashlib.sha256(b"y" * 200 * 1024).hexdigest()
+
+
+@pytest.fixture()
+def impatient_service() -> Iterator[str]:
+    """A service that answers 413 as soon as it has the request's head and closes, the body unread
+    (what a service does with a body over its own, smaller limit)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                received = b""
+                while b"\r\n\r\n" not in received and (data := connection.recv(4096)):
+                    received += data
+                connection.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_chunked_body_past_the_limit_is_413_even_when_the_service_stops_reading_it(
+    make_gateway: Callable[..., Flask], impatient_service: str, serve: Callable[[Any], str]
+) -> None:
+    """It was a 502 "the billing service is unavailable": the write broke before the gateway had
+    counted past its limit."""
+    gateway = serve(make_gateway({"billing": impatient_service}, max_body_bytes=256 * 1024))
+
+    response = requests.post(f"{gateway}/billing/v1/blob", data=_chunks(4 * 1024 * 1024), timeout=30)
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "payload_too_large"

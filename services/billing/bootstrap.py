@@ -12,7 +12,9 @@ from shared.auth import TokenVerifier
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
 from shared.errors import Problem, problem_response
-from shared.web import ServiceContext, create_app
+from shared.web import ServiceContext, allow_larger_body, create_app
+
+IMPORT_PATH = "/billing/v1/devices/expiry-imports"
 
 
 def build_context(settings: Settings, clock: Clock | None = None, payment_provider: PaymentProvider | None = None) -> ServiceContext:
@@ -34,6 +36,7 @@ def build_app(
     settings = settings or Settings.from_env()
     app = create_app(settings.common, build_context(settings, clock, payment_provider), blueprints(), verifier=verifier)
     app.register_error_handler(RuleViolation, _rule_violation)
+    allow_larger_body(app, "POST", IMPORT_PATH, settings.import_body_bytes)  # every other request keeps the suite's limit
     return app
 
 

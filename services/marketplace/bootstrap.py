@@ -1,7 +1,7 @@
 """Composition root of the marketplace service: builds its context, API app and worker from settings."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 
 from services.marketplace.adapters import orm
 from services.marketplace.adapters.file_store import FileStore
@@ -10,7 +10,7 @@ from services.marketplace.config import SERVICE, UPLOAD_BODY_BYTES, Settings
 from shared.auth import TokenVerifier
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
-from shared.web import ServiceContext, create_app
+from shared.web import ServiceContext, allow_larger_body, create_app
 
 UPLOAD_PATHS = ("/marketplace/v1/reseller-applications", "/marketplace/v1/tickets")
 
@@ -32,10 +32,6 @@ def build_app(
     settings = settings or Settings.from_env()
     app = create_app(settings.common, build_context(settings, clock, poster=poster), blueprints(), verifier=verifier)
 
-    @app.before_request
-    def allow_file_uploads() -> None:
-        """Multipart uploads may carry five 5 MiB files; every other request keeps the suite's body limit."""
-        if request.method == "POST" and request.path in UPLOAD_PATHS:
-            request.max_content_length = UPLOAD_BODY_BYTES
-
+    for path in UPLOAD_PATHS:  # multipart uploads may carry five 5 MiB files; the rest keep the suite's body limit
+        allow_larger_body(app, "POST", path, UPLOAD_BODY_BYTES)
     return app

@@ -129,7 +129,7 @@ def test_what_a_fast_route_does_not_take_goes_to_flask_with_its_body(app, tokens
         answer = client.post(PATH, data="{", content_type="application/json", headers=headers)
     else:
         answer = client.post(PATH, data='{"n": "a\\u0000"}', content_type="application/json", headers=headers)
-    expected = {"declined": 200, "anonymous": 200, "bad token": 401, "query": 200, "form": 200, "bad json": 200,
+    expected = {"declined": 200, "anonymous": 200, "bad token": 401, "query": 200, "form": 200, "bad json": 400,
                 "nul": 422}[case]
     assert answer.status_code == expected, answer.get_data()
     if expected == 200:
@@ -139,7 +139,35 @@ def test_what_a_fast_route_does_not_take_goes_to_flask_with_its_body(app, tokens
 
 def request_body(case: str) -> str:
     """What the Flask view reads (a form body is read by the guard's form parsing first)."""
-    return {"declined": '{"decline": true}', "bad json": "{", "form": ""}.get(case, '{"n": 1}')
+    return {"declined": '{"decline": true}', "form": ""}.get(case, '{"n": 1}')
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+UNPARSEABLE = {
+    "nested past the recursion limit": (DEEP, "json_too_deep"),
+    "nested past the guard's depth": ('{"n": ' + "[" * 40 + "]" * 40 + "}", "json_too_deep"),
+    "an integer of 5,000 digits": ('{"n": ' + "1" * 5000 + "}", "number_too_long"),
+    "broken": ("{", "malformed_json"),
+}
+
+
+@pytest.mark.parametrize("case", UNPARSEABLE)
+def test_json_no_parser_should_walk_is_a_400_from_the_fast_route_and_from_flask_alike(app, tokens, case):
+    """Deep nesting raised RecursionError (an empty 500 from the fast route, a 500 from Flask) and a
+    5,000-digit integer a ValueError webargs did not catch (500)."""
+    text, code = UNPARSEABLE[case]
+    for path in (PATH, PATH + "?via=flask"):
+        answer = app.test_client().post(path, data=text, content_type="application/json", headers=tokens.headers())
+        assert answer.status_code == 400 and answer.mimetype == "application/problem+json", answer.get_data()[:300]
+        assert answer.json["code"] == code
+    assert app.config["seen"] == []  # no view ran
+
+
+def test_a_body_nested_as_deep_as_the_guard_allows_is_served(app, tokens):
+    nested = '{"n": ' + "[" * 31 + "]" * 31 + "}"
+    assert _post(app, json.loads(nested), tokens.headers()).json["served_by"] == "fast"
+    assert not request_guard.json_depth_exceeds(json.loads(nested), request_guard.MAX_JSON_DEPTH)
+    assert request_guard.json_depth_exceeds(json.loads('{"n": ' + "[" * 32 + "]" * 32 + "}"), request_guard.MAX_JSON_DEPTH)
 
 
 @pytest.mark.parametrize("text", ['{"a": "x"}', '{"a": "\\u0000"}', '{"a": "\\ud800"}', '{"a": "한"}', '{"a": "\\u4e2d"}'])

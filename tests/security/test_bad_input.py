@@ -244,6 +244,35 @@ def test_broken_json_and_oversize_bodies_are_4xx(write: Write, seeded_apps: dict
         assert response.mimetype == "application/problem+json", (name, response.mimetype)
 
 
+JSON_NO_PARSER_SHOULD_WALK = {
+    "nested 100,000 deep": ("[" * 100_000 + "]" * 100_000, "json_too_deep"),
+    "nested 40 deep in a field": (None, "json_too_deep"),
+    "an integer of 5,000 digits": (None, "number_too_long"),
+}
+
+
+@pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
+def test_deep_nesting_and_endless_integers_are_400_before_any_parser_recurses(write: Write, seeded_apps: dict[str, Flask],
+                                                                             app_tokens: TokenFactory) -> None:
+    """They were a 500 on every service (RecursionError; webargs let the digits' ValueError through)."""
+    for name, (text, code) in JSON_NO_PARSER_SHOULD_WALK.items():
+        if text is None:
+            text = with_literal(write, "[" * 40 + "]" * 40 if code == "json_too_deep" else "1" * 5000)
+        response = send(seeded_apps[write.service], write, app_tokens, data=text, content_type="application/json")
+        assert response.status_code == 400 and response.mimetype == "application/problem+json", (name, response.get_data()[:300])
+        assert response.get_json()["code"] == code, name
+
+
+@pytest.mark.parametrize("path", ["/entitlements/v1/usage", "/entitlements/v1/usage/batch"])
+def test_the_usage_routes_answer_deep_or_endless_json_with_a_400_problem(path: str, seeded_apps: dict[str, Flask],
+                                                                         app_tokens: TokenFactory) -> None:
+    """The usage routes' fast path (PostgreSQL) parsed before Flask: deep nesting was an empty 500 there."""
+    headers = caller(app_tokens, "tenant_admin")
+    for text in ("[" * 100_000 + "]" * 100_000, '{"units": ' + "9" * 5000 + "}"):
+        response = seeded_apps["entitlements"].test_client().post(path, data=text, content_type="application/json", headers=headers)
+        assert response.status_code == 400 and response.mimetype == "application/problem+json", response.get_data()[:300]
+
+
 @pytest.mark.parametrize("write", WRITES, ids=WRITE_IDS)
 def test_a_json_body_sent_as_another_content_type_is_refused(write: Write, seeded_apps: dict[str, Flask], app_tokens: TokenFactory) -> None:
     """flask-smorest reads a body of another content type as no body at all: an operation whose fields
@@ -263,3 +292,28 @@ def test_the_gateway_refuses_bodies_over_its_limit_before_any_service_sees_them(
     over_the_service_limit = b'{"payer": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     response = client.post("/billing/v1/offline-topups", data=over_the_service_limit, content_type="application/json", headers=headers)
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
+
+
+def patch_operations(app: Flask) -> list[str]:
+    paths = app.test_client().get("/openapi.json").get_json()["paths"]
+    return [path for path, operations in paths.items() if "patch" in operations]
+
+
+def test_a_patch_that_names_no_field_is_422_nothing_to_change_on_every_patch_operation(
+    seeded_apps: dict[str, Flask], app_tokens: TokenFactory,
+) -> None:
+    """`{}` on marketplace's cart items and dealers built `UPDATE … SET  WHERE` (500). The rule is the
+    platform's (shared/request_guard.py), so it holds for every PATCH of every service, for any caller."""
+    tried = []
+    for service in apps.SERVICES:
+        app = seeded_apps[service]
+        for path in patch_operations(app):
+            concrete = path.replace("{", "").replace("}", "")  # each parameter's name stands in for its value
+            for role in ("platform_admin", "tenant_admin", "reseller_admin"):
+                for body in ({"data": "{}", "content_type": "application/json"}, {}):
+                    response = app.test_client().patch(concrete, headers=caller(app_tokens, role), **body)
+                    assert response.status_code == 422 and response.mimetype == "application/problem+json", (
+                        path, role, response.get_data()[:300])
+                    assert response.get_json()["code"] == "nothing_to_change", (path, role)
+            tried.append(path)
+    assert len(tried) >= 10, tried  # identity's three, marketplace's four, billing's three

@@ -47,7 +47,7 @@ class ExpiryImports(MethodView):
         try:
             spreadsheets.check_expiry_sheet(content)
         except spreadsheets.UnreadableSheet as unreadable:
-            raise Problem(422, "bad_template", str(unreadable), errors={"file": [str(unreadable)]}) from None
+            raise Problem(422, unreadable.code, str(unreadable), errors={"file": [str(unreadable)]}) from None
         return expiry_imports.submit_import(
             uow(), caller(), upload.filename or "import.xlsx", content, form.get("company_id"), form["scope"]
         )

@@ -3,11 +3,12 @@ expiry imports (`python -m services.billing.entrypoints.worker`)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from services.billing.adapters.spreadsheets import UnreadableSheet, read_expiry_rows
+from services.billing.adapters.spreadsheets import UnreadableSheet, check_expansion, read_expiry_rows
 from services.billing.bootstrap import build_context
 from services.billing.config import Settings
 from services.billing.service_layer import expiry_imports, jobs
@@ -38,23 +39,26 @@ class ExpiryImportRunner:
             return expiry_imports.next_import(session)
 
     def run_import(self, job: Any) -> None:
+        """Streams the sheet twice (a count for the progress, then batches), never holding all its rows."""
+        content = job.content or b""
         try:
-            rows = read_expiry_rows(job.content or b"")
+            check_expansion(content)  # as at upload: an import queued before the limits existed meets them here
+            total = sum(1 for _ in read_expiry_rows(content))
         except UnreadableSheet as unreadable:
             reason = str(unreadable)
             self._in_own_uow(lambda uow: expiry_imports.finish(uow, job.id, reason))
             return
-        self._in_own_uow(lambda uow: expiry_imports.start(uow, job.id, len(rows)))
+        self._in_own_uow(lambda uow: expiry_imports.start(uow, job.id, total))
         try:
-            for start in range(job.processed_rows, len(rows), self.batch_rows):
-                batch = rows[start : start + self.batch_rows]
+            rows = itertools.islice(read_expiry_rows(content), job.processed_rows, None)  # resume after the last batch
+            while batch := list(itertools.islice(rows, self.batch_rows)):
                 self._in_own_uow(lambda uow, batch=batch: expiry_imports.apply_batch(uow, job.id, batch))
         except Exception:  # noqa: BLE001 - the import fails with a reason instead of being retried forever
             log.exception("expiry import failed", extra={"fields": {"import_id": job.id}})
             self._in_own_uow(lambda uow: expiry_imports.finish(uow, job.id, "the import stopped on an unexpected error"))
             return
         self._in_own_uow(lambda uow: expiry_imports.finish(uow, job.id))
-        log.info("expiry import finished", extra={"fields": {"import_id": job.id, "rows": len(rows)}})
+        log.info("expiry import finished", extra={"fields": {"import_id": job.id, "rows": total}})
 
     def _in_own_uow(self, work: Callable[[UnitOfWork], None]) -> None:
         session = self.context.session_factory()

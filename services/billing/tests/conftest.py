@@ -51,7 +51,6 @@ def make_app(database_url: str, tokens: TokenFactory, clock: FrozenClock, sandbo
         database_url=database_url,
         broker_url="memory://",
         identity_url="http://identity.invalid",
-        max_body_bytes=16 * 1024 * 1024,
     )
     return build_app(Settings(common=common), verifier=tokens.verifier(), clock=clock, payment_provider=sandbox)
 

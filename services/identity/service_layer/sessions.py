@@ -94,14 +94,19 @@ def issue_tokens(uow: UnitOfWork, kit: IdentityKit, user: Any, org_kind: str, *,
 
 def refresh(uow: UnitOfWork, kit: IdentityKit, token: str) -> TokenPair:
     now = uow.clock.now()
-    row = uow.session.execute(
-        select(refresh_tokens).where(refresh_tokens.c.token_hash == kit.digests.digest(token, REFRESH_CONTEXT)).with_for_update()
-    ).first()
+    by_hash = select(refresh_tokens).where(refresh_tokens.c.token_hash == kit.digests.digest(token, REFRESH_CONTEXT))
+    seen = uow.session.execute(by_hash).first()
+    if seen is not None:
+        # The user's row first, then the token's: the order of every transaction on a user's tokens
+        # (a password change locks the user and revokes them all; inserting the next token takes a
+        # key-share lock on the user). Token first, the two deadlocked in PostgreSQL.
+        repository.user(uow.session, seen.user_id, for_update=True)
+    row = uow.session.execute(by_hash.with_for_update()).first() if seen is not None else None
     if row is None or row.revoked_at is not None or repository.utc(row.expires_at) <= now:
         raise Problem(401, "invalid_refresh_token", "the refresh token is not valid")
     if row.rotated_at is not None:
         reused = Problem(401, "refresh_token_reused", "the refresh token was already used; the session is revoked")
-        raise DurableRejection(reused, lambda fresh: revoke_family(fresh, row.family_id))
+        raise DurableRejection(reused, lambda fresh: revoke_family(fresh, row.family_id, row.user_id))
     user = repository.user(uow.session, row.user_id)
     org = repository.organisation(uow.session, user.org_id) if user else None
     if user is None or user.status != ACTIVE or org.status != ACTIVE:
@@ -110,7 +115,8 @@ def refresh(uow: UnitOfWork, kit: IdentityKit, token: str) -> TokenPair:
     return issue_tokens(uow, kit, user, org.kind, family_id=row.family_id, parent_id=row.id)
 
 
-def revoke_family(uow: UnitOfWork, family_id: str) -> None:
+def revoke_family(uow: UnitOfWork, family_id: str, user_id: str) -> None:
+    repository.user(uow.session, user_id, for_update=True)  # the user first (see `refresh`)
     uow.session.execute(
         update(refresh_tokens)
         .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
@@ -121,7 +127,8 @@ def revoke_family(uow: UnitOfWork, family_id: str) -> None:
 def logout(uow: UnitOfWork, kit: IdentityKit, token: str) -> None:
     """Revoke the session the refresh token belongs to; an unknown token changes nothing."""
     row = uow.session.execute(
-        select(refresh_tokens.c.family_id).where(refresh_tokens.c.token_hash == kit.digests.digest(token, REFRESH_CONTEXT))
+        select(refresh_tokens.c.family_id, refresh_tokens.c.user_id)
+        .where(refresh_tokens.c.token_hash == kit.digests.digest(token, REFRESH_CONTEXT))
     ).first()
     if row is not None:
-        revoke_family(uow, row.family_id)
+        revoke_family(uow, row.family_id, row.user_id)

@@ -113,3 +113,47 @@ def test_racing_wrong_logins_from_one_address_check_no_more_than_its_limit(pg):
     assert statuses.count(401) == 50 and statuses.count(429) == 10, statuses
     assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="203.0.113.77").status_code == 429
     assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="198.51.100.7").status_code == 200
+
+
+def test_concurrent_password_changes_with_wrong_sms_codes_are_each_refused_without_a_deadlock(pg):
+    """19 of 40 such requests were a 500 (PostgreSQL found a deadlock): locks must be taken in one order."""
+    app, context, flows = pg
+    tenant = flows.create_tenant()
+    initial = flows.initial_password(tenant["id"])
+    first = flows.login("boss@tenant.test", initial).json
+    headers = {"Authorization": f"Bearer {first['access_token']}"}
+    assert flows.client.post("/identity/v1/auth/sms-codes", json={"purpose": "password_change"}, headers=headers).status_code == 201
+    [sent] = flows.outbox("identity.sms_code.requested.v1")
+    wrong = f"{(int(sent['code']) + 1) % 10 ** len(sent['code']):0{len(sent['code'])}d}"
+    body = {"old_password": initial, "new_password": "A-new-Passw0rd-2026!", "sms_code": wrong}
+    answers = at_once(app, 40, lambda c, _i: c.post("/identity/v1/auth/password", json=body, headers=headers))
+    statuses = sorted({a.status_code for a in answers})
+    failed = [(a.status_code, a.get_data()[:200]) for a in answers if a.status_code >= 500]
+    assert statuses and all(400 <= s < 500 for s in statuses), failed
+    assert flows.login("boss@tenant.test", initial).status_code == 200  # nothing changed
+
+
+def test_refreshes_racing_a_password_change_and_a_reused_token_are_never_a_deadlock(pg):
+    """A refresh locked its token and then (inserting the next one) the user's row; a password change
+    locks the user and then revokes every token: the opposite order. Each now locks the user first."""
+    app, context, flows = pg
+    tenant = flows.create_tenant()
+    initial = flows.initial_password(tenant["id"])
+    sessions = [flows.login("boss@tenant.test", initial).json for _ in range(12)]
+    headers = {"Authorization": f"Bearer {sessions[0]['access_token']}"}
+    assert flows.client.post("/identity/v1/auth/sms-codes", json={"purpose": "password_change"}, headers=headers).status_code == 201
+    [sent] = flows.outbox("identity.sms_code.requested.v1")
+    rotated = flows.client.post("/identity/v1/auth/refresh", json={"refresh_token": sessions[1]["refresh_token"]}).json
+    assert rotated["refresh_token"]
+    change = {"old_password": initial, "new_password": "A-new-Passw0rd-2026!", "sms_code": sent["code"]}
+
+    def call(client: Any, index: int) -> Any:
+        if index == 0:
+            return client.post("/identity/v1/auth/password", json=change, headers=headers)
+        if index == 1:
+            return client.post("/identity/v1/auth/refresh", json={"refresh_token": sessions[1]["refresh_token"]})  # reused
+        return client.post("/identity/v1/auth/refresh", json={"refresh_token": sessions[index]["refresh_token"]})
+
+    answers = at_once(app, len(sessions), call)
+    assert [a.status_code for a in answers if a.status_code >= 500] == [], [a.get_data()[:300] for a in answers if a.status_code >= 500]
+    assert answers[0].status_code == 200 and answers[1].status_code == 401

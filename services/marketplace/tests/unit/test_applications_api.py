@@ -111,3 +111,22 @@ def test_invited_channel_users_are_listed_for_their_reseller_only(market: Market
     assert [u["email"] for u in mine["items"]] == ["dist@a.test"]
     theirs = market.client.get("/marketplace/v1/channel-users", headers=market.reseller("reseller-b")).get_json()
     assert theirs["total"] == 0
+
+
+def test_an_application_larger_than_the_suites_body_limit_is_taken_up_to_the_upload_limit(market: Marketplace) -> None:
+    """The upload limit (26 MiB) was set by a hook that ran after the request guard had read the form
+    under the suite's 2 MiB: every application with more than 2 MiB of files was a 413."""
+    four_mib = PDF + b"0" * (4 * 1024 * 1024)
+    response = submit(market, ("licence.pdf", four_mib), ("photo.png", PNG))
+    assert response.status_code == 201, response.get_data()[:300]
+    over = submit(market, *[(f"f{i}.pdf", PDF + b"0" * (5 * 1024 * 1024 - len(PDF))) for i in range(6)])
+    assert over.status_code == 413 and over.mimetype == "application/problem+json"
+    too_large_elsewhere = market.client.post("/marketplace/v1/customers", headers=market.reseller(), data=b"x" * (3 * 1024 * 1024),
+                                             content_type="application/json")
+    assert too_large_elsewhere.status_code == 413  # every other route keeps the suite's limit
+
+
+def test_a_nul_in_an_uploaded_files_name_is_422_and_nothing_is_stored(market: Marketplace) -> None:
+    response = submit(market, ("licence\x00.pdf", PDF))
+    assert response.status_code == 422 and response.get_json()["code"] == "unstorable_text", response.get_data()[:300]
+    assert market.client.get("/marketplace/v1/reseller-applications", headers=market.staff()).get_json()["total"] == 0

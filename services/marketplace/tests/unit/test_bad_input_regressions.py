@@ -55,3 +55,17 @@ def test_money_and_quantities_must_be_json_integers_not_truncated_or_coerced(mar
                                 json={"reseller_id": "reseller-a", "amount_minor": odd})
     assert coupon.status_code == 422 and "amount_minor" in coupon.get_json()["errors"]
     assert market.client.get("/marketplace/v1/orders", headers=me).get_json()["total"] == 0
+
+
+def test_a_patch_naming_no_field_is_422_and_changes_nothing_on_cart_lines_and_dealers(market) -> None:  # noqa: ANN001
+    """`{}` built `UPDATE … SET  WHERE` (500); the platform's request guard answers 422 nothing_to_change."""
+    market.known_reseller("reseller-a")
+    market.publish(code="SKU-A")
+    me = market.reseller("reseller-a")
+    cart = market.client.post("/marketplace/v1/cart/items", headers=me, json={"sku_code": "SKU-A", "quantity": 2}).get_json()
+    dealer = market.client.post("/marketplace/v1/dealers", headers=me, json={"name": "经销商甲"}).get_json()
+    for path in (f"/marketplace/v1/cart/items/{cart['items'][0]['id']}", f"/marketplace/v1/dealers/{dealer['id']}"):
+        refused = market.client.patch(path, headers=me, json={})
+        assert refused.status_code == 422 and refused.get_json()["code"] == "nothing_to_change", refused.get_data()
+    assert market.client.get("/marketplace/v1/cart", headers=me).get_json()["items"][0]["quantity"] == 2
+    assert market.client.get(f"/marketplace/v1/dealers/{dealer['id']}", headers=me).get_json()["name"] == "经销商甲"
