@@ -94,6 +94,7 @@ class Suite:
         self.env = {**os.environ, **self.extra_env}
         self.env["SUITE_VAR_DIR"] = str(self.var_dir)
         self.env["SUITE_PORT_OFFSET"] = str(self.port_offset)
+        self.env.setdefault("SUITE_PUBLIC_URL", f"http://localhost:{GATEWAY_PORT + self.port_offset}")  # links in mails
         self.env.setdefault("SUITE_ADMIN_USERNAME", DEFAULT_ADMIN_USERNAME)
         # The first operator's password: SUITE_ADMIN_PASSWORD, else one generated at the first start
         # into var/secrets/admin-password and kept (never a published default).
@@ -221,6 +222,7 @@ def main() -> None:
         broker = suite.env.get("AMQP_URL", "").split("@")[-1] or f"embedded ({suite.broker.url if suite.broker else '-'})"
         print(
             f"suite ready: gateway {suite.gateway_url}  docs {suite.gateway_url}/docs\n"
+            f"  public URL (links in mails): {suite.env['SUITE_PUBLIC_URL']}\n"
             f"  services: {', '.join(suite.services)}\n  broker: {broker}\n"
             f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD, else in "
             f"{suite.var_dir / 'secrets' / 'admin-password'})\n"
