@@ -24,7 +24,8 @@ from web import security
 from web.auth import SessionEnded, TokenVault, login_redirect
 from web.config import SERVICE, WebConfig
 from web.gateway_client import ApiError, GatewayClient
-from web.i18n import LANGUAGES, select_locale
+from web.i18n import LANGUAGES, select_locale, when
+from web.labels import TEMPLATE_LABELS
 from web.messages import problem_message
 from web.pages import register_pages
 
@@ -59,6 +60,7 @@ def create_app(
         SESSION_COOKIE_PATH="/",
         WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which ends on its own
         BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",  # the users' time; the API speaks UTC
         BABEL_TRANSLATION_DIRECTORIES="translations",
         MAX_CONTENT_LENGTH=1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
@@ -104,6 +106,8 @@ def _register_template_globals(app: Flask) -> None:
         return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
     app.jinja_env.globals["csrf_field"] = csrf_field
+    app.jinja_env.filters.update(TEMPLATE_LABELS)
+    app.jinja_env.filters["when"] = when
 
     @app.context_processor
     def portal_globals() -> dict[str, Any]:
