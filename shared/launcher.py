@@ -92,6 +92,7 @@ class Suite:
         self.env = {**os.environ, **self.extra_env}
         self.env["SUITE_VAR_DIR"] = str(self.var_dir)
         self.env["SUITE_PORT_OFFSET"] = str(self.port_offset)
+        self.env.setdefault("SUITE_PUBLIC_URL", f"http://localhost:{GATEWAY_PORT + self.port_offset}")  # links in mails
         self.env.setdefault("SUITE_ADMIN_USERNAME", DEFAULT_ADMIN[0])
         self.env.setdefault("SUITE_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
         self.env["PYTHONPATH"] = str(repo_root()) + os.pathsep + self.env.get("PYTHONPATH", "")
@@ -111,8 +112,8 @@ class Suite:
 
     @property
     def portal_url(self) -> str:
-        """The portal as users open it: through the gateway, on the API's origin."""
-        return f"{self.gateway_url}/portal"
+        """The portal as users open it: through the gateway (the public URL), on the API's origin."""
+        return f"{self.env['SUITE_PUBLIC_URL'].rstrip('/')}/portal"
 
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{SERVICE_PORTS[service] + self.port_offset}"
@@ -233,6 +234,7 @@ def main() -> None:
         print(
             f"suite ready: gateway {suite.gateway_url}  docs {suite.gateway_url}/docs\n"
             f"  portal: {suite.portal_url}\n"
+            f"  public URL (links in mails): {suite.env['SUITE_PUBLIC_URL']}\n"
             f"  services: {', '.join(suite.services)}\n  broker: {broker}\n"
             f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD)\n"
             f"  mail: {'SMTP ' + suite.env['SMTP_HOST'] if suite.env.get('SMTP_HOST') else suite.var_dir / 'mail'}"

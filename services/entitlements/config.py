@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from shared import links
 from shared.settings import CommonSettings
 
 SERVICE = "entitlements"
@@ -20,6 +21,6 @@ class Settings:
     def from_env(cls) -> "Settings":
         return cls(
             common=CommonSettings.from_env(SERVICE),
-            portal_url=os.environ.get("ENTITLEMENTS_PORTAL_URL", DEFAULT_PORTAL_URL).rstrip("/"),
+            portal_url=links.portal(),
             digital_invoice_validity_days=int(os.environ.get("ENTITLEMENTS_DIGITAL_INVOICE_VALIDITY_DAYS", "365")),
         )

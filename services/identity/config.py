@@ -4,6 +4,9 @@
 rest. When it is unset, a key is generated on first start into `var/identity/key-encryption.key`
 (mode 0600) and reused afterwards; production sets the variable from a secret store instead.
 
+Links in mails (the welcome mail's portal address, invitations' `…/portal/activate?token=…`) start at
+`SUITE_PUBLIC_URL` (`shared.links`).
+
 `SUITE_SERVICE_CLIENTS` lists the service accounts other services of the suite log in with
 (`POST /identity/v1/oauth/token`): a JSON object `{"notifier": "<secret>", …}` or
 `notifier:<secret>,billing:<secret>`. Names are 2-40 lower-case letters, digits and hyphens; secrets at
@@ -19,6 +22,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared import links
 from shared.settings import CommonSettings, var_dir
 
 SERVICE = "identity"
@@ -46,7 +50,7 @@ class Settings:
             key_encryption_key=key_encryption_key(),
             admin_username=os.environ.get("SUITE_ADMIN_USERNAME") or None,
             admin_password=os.environ.get("SUITE_ADMIN_PASSWORD") or None,
-            portal_url=os.environ.get("IDENTITY_PORTAL_URL", "http://localhost:8080/portal").rstrip("/"),
+            portal_url=links.portal(),
             service_clients=parse_service_clients(os.environ.get("SUITE_SERVICE_CLIENTS", "")),
         )
 

@@ -80,4 +80,4 @@ def build_worker_parts(settings: Settings, context: ServiceContext | None = None
     box = build_secret_box(settings.delivery, var)
     channels = Channels(build_mailer(settings.delivery, var), build_sms_provider(settings.delivery, var))
     delivery = MessageDelivery(context.session_factory, context.clock, channels, box, traffic=build_traffic_client(settings.traffic))
-    return NotifierWorkerParts(context, TemplateRenderer(), box, delivery)
+    return NotifierWorkerParts(context, TemplateRenderer(public_url=settings.public_url), box, delivery)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from shared import links
 from shared.settings import CommonSettings, service_url
 
 SERVICE = "notifier"
@@ -91,7 +92,9 @@ class Settings:
     common: CommonSettings
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     traffic: TrafficSettings = field(default_factory=TrafficSettings)
+    public_url: str | None = None  # links in mails start here; None: SUITE_PUBLIC_URL's default (shared.links)
 
     @classmethod
     def from_env(cls) -> "Settings":
-        return cls(common=CommonSettings.from_env(SERVICE), delivery=DeliverySettings.from_env(), traffic=TrafficSettings.from_env())
+        return cls(common=CommonSettings.from_env(SERVICE), delivery=DeliverySettings.from_env(), traffic=TrafficSettings.from_env(),
+                   public_url=links.public_url())

@@ -115,3 +115,28 @@ def test_compose_and_k8s_serve_every_api_the_gateway_and_the_web_app_as_the_laun
         containers = [c for doc in manifest if doc and doc.get("kind") == "Deployment"
                       for c in doc["spec"]["template"]["spec"]["containers"]]
         assert argv in [c.get("command") for c in containers], f"{name}: no container runs {argv}"
+
+
+def test_the_public_url_names_where_people_reach_the_gateway_in_compose_k8s_and_the_launcher(tmp_path, monkeypatch):
+    """SUITE_PUBLIC_URL starts every link in mails and answers: compose's is the gateway's published port,
+    each k8s overlay's is its Ingress host, the launcher's is the gateway's port with the offset."""
+    from urllib.parse import urlsplit
+
+    from shared import links
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    published = {int(p.split(":")[0]) for p in compose["gateway"]["ports"] if p.split(":")[1] == str(GATEWAY_PORT)}
+    for name, service in compose.items():
+        if name in SERVICE_PORTS or name.endswith("-worker") or name == "gateway":
+            default = service["environment"]["SUITE_PUBLIC_URL"]  # ${SUITE_PUBLIC_URL:-http://localhost:8080}
+            assert default.startswith("${SUITE_PUBLIC_URL:-"), name
+            assert urlsplit(default.removeprefix("${SUITE_PUBLIC_URL:-").rstrip("}")).port in published, name
+    for overlay in ("dev", "prod"):
+        documents = _render(overlay)
+        [config] = [d for d in documents if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "suite-config"]
+        [ingress] = [d for d in documents if d["kind"] == "Ingress"]
+        assert urlsplit(config["data"]["SUITE_PUBLIC_URL"]).hostname == ingress["spec"]["rules"][0]["host"], overlay
+    monkeypatch.delenv("SUITE_PUBLIC_URL", raising=False)
+    suite = Suite(tmp_path / "var", 14000)
+    monkeypatch.setenv("SUITE_PORT_OFFSET", "14000")
+    assert suite.env["SUITE_PUBLIC_URL"] == links.public_url() == f"http://localhost:{GATEWAY_PORT + 14000}"

@@ -147,7 +147,7 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
         customer.post(f"/billing/v1/orders/{second['id']}/payments", json={"method": "alipay"}, headers={"Idempotency-Key": f"ali-{tag}"}),
         201,
     )
-    assert "/billing/v1/sandbox/pay/" in started["redirect_url"]
+    assert started["redirect_url"] == f"{suite.suite.env['SUITE_PUBLIC_URL']}/portal/pay/billing/{started['payment_id']}"
     assert ok(customer.get(f"/billing/v1/sandbox/pay/{started['payment_id']}"))["amount_minor"] == 6000
     assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))["callback_status"] == 200
     assert ok(customer.get(f"/billing/v1/orders/{second['id']}"))["status"] == "paid"

@@ -15,11 +15,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
+from shared.settings import GATEWAY_PORT
 from shared.tax_ids import organisation_code_check_character, uscc_check_character
-from shared.testkit import wait_until
+from shared.testkit import body_text, wait_until
 from tests.e2e.steps import create_tenant, deliver_order, operation_key_from_mail
 
 pytestmark = pytest.mark.e2e
@@ -139,3 +142,21 @@ def test_order_to_use_through_the_gateway(suite, admin_token):
     board = admin.get("/entitlements/v1/dashboard").json()
     [pool_view] = [t for t in board["traffic"] if t["product_code"] == sms]
     assert (pool_view["balance"], pool_view["consumed"]) == (0, 100)
+
+
+def test_welcome_and_activation_mails_link_to_the_portal_at_the_suites_real_gateway_port(suite, admin_token):
+    """Under the e2e port offset the links name the port the gateway listens on (they named 8080 before)."""
+    gateway_port = urlsplit(suite.url).port
+    assert gateway_port == GATEWAY_PORT + suite.suite.port_offset != GATEWAY_PORT
+    portal = f"http://localhost:{gateway_port}/portal"
+    platform = suite.api(admin_token)
+    seat = create_product(platform, "seat", service_group="invoice_issuing")
+    tenant = create_tenant(suite, admin_token)
+    welcome = body_text(suite.smtp.wait_for(tenant.email)[0])
+    assert f"登录地址：{portal}\n" in welcome, welcome
+    order = deliver_order(platform, tenant.tenant_id, [
+        {"product_code": seat, "quantity": 1, "valid_from": days_from_today(0), "valid_to": days_from_today(30)}])
+    operation_key_from_mail(suite, tenant.email, order["order_no"])
+    [activation] = [text for text in map(body_text, suite.smtp.to(tenant.email)) if order["order_no"] in text]
+    assert f"{portal}/activate?order_no={order['order_no']}" in activation, activation
+    assert requests.get(f"{suite.url}/readyz", timeout=5).status_code == 200  # the port named is the gateway's

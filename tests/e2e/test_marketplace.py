@@ -168,7 +168,8 @@ def test_reseller_sale_from_cart_to_delivered_entitlements(suite, admin_token, c
 
     payment = reseller.post(f"{MKT}/orders/{order['id']}/payments", json={"method": "online"}, headers={"Idempotency-Key": unique("pay")})
     assert payment.status_code == 201, payment.text
-    paid = suite.api().post(payment.json()["redirect_url"], json={"outcome": "success"})
+    assert payment.json()["redirect_url"] == f"{suite.suite.env['SUITE_PUBLIC_URL']}/portal/pay/marketplace/{payment.json()['payment_id']}"
+    paid = suite.api().post(f"{MKT}/sandbox/pay/{payment.json()['payment_id']}", json={"outcome": "success"})
     assert paid.status_code == 200 and paid.json()["callback_status"] == 200, paid.text
     assert reseller.get(f"{MKT}/orders/{order['id']}").json()["status"] == "processing"
 

@@ -161,7 +161,7 @@ def test_racing_provider_callbacks_pay_a_marketplace_order_once(postgres_url: st
 
     def finish(i: int) -> int:
         with market.app.test_client() as client:
-            return client.post(started[i % 2]["redirect_url"], json={"outcome": "success"}).status_code
+            return client.post(f"/marketplace/v1/sandbox/pay/{started[i % 2]['payment_id']}", json={"outcome": "success"}).status_code
 
     race(RACERS, finish)
     paid = outbox_data(market.app, "marketplace.order.paid.v1")

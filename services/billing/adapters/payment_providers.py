@@ -1,8 +1,10 @@
 """Online payment providers behind one interface, and the default sandbox provider.
 
-The sandbox plays WeChat Pay, Alipay and PayPal: its checkout page is `…/sandbox/pay/{payment_id}`;
-when the payer decides the outcome it sends a notification to the billing service's public callback
-URL over HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
+The sandbox plays WeChat Pay, Alipay and PayPal: the payer is sent (`redirect_url`) to the portal's
+payment page `<SUITE_PUBLIC_URL>/portal/pay/billing/{payment_id}`, which shows the sandbox's checkout
+(`GET /billing/v1/sandbox/pay/{payment_id}`) and posts the payer's outcome to it; when the payer
+decides the outcome the sandbox sends a notification to the billing service's public callback URL
+over HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
 `X-Sandbox-Signature`). Verification refuses unsigned, wrongly signed and stale notifications.
 """
 
@@ -20,7 +22,8 @@ from typing import Protocol
 
 import requests
 
-from shared.settings import GATEWAY_PORT, port_offset, service_url, var_dir
+from shared import links
+from shared.settings import service_url, var_dir
 
 TIMESTAMP_HEADER = "X-Sandbox-Timestamp"
 SIGNATURE_HEADER = "X-Sandbox-Signature"
@@ -70,7 +73,8 @@ class SandboxProvider:
         self._transport = transport or http_transport
 
     def redirect_url(self, checkout: Checkout) -> str:
-        return f"{self.public_url}/billing/v1/sandbox/pay/{checkout.payment_id}?method={checkout.method}"
+        """The portal's payment page (`shared.links.payment_page`); it shows the sandbox's checkout and posts the outcome."""
+        return links.payment_page("billing", checkout.payment_id, base=self.public_url)
 
     def send_callback(self, checkout: Checkout, outcome: str, now: datetime) -> int:
         """What the provider does once the payer finished: POST the signed notice, return the answer's status."""
@@ -142,5 +146,4 @@ def sandbox_secret() -> bytes:
 
 def default_sandbox() -> SandboxProvider:
     """The sandbox wired to this suite: checkout pages through the gateway, callbacks to billing itself."""
-    public = os.environ.get("BILLING_PUBLIC_URL") or f"http://127.0.0.1:{GATEWAY_PORT + port_offset()}"
-    return SandboxProvider(sandbox_secret(), public, service_url("billing") + CALLBACK_PATH)
+    return SandboxProvider(sandbox_secret(), links.public_url(), service_url("billing") + CALLBACK_PATH)

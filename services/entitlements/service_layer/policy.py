@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 
 @dataclass(frozen=True)
@@ -10,4 +11,4 @@ class Policy:
     digital_invoice_validity_days: int = 365
 
     def activation_url(self, order_no: str) -> str:
-        return f"{self.portal_url}/activate?order_no={order_no}"
+        return f"{self.portal_url}/activate?{urlencode({'order_no': order_no})}"

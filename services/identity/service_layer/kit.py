@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
@@ -20,4 +21,4 @@ class IdentityKit:
     reads: Engine | None = None  # autocommit reads of the token path (PostgreSQL); None: the request's session
 
     def activation_url(self, token: str) -> str:
-        return f"{self.settings.portal_url}/activate?token={token}"
+        return f"{self.settings.portal_url}/activate?{urlencode({'token': token})}"

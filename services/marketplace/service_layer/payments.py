@@ -11,10 +11,16 @@ from services.marketplace.domain import orders as status
 from services.marketplace.service_layer import credit
 from services.marketplace.service_layer.common import Channel, new_id, one_or_404
 from services.marketplace.service_layer.orders import mark_paid, order_of
+from shared import links
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
-SANDBOX_PATH = "/marketplace/v1/sandbox/pay/{payment_id}"
+SANDBOX_PATH = "/marketplace/v1/sandbox/pay/{payment_id}"  # the sandbox's API; the payer is sent to the portal's page
+
+
+def _payment_page(payment_id: str) -> str:
+    """`redirect_url`: absolute, at SUITE_PUBLIC_URL (`<public>/portal/pay/marketplace/<id>`), where the payer pays."""
+    return links.payment_page("marketplace", payment_id)
 
 
 def _new_payment(uow: UnitOfWork, reseller_id: str, method: str, amount: int, currency: str, payment_status: str,
@@ -32,7 +38,7 @@ def pay_order(uow: UnitOfWork, channel: Channel, order_id: str, method: str, det
         raise Problem(409, "order_not_payable", f"an order in status {order.status} cannot be paid")
     if method == "online":
         payment_id = _new_payment(uow, order.reseller_id, "online", order.total_minor, order.currency, "pending", order_id=order_id)
-        return {"payment_id": payment_id, "status": "pending", "redirect_url": SANDBOX_PATH.format(payment_id=payment_id)}
+        return {"payment_id": payment_id, "status": "pending", "redirect_url": _payment_page(payment_id)}
     if method == "offline":
         return _offline_transfer(uow, order, details)
     return _pay_with_credit(uow, channel, order, details)
@@ -78,7 +84,7 @@ def repay_bill(uow: UnitOfWork, channel: Channel, bill_id: str, method: str, amo
         raise Problem(409, "repayment_exceeds_bill", "the repayment exceeds what is left on the bill", left_minor=left)
     if method == "online":
         payment_id = _new_payment(uow, channel.reseller_id, "online", amount, credit.CURRENCY, "pending", bill_id=bill_id)
-        return {"payment_id": payment_id, "status": "pending", "redirect_url": SANDBOX_PATH.format(payment_id=payment_id)}
+        return {"payment_id": payment_id, "status": "pending", "redirect_url": _payment_page(payment_id)}
     if not transfer:
         raise Problem(422, "transfer_details_required", "enter the bank transfer details", errors={"transfer": ["required"]})
     payment_id = _new_payment(uow, channel.reseller_id, "offline", amount, credit.CURRENCY, "awaiting_confirmation",

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from services.marketplace.adapters.orm import platform
 from services.marketplace.service_layer.organisations import record_organisation
+from services.marketplace.service_layer.payments import SANDBOX_PATH
+from shared import links
 from shared.envelope import new_event
 from shared.testkit import TokenFactory
 from shared.uow import UnitOfWork
@@ -104,7 +106,12 @@ class Marketplace:
     def pay_online(self, headers: dict[str, str], order_id: str, outcome: str = "success") -> Any:
         started = self.client.post(f"/marketplace/v1/orders/{order_id}/payments", headers=headers, json={"method": "online"})
         assert started.status_code == 201, started.get_json()
-        return self.client.post(started.get_json()["redirect_url"], json={"outcome": outcome})
+        return self.sandbox_pay(started.get_json(), outcome)
+
+    def sandbox_pay(self, started: dict[str, Any], outcome: str = "success") -> Any:
+        """The payer at the portal's payment page (`redirect_url`), which posts the outcome to the sandbox."""
+        assert started["redirect_url"] == links.payment_page("marketplace", started["payment_id"])
+        return self.client.post(SANDBOX_PATH.format(payment_id=started["payment_id"]), json={"outcome": outcome})
 
     # ---- the outbox ---------------------------------------------------------------------------------
     def events(self, event_type: str) -> list[dict[str, Any]]:

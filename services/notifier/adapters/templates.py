@@ -1,7 +1,8 @@
 """Message templates: Jinja2 files `templates/<event type>.<language>.txt`, one per event type and language.
 
 A mail template starts with a `Subject: …` line, then a blank line, then the plain-text body; an SMS
-template is the text alone. The HTML alternative of a mail is derived from its text (escaped, links
+template is the text alone. `portal_url` and `market_url` (from `SUITE_PUBLIC_URL`, `shared.links`) are
+known to every template. The HTML alternative of a mail is derived from its text (escaped, links
 made clickable), so the two never say different things.
 """
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+from shared import links
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SUBJECT_PREFIX = "Subject:"
@@ -82,7 +85,7 @@ class TemplateRenderer:
     `strict=True` (used by the tests) fails on any field the template uses and the data lacks.
     """
 
-    def __init__(self, folder: Path = TEMPLATES_DIR, *, strict: bool = False) -> None:
+    def __init__(self, folder: Path = TEMPLATES_DIR, *, strict: bool = False, public_url: str | None = None) -> None:
         self.environment = Environment(
             loader=FileSystemLoader(folder),
             undefined=StrictUndefined if strict else ChainableUndefined,
@@ -92,6 +95,9 @@ class TemplateRenderer:
             keep_trailing_newline=False,
         )
         self.environment.filters.update(money=money, utc_time=utc_time, minutes_after=minutes_after)
+        # Every template may link to the portal and the storefront (an event's own field of that name wins).
+        base = public_url or links.public_url()
+        self.environment.globals.update(portal_url=links.portal(base=base), market_url=links.market(base=base))
 
     def render(self, template: str, language: str, data: dict[str, Any], event: dict[str, Any]) -> RenderedText:
         try:
