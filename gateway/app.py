@@ -3,7 +3,8 @@
 Or under gunicorn, with gevent or gthread workers: `gunicorn 'gateway.app:create_app()'`.
 
 Routes `/<service>/v1/...` to that service unchanged, after the edge checks (token, rate, body size),
-with the request id and trace context; serves `/healthz`, `/readyz`, `/metrics`, the merged
+and `/portal`, `/market` (the web app's pages, anonymous at the edge) to the web app, each with the
+request id and trace context; serves `/healthz`, `/readyz`, `/metrics`, the merged
 `/openapi.json` and `/docs`.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gateway import metrics
 from gateway.config import SERVICE, GatewayConfig
 from gateway.docs import docs_blueprint
 from gateway.edge import Admission
-from gateway.fastpath import PROXIED_METHODS, ProxyPath, request_id
+from gateway.fastpath import PROXIED_METHODS, WEB, ProxyPath, request_id
 from gateway.openapi import MergedOpenApi
 from gateway.ratelimit import build_limiter
 from gateway.telemetry import ServerSpans
@@ -42,8 +43,9 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
     app = Flask(SERVICE)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
+    routed = {**settings.service_urls, **({WEB: settings.web_url} if settings.web_url else {})}
     proxy = ServiceProxy(
-        settings.service_urls,
+        routed,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         pool_size=settings.pool_size,

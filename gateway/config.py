@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.settings import SERVICE_PORTS, service_url
+from shared.settings import SERVICE_PORTS, service_url, web_url
 
 SERVICE = "gateway"
 MIB = 1024 * 1024
@@ -26,6 +26,7 @@ class GatewayConfig:
     """Everything the gateway needs to know; tests replace single fields with `with_overrides`."""
 
     service_urls: Mapping[str, str] = field(default_factory=dict)
+    web_url: str | None = None  # the web app: /portal and /market go there (None: not routed)
     connect_timeout: float = 2.0
     read_timeout: float = 30.0
     pool_size: int = 32
@@ -43,6 +44,7 @@ class GatewayConfig:
     def from_env(cls) -> "GatewayConfig":
         return cls(
             service_urls={name: service_url(name) for name in SERVICE_PORTS},
+            web_url=web_url(),
             connect_timeout=_float("GATEWAY_CONNECT_TIMEOUT", 2.0),
             read_timeout=_float("GATEWAY_READ_TIMEOUT", 30.0),
             pool_size=_int("GATEWAY_POOL_SIZE", 32),

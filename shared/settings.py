@@ -14,6 +14,7 @@ SERVICE_PORTS: dict[str, int] = {
     "notifier": 8086,
 }
 GATEWAY_PORT = 8080
+WEB_PORT = 8087  # the web app (web/), reached through the gateway under /portal and /market
 EMBEDDED_BROKER_PORT = 6399
 
 
@@ -37,6 +38,14 @@ def service_url(service: str) -> str:
     if explicit:
         return explicit.rstrip("/")
     return f"http://127.0.0.1:{SERVICE_PORTS[service] + port_offset()}"
+
+
+def web_url() -> str:
+    """Base URL of the web app (env `WEB_URL` wins): where the gateway sends /portal and /market."""
+    explicit = os.environ.get("WEB_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    return f"http://127.0.0.1:{WEB_PORT + port_offset()}"
 
 
 def database_url(service: str) -> str:

@@ -12,7 +12,7 @@ import yaml
 
 from shared.installation import SECRETS, compose_env, fresh_values, k8s_secret
 from shared.launcher import Suite, http_server_command
-from shared.settings import GATEWAY_PORT, SERVICE_PORTS, repo_root
+from shared.settings import GATEWAY_PORT, SERVICE_PORTS, WEB_PORT, repo_root
 
 ROOT = repo_root()
 BIN = Path(sys.executable).parent
@@ -29,8 +29,10 @@ def test_compose_file_matches_the_compose_specification():
 
 def test_compose_runs_every_service_with_its_worker_and_the_real_parts():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    for part in ("postgres", "rabbitmq", "mailpit", "jaeger", "gateway"):
+    for part in ("postgres", "rabbitmq", "mailpit", "jaeger", "gateway", "web", "redis"):
         assert part in compose
+    assert compose["web"]["environment"]["WEB_SESSION_REDIS_URL"].startswith("redis://redis:")
+    assert "healthcheck" in compose["web"]
     for service in SERVICE_PORTS:
         assert "healthcheck" in compose[service]
         assert compose[f"{service}-worker"]["command"][-1] == f"services.{service}.entrypoints.worker"
@@ -66,6 +68,9 @@ def test_kustomize_overlays_render_and_validate_against_kubernetes_schemas(overl
         assert ("Service", service) in names
         assert ("HorizontalPodAutoscaler", f"{service}-api") in names
     assert ("Ingress", "suite") in names
+    for name in ("web", "redis"):
+        assert ("Deployment", name) in names and ("Service", name) in names
+    assert ("HorizontalPodAutoscaler", "web") in names
     if overlay == "prod":
         assert ("NetworkPolicy", "default-deny-ingress") in names
 
@@ -94,14 +99,17 @@ def _server_argv(factory: str, port: int, threads: int) -> list[str]:
     return ["granian", *command[3:]]
 
 
-def test_compose_and_k8s_serve_every_api_and_the_gateway_as_the_launcher_does():
+def test_compose_and_k8s_serve_every_api_the_gateway_and_the_web_app_as_the_launcher_does(tmp_path):
+    commands = Suite(tmp_path)._commands()
+    assert commands["web"][-1] == "web.app:create_app" and str(WEB_PORT) in commands["web"]
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     expected = {service: _server_argv(f"services.{service}.entrypoints.api:create_app", port, Suite.api_threads)
                 for service, port in SERVICE_PORTS.items()}
     expected["gateway"] = _server_argv("gateway.app:create_app", GATEWAY_PORT, Suite.gateway_threads)
+    expected["web"] = _server_argv("web.app:create_app", WEB_PORT, Suite.api_threads)
     for name, argv in expected.items():
         command = compose[name]["command"]
-        if name == "gateway":
+        if name in ("gateway", "web"):
             assert command == argv
         else:  # sh -c "python -m shared.migrations <service> && exec <argv>"
             assert command[-1] == f"python -m shared.migrations {name} && exec {' '.join(argv)}"

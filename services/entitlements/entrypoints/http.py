@@ -16,5 +16,5 @@ from services.entitlements.entrypoints import (
 
 
 def blueprints() -> list[Blueprint]:
-    return [products.blp, orders.blp, enterprises.blp, allocations.blp, usage.blp, dashboard.blp, digital_invoice.blp,
-            change_requests.blp]
+    return [products.blp, orders.blp, enterprises.blp, enterprises.registrations, allocations.blp, usage.blp, dashboard.blp,
+            digital_invoice.blp, change_requests.blp]

@@ -140,6 +140,13 @@ class EnterpriseOut(Schema):
     created_at = UtcDateTime()
 
 
+class RegistrationLookupOut(Schema):
+    tax_id = fields.String(metadata={"description": "the tax ID as stored (upper case)"})
+    registration = fields.Dict(allow_none=True, metadata={"description": "business registration details; null when unknown"})
+    bound = fields.String(allow_none=True, metadata={"description": "own, other (another tenant's) or null"})
+    tenant_name = fields.String(allow_none=True, metadata={"description": "the other tenant's name, masked"})
+
+
 class EnterpriseListArgs(PageArgs):
     tax_id = fields.String(load_default=None, validate=validate.Length(max=40))
 

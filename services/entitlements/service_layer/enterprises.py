@@ -81,6 +81,21 @@ def add_enterprise(uow: UnitOfWork, lookup: RegistrationLookup, *, tenant_id: st
     return enterprise_view(values)
 
 
+def look_up_registration(session: Session, lookup: RegistrationLookup, *, tenant_id: str, tax_id: str) -> dict[str, Any]:
+    """What the 新增企业 form shows while the tax ID is typed: the ID validated (422 as when adding), its
+    business registration if the lookup knows it, and whether it is already bound (here, or to another
+    tenant, named masked as the add would say). Changes nothing."""
+    tax_id = valid_tax_id(tax_id)
+    registration = lookup.find(tax_id)
+    existing = find_by_tax_id(session, tax_id)
+    bound, masked = None, None
+    if existing is not None:
+        bound = "own" if existing.tenant_id == tenant_id else "other"
+        masked = mask_tenant_name(tenant_name(session, existing.tenant_id)) if bound == "other" else None
+    return {"tax_id": tax_id, "registration": registration.to_dict() if registration else None, "bound": bound,
+            "tenant_name": masked}
+
+
 def get_enterprise(session: Session, enterprise_id: str, tenant_id: str) -> dict[str, Any]:
     row = session.execute(select(enterprises).where(enterprises.c.id == enterprise_id)).first()
     if row is None or row.tenant_id != tenant_id:

@@ -136,3 +136,32 @@ def test_issued_api_client_shows_as_authorisation_info(portal, client):
     portal.run(on_api_client_issued, {"tenant_id": T1, "enterprise_id": firms[0]["id"], "tax_id": USCC[0], "client_id": "cli-1"})
     [item] = client.get("/entitlements/v1/allocations?product_code=FP-ISSUE", headers=portal.admin(T1)).json["items"]
     assert item["authorisation"]["client_id"] == "cli-1"
+
+
+def test_registration_lookup_validates_and_fills_without_adding(portal, client):
+    portal.tenant_known(T1)
+    found = client.get(f"/entitlements/v1/registrations/{USCC[0].lower()}", headers=portal.admin(T1))
+    assert found.status_code == 200
+    assert found.json == {"tax_id": USCC[0], "registration": found.json["registration"], "bound": None, "tenant_name": None}
+    assert found.json["registration"]["registered_name"] == "杭州示例网络有限公司"
+    unknown = client.get("/entitlements/v1/registrations/330100716105852", headers=portal.admin(T1)).json
+    assert unknown["registration"] is None
+    assert portal.count(enterprises) == 0
+
+
+def test_registration_lookup_of_a_bad_check_character_is_422_on_tax_id(portal, client):
+    portal.tenant_known(T1)
+    response = client.get(f"/entitlements/v1/registrations/{USCC[0][:17]}G", headers=portal.admin(T1))
+    assert response.status_code == 422
+    assert "check character" in response.json["errors"]["tax_id"][0]
+
+
+def test_registration_lookup_says_where_a_tax_id_is_bound_with_the_other_tenant_masked(portal, client):
+    portal.tenant_known(T1, name="苏州工业园区示例科技有限公司")
+    portal.tenant_known(T2, name="上海另一家有限公司")
+    portal.enterprise(T1, USCC[1])
+    own = client.get(f"/entitlements/v1/registrations/{USCC[1]}", headers=portal.admin(T1)).json
+    other = client.get(f"/entitlements/v1/registrations/{USCC[1]}", headers=portal.admin(T2)).json
+    assert own["bound"] == "own" and own["tenant_name"] is None
+    assert other["bound"] == "other" and other["tenant_name"] == "苏州XXXX有限公司"
+    assert client.get(f"/entitlements/v1/registrations/{USCC[1]}", headers=portal.staff()).status_code == 403

@@ -1,0 +1,60 @@
+"""Seed 001 special cases (ENT-8): 权益税号变更, 企业变更租户, 合并租户 — submit with a reason, follow the review."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from web.auth import api, login_required
+from web.forms import ChangeRequestForm
+from web.gateway_client import ApiError
+from web.messages import apply_to_form
+
+bp = Blueprint("changes", __name__, url_prefix="/portal/change-requests")
+
+CHANGE_REQUESTS = "/entitlements/v1/change-requests"
+FIELDS_OF = {
+    "tax_id_replacement": ("enterprise_id", "new_tax_id", "new_name"),
+    "enterprise_move": ("tax_id",),
+    "tenant_merge": ("target_tenant_id",),
+}
+REQUIRED_OF = {"tax_id_replacement": ("enterprise_id", "new_tax_id"), "enterprise_move": ("tax_id",), "tenant_merge": ("target_tenant_id",)}
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def index() -> Any:
+    form = ChangeRequestForm()
+    enterprises = api().get("/entitlements/v1/enterprises", params={"page": 1, "page_size": 200}).get("items") or []
+    form.enterprise_id.choices = [("", "—")] + [(e["id"], f"{e['name']} ({e['tax_id']})") for e in enterprises]
+    if request.method == "GET":
+        form.kind.data = request.args.get("kind") if request.args.get("kind") in FIELDS_OF else None
+        form.tax_id.data = (request.args.get("tax_id") or "")[:40]
+    error = None
+    if form.validate_on_submit() and _kind_fields_given(form):
+        body = {"kind": form.kind.data, "reason": form.reason.data.strip()}
+        for name in FIELDS_OF[form.kind.data]:
+            value = (getattr(form, name).data or "").strip()
+            if value:
+                body[name] = value.upper() if name in ("new_tax_id", "tax_id") else value
+        try:
+            api().post(CHANGE_REQUESTS, json=body)
+        except ApiError as exc:
+            error = apply_to_form(form, exc)
+        else:
+            flash(_("Your change request is submitted. Fapiaoyun staff review it; its state is shown below."), "success")
+            return redirect(url_for("changes.index"))
+    page = request.args.get("page", "1")
+    listed = api().get(CHANGE_REQUESTS, params={"page": int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1, "page_size": 20})
+    names = {e["id"]: f"{e['name']} ({e['tax_id']})" for e in enterprises}
+    status = 422 if (form.errors or error) else 200
+    return render_template("pages/change_requests.html", form=form, error=error, requests=listed, names=names), status
+
+
+def _kind_fields_given(form: ChangeRequestForm) -> bool:
+    """The fields the chosen kind needs are filled (the form shows them all; only the kind's count)."""
+    missing = [name for name in REQUIRED_OF.get(form.kind.data or "", ()) if not (getattr(form, name).data or "").strip()]
+    for name in missing:
+        getattr(form, name).errors = [*getattr(form, name).errors, _("Required for this kind of change.")]
+    return not missing
