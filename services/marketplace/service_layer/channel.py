@@ -57,9 +57,16 @@ def _check_dealer_organisation(uow: UnitOfWork, channel: Channel, org_id: str) -
                       errors={"org_id": ["unknown dealer organisation"]})
 
 
+DEALER_STATUS_EVENTS = {"enabled": "marketplace.dealer.enabled.v1", "disabled": "marketplace.dealer.disabled.v1"}
+
+
 def set_dealer_status(uow: UnitOfWork, channel: Channel, dealer_id: str, status: str) -> None:
-    dealer_of(uow, channel, dealer_id)
+    """Enables or disables the dealer here and, through the event, its organisation in identity (its users'
+    logins and refresh tokens); its users' access tokens are refused here at once (`channel_of`)."""
+    dealer = dealer_of(uow, channel, dealer_id)
     uow.session.execute(update(dealers).where(dealers.c.id == dealer_id).values(status=status))
+    uow.emit(DEALER_STATUS_EVENTS[status], dealer_id,
+             {"dealer_id": dealer_id, "reseller_id": channel.reseller_id, "org_id": dealer.org_id, "status": status})
     uow.audit(f"dealer.{status}", "dealer", dealer_id)
 
 
