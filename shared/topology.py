@@ -93,7 +93,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "organisations",
         ("identity.organisation.created.v1", "identity.organisation.updated.v1"),
     ),
-    Subscription("marketplace", "channel_users", ("identity.user.invited.v1",)),
+    Subscription("marketplace", "channel_users", ("identity.user.invited.v1", "identity.user.updated.v1")),
     Subscription(
         "marketplace",
         "entitlement_orders",

@@ -79,11 +79,13 @@ def dealers_query(channel: Channel, q: str | None) -> Select:
 
 def channel_users_query(channel: Channel, q: str | None, dealer_org_id: str | None) -> Select:
     """The reseller's distributor users, or the users of one of its dealers."""
+    listed = select(channel_users, (channel_users.c.status != "disabled").label("enabled"))
     if dealer_org_id is not None:
         owned = select(dealers.c.org_id).where(dealers.c.org_id == dealer_org_id, dealers.c.reseller_id == channel.reseller_id)
-        query = select(channel_users).where(channel_users.c.org_id.in_(owned))
+        query = listed.where(channel_users.c.org_id.in_(owned))
     else:
-        query = select(channel_users).where(channel_users.c.org_id == channel.reseller_id)
+        query = listed.where(channel_users.c.org_id == channel.reseller_id)
+    query = query.where(channel_users.c.status != "deleted")
     if q:
         pattern = q.strip()
         query = query.where(or_(channel_users.c.name.contains(pattern, autoescape=True),
