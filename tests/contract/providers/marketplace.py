@@ -22,6 +22,14 @@ def reseller_admin(service: Service) -> dict[str, str]:
     return service.headers(sub="ra-admin", org_id=RESELLER, org_kind="reseller", roles=("reseller_admin",), email="admin@a.test")
 
 
+def known_tenant(service: Service, tenant_id: str) -> None:
+    """marketplace learnt of the customer's tenant from identity."""
+    service.handle(new_event("identity", "identity.organisation.created.v1", tenant_id, {
+        "org_id": tenant_id, "kind": "tenant", "name": "甲公司", "parent_id": None, "status": "active",
+        "contact_email": "wang@customer.test", "contact_phone": None, "external_ref": None,
+    }).to_dict())
+
+
 def known_reseller(service: Service) -> None:
     """marketplace learnt of the reseller organisation from identity."""
     service.handle(new_event("identity", "identity.organisation.created.v1", RESELLER, {
@@ -55,6 +63,7 @@ def awaiting_online_payment(service: Service) -> dict[str, Any]:
     """A reseller's order of one SKU (10700 CNY) for a customer's tenant, its online payment started; answers it."""
     known_reseller(service)
     published_solution(service)
+    known_tenant(service, "tenant-9")
     client, headers = service.client(), reseller_admin(service)
     buyer = {"name": "王五", "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000", "tenant_id": "tenant-9"}
     customer = ok(client.post("/marketplace/v1/customers", json=buyer, headers=headers), 201)

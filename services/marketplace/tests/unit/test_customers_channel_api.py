@@ -10,6 +10,10 @@ def test_customers_can_be_added_edited_searched_and_deleted(market: Marketplace)
     me = market.reseller()
     customer = market.customer(me, tenant_id=None)
     changes = {"phone": "13700000000", "tenant_id": "t-9"}
+    unknown = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json=changes)
+    assert unknown.status_code == 422 and unknown.get_json()["code"] == "unknown_tenant"
+    assert market.client.get(f"/marketplace/v1/customers/{customer['id']}", headers=me).get_json()["phone"] != "13700000000"
+    market.organisation_event("t-9", kind="tenant")
     edited = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json=changes)
     assert edited.status_code == 200 and edited.get_json()["tenant_id"] == "t-9"
     found = market.client.get("/marketplace/v1/customers", headers=me, query_string={"q": "甲公"}).get_json()
@@ -124,3 +128,15 @@ def test_users_of_a_reseller_disabled_in_identity_are_refused(market: Marketplac
         "contact_email": None, "contact_phone": None, "external_ref": None}))
     refused = market.client.get("/marketplace/v1/customers", headers=market.reseller())
     assert refused.status_code == 403 and refused.get_json()["code"] == "organisation_disabled"
+
+
+def test_a_customer_naming_an_unknown_tenant_is_refused(market: Marketplace) -> None:
+    """Issue 19: a customer could name a tenant that does not exist; its paid order was then delivered to nobody."""
+    me = market.reseller()
+    body = {"name": "王五", "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000"}
+    refused = market.client.post("/marketplace/v1/customers", headers=me, json={**body, "tenant_id": "no-such-tenant"})
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"tenant_id": ["unknown tenant"]}
+    market.organisation_event("reseller-x", kind="reseller")
+    not_a_tenant = market.client.post("/marketplace/v1/customers", headers=me, json={**body, "tenant_id": "reseller-x"})
+    assert not_a_tenant.status_code == 422
+    assert market.client.get("/marketplace/v1/customers", headers=me).get_json()["total"] == 0
