@@ -70,6 +70,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("entitlements", "marketplace_orders", ("marketplace.order.paid.v1",)),
     Subscription("identity", "seats", ("entitlements.seats.allocated.v1",)),
     Subscription("identity", "resellers", ("marketplace.reseller.approved.v1",)),
+    Subscription("identity", "api_clients", ("entitlements.rights.moved.v1",)),
+    Subscription("identity", "dealers", ("marketplace.dealer.disabled.v1", "marketplace.dealer.enabled.v1")),
     Subscription(
         "licensing",
         "seats",
@@ -91,7 +93,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "organisations",
         ("identity.organisation.created.v1", "identity.organisation.updated.v1"),
     ),
-    Subscription("marketplace", "channel_users", ("identity.user.invited.v1",)),
+    Subscription("marketplace", "channel_users", ("identity.user.invited.v1", "identity.user.updated.v1")),
     Subscription(
         "marketplace",
         "entitlement_orders",

@@ -23,7 +23,7 @@ import requests
 from shared.settings import GATEWAY_PORT
 from shared.tax_ids import organisation_code_check_character, uscc_check_character
 from shared.testkit import body_text, wait_until
-from tests.e2e.steps import create_tenant, deliver_order, operation_key_from_mail
+from tests.e2e.steps import activate_order, create_tenant, deliver_order, operation_key_from_mail
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +160,69 @@ def test_welcome_and_activation_mails_link_to_the_portal_at_the_suites_real_gate
     [activation] = [text for text in map(body_text, suite.smtp.to(tenant.email)) if order["order_no"] in text]
     assert f"{portal}/activate?order_no={order['order_no']}" in activation, activation
     assert requests.get(f"{suite.url}/readyz", timeout=5).status_code == 200  # the port named is the gateway's
+
+
+def _client_token(suite, client_id: str, secret: str) -> Any:
+    return suite.api().post("/identity/v1/oauth/token", json={"grant_type": "client_credentials", "client_id": client_id,
+                                                              "client_secret": secret})
+
+
+def _approved(suite, admin_token: str, requester: Any, **body: Any) -> dict:
+    submitted = requester.post("/entitlements/v1/change-requests", json={**body, "reason": "e2e"})
+    assert submitted.status_code == 201, submitted.text
+    reviewed = suite.api(admin_token).post(f"/entitlements/v1/change-requests/{submitted.json()['id']}/review",
+                                           json={"decision": "approve", "comment": "ok"})
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "approved", reviewed.text
+    return reviewed.json()
+
+
+def test_the_api_client_follows_a_tax_id_replacement_and_a_move(suite, admin_token):
+    """Issue 19: identity follows entitlements.rights.moved.v1; tokens issued before reach nothing that moved."""
+    platform = suite.api(admin_token)
+    seat = create_product(platform, "seat", service_group="invoice_issuing")
+    sms = create_product(platform, "traffic", traffic_category="sms")
+    tenants, admins, activated = [], [], []
+    for _ in range(2):
+        lines = [{"product_code": seat, "quantity": 1, "valid_from": days_from_today(-1), "valid_to": days_from_today(300),
+                  "serial_number": f"SN-{uuid.uuid4().hex[:8]}"},
+                 {"product_code": sms, "quantity": 100, "valid_from": days_from_today(-1), "valid_to": days_from_today(300)}]
+        tenant = create_tenant(suite, admin_token)
+        order = deliver_order(platform, tenant.tenant_id, lines)
+        tenants.append(tenant)
+        admins.append(suite.api(tenant.access_token))
+        activated.append(activate_order(suite, tenant, order))
+    old_tax_id, replacement = new_tax_id(), new_tax_id()
+    firm = admins[0].post("/entitlements/v1/enterprises", json={"name": "随迁企业有限公司", "tax_id": old_tax_id}).json()
+    seat_line = next(line for line in activated[0]["lines"] if line["product_code"] == seat)
+    allocated = admins[0].post("/entitlements/v1/allocations", json={"order_line_id": seat_line["id"], "enterprise_ids": [firm["id"]]})
+    assert allocated.status_code == 201, allocated.text
+    client_id = wait_until(lambda: (admins[0].get(f"/identity/v1/api-clients?tax_id={old_tax_id}").json().get("items") or [None])[0],
+                           30, interval=0.5, what="the API client")["client_id"]
+    secret = admins[0].post(f"/identity/v1/api-clients/{client_id}/reveal").json()["client_secret"]
+    old_token = _client_token(suite, client_id, secret).json()["access_token"]
+
+    # Tax-ID replacement: the client's next tokens carry the new tax ID; the old token reaches neither.
+    _approved(suite, admin_token, admins[0], kind="tax_id_replacement", enterprise_id=firm["id"], new_tax_id=replacement)
+    wait_until(lambda: admins[0].get(f"/identity/v1/api-clients?tax_id={replacement}").json()["items"], 30, interval=0.5,
+               what="the API client under the new tax ID")
+    stale = suite.api(old_token)
+    assert stale.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": old_tax_id, "units": 1}).status_code == 422
+    assert stale.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": replacement, "units": 1}).status_code == 403
+    fresh_token = _client_token(suite, client_id, secret).json()["access_token"]
+    fresh = suite.api(fresh_token)
+    used = fresh.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": replacement, "units": 1})
+    assert used.status_code == 201 and used.json()["remaining"] == 99, used.text
+
+    # Move to the second tenant: the old tenant can no longer reveal or rotate it, the old secret is dead,
+    # the new tenant reveals a new one and consumes from its own pool.
+    _approved(suite, admin_token, admins[1], kind="enterprise_move", tax_id=replacement)
+    wait_until(lambda: admins[1].get("/identity/v1/api-clients").json()["items"], 30, interval=0.5, what="the moved API client")
+    assert admins[0].post(f"/identity/v1/api-clients/{client_id}/reveal").status_code == 404
+    assert admins[0].post(f"/identity/v1/api-clients/{client_id}/rotate-secret").status_code == 404
+    assert _client_token(suite, client_id, secret).status_code == 401
+    assert suite.api(fresh_token).post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": replacement,
+                                                                        "units": 1}).status_code == 422
+    moved_secret = admins[1].post(f"/identity/v1/api-clients/{client_id}/reveal").json()["client_secret"]
+    mover = suite.api(_client_token(suite, client_id, moved_secret).json()["access_token"])
+    used = mover.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": replacement, "units": 2})
+    assert used.status_code == 201 and used.json()["remaining"] == 98, used.text

@@ -192,3 +192,56 @@ def test_reseller_sale_from_cart_to_delivered_entitlements(suite, admin_token, c
     assert milestones == ["pending_payment", "processing", "delivered", "completed"], milestones
     review = reseller.post(f"{MKT}/solutions/{catalog['solution']['id']}/reviews", json={"order_id": order["id"], "rating": 5})
     assert review.status_code == 201, review.text
+
+
+def test_dealer_disable_channel_users_and_customer_tenants_follow_identity(suite, admin_token) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: disabling a dealer reaches identity and refuses its users at once; channel users follow identity
+    (status, sign-in, deletion); a customer naming an unknown tenant is 422."""
+    _application_id, _email, token = onboard_reseller(suite, admin_token)
+    reseller = suite.api(token)
+    reseller_id = wait_until(lambda: reseller.get(f"{MKT}/profile").json().get("reseller_id"), 60, what="profile")
+    dealer_id = reseller.post(f"{MKT}/dealers", json={"name": "华东经销商"}).json()["id"]
+    organisation = reseller.post("/identity/v1/organisations", json={"kind": "dealer", "name": "华东经销商", "parent_id": reseller_id,
+                                                                     "external_ref": f"dealer:{dealer_id}"})
+    assert organisation.status_code == 201, organisation.text
+    dealer_org = organisation.json()["id"]
+    wait_until(lambda: reseller.get(f"{MKT}/dealers/{dealer_id}").json()["org_id"] == dealer_org, 30, what="the dealer link")
+    seller_email = f"{unique('dealer')}@e2e.test"
+    invited = reseller.post("/identity/v1/users", json={"org_id": dealer_org, "email": seller_email, "phone": steps.new_phone(),
+                                                         "name": "经销商用户", "roles": ["dealer_user"]})
+    assert invited.status_code == 201, invited.text
+    accept_invitation(suite, seller_email)
+    session = suite.api().login(seller_email, PASSWORD)
+    seller = suite.api(session["access_token"])
+    assert seller.get(f"{MKT}/customers").status_code == 200
+
+    def seller_row() -> dict | None:
+        items = reseller.get(f"{MKT}/channel-users", params={"dealer_id": dealer_id}).json()["items"]
+        return next((u for u in items if u["email"] == seller_email and u["last_login_at"]), None)
+
+    row = wait_until(seller_row, 30, interval=0.5, what="the dealer user's sign-in in the channel users")
+    assert (row["status"], row["enabled"]) == ("active", True)
+
+    # A customer's tenant must exist.
+    unknown = reseller.post(f"{MKT}/customers", json={"name": "王五", "company": "甲公司", "email": "wang@customer.test",
+                                                     "phone": "13900000000", "tenant_id": str(uuid.uuid4())})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_tenant", unknown.text
+
+    # Disabling the dealer: refused here at once, then identity locks its users out.
+    assert reseller.post(f"{MKT}/dealers/{dealer_id}/disable").status_code == 200
+    refused = seller.get(f"{MKT}/customers")
+    assert refused.status_code == 403 and refused.json()["code"] == "organisation_disabled"
+    wait_until(lambda: suite.api().post("/identity/v1/auth/login", json={"username": seller_email, "password": PASSWORD})
+               .json().get("code") == "account_disabled", 30, interval=0.5, what="identity to disable the dealer")
+    assert suite.api().post("/identity/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}).status_code == 401
+    wait_until(lambda: (row := reseller.get(f"{MKT}/channel-users", params={"dealer_id": dealer_id}).json()["items"]) and
+               row[0]["status"] == "active", 5, what="the list")  # the user's own state is unchanged: its organisation is off
+
+    # A distributor user deleted in identity leaves the list.
+    member_email = f"{unique('member')}@e2e.test"
+    member = reseller.post("/identity/v1/users", json={"org_id": reseller_id, "email": member_email, "phone": steps.new_phone(),
+                                                        "name": "分销用户", "roles": ["reseller_user"]}).json()
+    wait_until(lambda: member_email in str(reseller.get(f"{MKT}/channel-users").json()), 30, what="the invited member")
+    assert reseller.delete(f"/identity/v1/users/{member['id']}").status_code == 204
+    wait_until(lambda: member_email not in str(reseller.get(f"{MKT}/channel-users").json()), 30, interval=0.5,
+               what="the deleted member to leave the channel users")

@@ -34,7 +34,8 @@ PUBLISHED: dict[str, str] = {
     ),
     "entitlements.rights.moved.v1": (
         "An approved change request moved rights (subject: the change request id); `kind` `tax_id_replacement` / "
-        "`enterprise_move` / `tenant_merge`; `seat_lines` is the current state of every seat line whose tenant or quantity "
+        "`enterprise_move` / `tenant_merge`; `enterprise_id` names the enterprise replaced or moved (null for a merge); "
+        "`seat_lines` is the current state of every seat line whose tenant or quantity "
         "changed (a move: the shrunk lines and the new transfer lines; otherwise empty)."
     ),
 }

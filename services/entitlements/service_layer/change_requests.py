@@ -124,8 +124,8 @@ RIGHTS_MOVED = "entitlements.rights.moved.v1"
 def _apply(uow: UnitOfWork, request: Any) -> dict[str, Any]:
     """Applies the approved change and publishes `entitlements.rights.moved.v1` in the same transaction."""
     details = request.details
-    event = {"change_request_id": request.id, "kind": request.kind, "tax_id": None, "old_tax_id": None, "new_tax_id": None,
-             "seat_lines": []}
+    event = {"change_request_id": request.id, "kind": request.kind, "enterprise_id": details.get("enterprise_id"), "tax_id": None,
+             "old_tax_id": None, "new_tax_id": None, "seat_lines": []}
     if request.kind == rules.TAX_ID_REPLACEMENT:
         outcome = _replace_tax_id(uow, request.tenant_id, details)
         event.update(from_tenant_id=request.tenant_id, to_tenant_id=request.tenant_id, tax_id=outcome["new_tax_id"],

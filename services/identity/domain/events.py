@@ -23,4 +23,10 @@ PUBLISHED: dict[str, str] = {
         "An enterprise's API client was issued on its first seat allocation (subject: the client id); no secret: it is "
         "revealed once in the portal."
     ),
+    "identity.user.updated.v1": (
+        "A user's account changed (subject: the user id): `change` `activated` (invitation accepted), `updated` (name, "
+        "phone, e-mail), `disabled`, `enabled`, `deleted`, `roles_changed` (admin transfer) or `signed_in`; the data is the "
+        "user's current summary (`status` `invited`/`active`/`disabled`/`deleted`, `roles`, `last_login_at`); `as_of` orders "
+        "the summaries of one user."
+    ),
 }

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from services.identity.bootstrap import build_context
 from services.identity.config import Settings
-from services.identity.service_layer.api_clients import issue_for_first_allocations
+from services.identity.service_layer.api_clients import RIGHTS_MOVED, follow_moved_rights, issue_for_first_allocations
 from services.identity.service_layer.housekeeping import purge_spent_credentials
 from services.identity.service_layer.kit import IdentityKit
+from services.identity.service_layer.organisations import DEALER_STATUS, follow_dealer_status
 from services.identity.service_layer.resellers import create_approved_reseller
 from shared.envelope import Event
 from shared.uow import UnitOfWork
@@ -19,7 +20,11 @@ def handlers(kit: IdentityKit) -> dict[str, EventHandler]:
     def reseller_approved(uow: UnitOfWork, event: Event) -> None:
         create_approved_reseller(uow, kit, event)
 
-    return {"entitlements.seats.allocated.v1": seats_allocated, "marketplace.reseller.approved.v1": reseller_approved}
+    def rights_moved(uow: UnitOfWork, event: Event) -> None:
+        follow_moved_rights(uow, kit, event)
+
+    return {"entitlements.seats.allocated.v1": seats_allocated, "marketplace.reseller.approved.v1": reseller_approved,
+            RIGHTS_MOVED: rights_moved, **dict.fromkeys(DEALER_STATUS, follow_dealer_status)}
 
 
 def main() -> None:

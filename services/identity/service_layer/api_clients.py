@@ -70,6 +70,57 @@ def _issue(uow: UnitOfWork, kit: IdentityKit, tenant_id: str, allocation: dict[s
     uow.audit("api_client.issued", "api_client", client_id, {"tenant_id": tenant_id, "tax_id": allocation["tax_id"]})
 
 
+RIGHTS_MOVED = "entitlements.rights.moved.v1"
+
+
+def follow_moved_rights(uow: UnitOfWork, kit: IdentityKit, event: Event) -> None:
+    """Consumer of entitlements.rights.moved.v1: the enterprise's API client follows its tax ID and tenant.
+
+    - tax-ID replacement: the client keeps its id and secret (same enterprise, same tenant); its next
+      tokens carry the new tax ID;
+    - enterprise move: the client goes to the new tenant with a new secret (the old tenant knew the
+      old one), unrevealed, so only the new tenant's admin can reveal it; the old secret is refused;
+    - tenant merge: every client of the source tenant becomes the target's; secrets stay (one
+      business's two accounts become one, its ERP integrations keep working).
+
+    Tokens issued before carry the old `tax_id`/`org_id`; every service checks those claims against
+    its own enterprise records, which follow the same event, so they no longer reach what moved.
+    """
+    data = event.data
+    kind, enterprise_id = data["kind"], data.get("enterprise_id")
+    if kind == "tax_id_replacement":
+        query = update(api_clients).where(*_client_of(enterprise_id, data["from_tenant_id"], data["old_tax_id"]))
+        changed = uow.session.execute(query.values(tax_id=data["new_tax_id"])).rowcount
+    elif kind == "enterprise_move":
+        changed = _move_client(uow, kit, _client_of(enterprise_id, data["from_tenant_id"], data["tax_id"]), data["to_tenant_id"])
+    else:
+        query = update(api_clients).where(api_clients.c.tenant_id == data["from_tenant_id"])
+        changed = uow.session.execute(query.values(tenant_id=data["to_tenant_id"])).rowcount
+    uow.audit("api_client.rights_followed", "change_request", str(data["change_request_id"]),
+              {"kind": kind, "clients": changed, "from_tenant_id": data["from_tenant_id"], "to_tenant_id": data["to_tenant_id"]})
+
+
+def _client_of(enterprise_id: str | None, tenant_id: str, tax_id: str | None) -> tuple[Any, ...]:
+    if enterprise_id:
+        return (api_clients.c.enterprise_id == str(enterprise_id),)
+    return (api_clients.c.tenant_id == tenant_id, api_clients.c.tax_id == tax_id)
+
+
+def _move_client(uow: UnitOfWork, kit: IdentityKit, where: tuple[Any, ...], to_tenant_id: str) -> int:
+    row = uow.session.execute(select(api_clients.c.client_id).where(*where).with_for_update()).first()
+    if row is None:
+        return 0
+    secret = secrets.token_urlsafe(32)
+    uow.session.execute(
+        update(api_clients).where(api_clients.c.client_id == row.client_id).values(
+            tenant_id=to_tenant_id, secret_hash=kit.digests.digest(secret, _secret_context(row.client_id)),
+            secret_encrypted=kit.box.seal(secret.encode(), _secret_context(row.client_id)),
+            secret_rotated_at=uow.clock.now(), revealed_at=None,
+        )
+    )
+    return 1
+
+
 def client_view(row: Any) -> dict[str, Any]:
     return {
         "client_id": row.client_id,

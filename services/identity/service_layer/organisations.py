@@ -14,6 +14,7 @@ from services.identity.service_layer import access, read_models
 from services.identity.service_layer.kit import IdentityKit
 from shared.auth import Principal
 from shared.clock import isoformat
+from shared.envelope import Event
 from shared.errors import Problem, conflict, validation
 from shared.uow import UnitOfWork
 
@@ -70,6 +71,11 @@ def update_organisation(uow: UnitOfWork, principal: Principal, org_id: str, chan
         raise conflict("platform_cannot_be_disabled", "the platform organisation cannot be disabled")
     if not changes:
         return read_models.organisation_view(org)
+    return read_models.organisation_view(_change(uow, org_id, changes))
+
+
+def _change(uow: UnitOfWork, org_id: str, changes: dict[str, Any]) -> Any:
+    """Writes the changes (disabling revokes every refresh token of the organisation's users) and announces them."""
     now = uow.clock.now()
     uow.session.execute(update(organisations).where(organisations.c.id == org_id).values(**changes, updated_at=now))
     if changes.get("status") == kinds.DISABLED:
@@ -78,7 +84,23 @@ def update_organisation(uow: UnitOfWork, principal: Principal, org_id: str, chan
     org = repository.organisation(uow.session, org_id)
     uow.emit("identity.organisation.updated.v1", org_id, read_models.organisation_event(org), tenant_id=read_models.tenant_of(org))
     uow.audit("organisation.updated", "organisation", org_id, changes)
-    return read_models.organisation_view(org)
+    return org
+
+
+DEALER_STATUS = {"marketplace.dealer.disabled.v1": kinds.DISABLED, "marketplace.dealer.enabled.v1": kinds.ACTIVE}
+
+
+def follow_dealer_status(uow: UnitOfWork, event: Event) -> None:
+    """Consumer of marketplace.dealer.disabled.v1 / enabled.v1: the dealer's organisation follows (a disabled one's
+    users cannot sign in, their refresh tokens die). Only a dealer organisation of the reseller named is changed."""
+    data = event.data
+    status = DEALER_STATUS[event.type]
+    org = repository.organisation(uow.session, str(data["org_id"]), for_update=True) if data.get("org_id") else None
+    if org is None or org.kind != kinds.DEALER or org.parent_id != data.get("reseller_id"):
+        uow.audit("organisation.dealer_status_ignored", "dealer", str(data["dealer_id"]), {"org_id": data.get("org_id")})
+        return
+    if org.status != status:
+        _change(uow, org.id, {"status": status})
 
 
 def organisations_query(principal: Principal, kind: str | None, parent_id: str | None, q: str | None) -> Any:

@@ -70,3 +70,12 @@ def recipient(user: Any) -> dict[str, Any]:
 def tenant_of(org: Any) -> str | None:
     """The tenant id an event about this organisation is filed under (None outside tenants)."""
     return org.id if org.kind == "tenant" else None
+
+
+def user_event(user: Any, org: Any, roles: list[str], change: str, as_of: Any) -> dict[str, Any]:
+    """The summary `identity.user.updated.v1` carries (no secrets, no password state)."""
+    return {
+        "user_id": user.id, "org_id": org.id, "org_kind": org.kind, "email": user.email, "name": user.name,
+        "phone": user.phone, "roles": roles, "status": user.status, "last_login_at": isoformat(user.last_login_at),
+        "change": change, "as_of": isoformat(as_of),
+    }

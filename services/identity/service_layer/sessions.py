@@ -24,6 +24,7 @@ from services.identity.domain.tokens import user_claims
 from services.identity.service_layer import throttle
 from services.identity.service_layer.kit import IdentityKit
 from services.identity.service_layer.rejections import DurableRejection
+from services.identity.service_layer.users import announce_user
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
@@ -65,6 +66,7 @@ def login(uow: UnitOfWork, kit: IdentityKit, username: str, password: str, addre
     if kit.passwords.needs_rehash(user.password_hash):
         changes["password_hash"] = kit.passwords.hash(password)
     uow.session.execute(update(users).where(users.c.id == user.id).values(**changes))
+    announce_user(uow, user.id, "signed_in")
     return issue_tokens(uow, kit, user, user.org_kind)
 
 

@@ -116,7 +116,20 @@ def accept_invitation(uow: UnitOfWork, kit: IdentityKit, token: str, password: s
     )
     uow.session.execute(update(invitations).where(invitations.c.id == invitation.id).values(accepted_at=now))
     uow.audit("user.activated", "user", user.id)
+    announce_user(uow, user.id, "activated")
     return {"user_id": user.id, "username": user.username, "org_id": user.org_id}
+
+
+USER_UPDATED = "identity.user.updated.v1"
+
+
+def announce_user(uow: UnitOfWork, user_id: str, change: str) -> None:
+    """Publishes the user's current summary (also for a deleted user), so read models of users follow."""
+    user = uow.session.execute(select(users).where(users.c.id == user_id)).one()
+    org = repository.organisation(uow.session, user.org_id)
+    roles = repository.roles_of(uow.session, user_id)
+    uow.emit(USER_UPDATED, user_id, read_models.user_event(user, org, roles, change, uow.clock.now()),
+             tenant_id=read_models.tenant_of(org))
 
 
 def managed_user(uow: UnitOfWork, principal: Principal, user_id: str) -> tuple[Any, Any]:
@@ -144,6 +157,7 @@ def update_user(uow: UnitOfWork, principal: Principal, user_id: str, changes: di
     if changes:
         uow.session.execute(update(users).where(users.c.id == user_id).values(**changes, updated_at=uow.clock.now()))
         uow.audit("user.updated", "user", user_id, changes)
+        announce_user(uow, user_id, "updated")
     return read_models.user_view(repository.user(uow.session, user_id), repository.roles_of(uow.session, user_id))
 
 
@@ -155,6 +169,7 @@ def disable_user(uow: UnitOfWork, principal: Principal, user_id: str) -> dict[st
         uow.session.execute(update(users).where(users.c.id == user_id).values(status=DISABLED, updated_at=now))
         repository.revoke_refresh_tokens(uow.session, user_id, now)
         uow.audit("user.disabled", "user", user_id)
+        announce_user(uow, user_id, "disabled")
     return read_models.user_view(repository.user(uow.session, user_id), repository.roles_of(uow.session, user_id))
 
 
@@ -164,6 +179,7 @@ def enable_user(uow: UnitOfWork, principal: Principal, user_id: str) -> dict[str
         status = ACTIVE if user.password_hash else INVITED
         uow.session.execute(update(users).where(users.c.id == user_id).values(status=status, updated_at=uow.clock.now()))
         uow.audit("user.enabled", "user", user_id)
+        announce_user(uow, user_id, "enabled")
     return read_models.user_view(repository.user(uow.session, user_id), repository.roles_of(uow.session, user_id))
 
 
@@ -178,6 +194,7 @@ def delete_user(uow: UnitOfWork, principal: Principal, user_id: str) -> None:
     )
     repository.revoke_refresh_tokens(uow.session, user_id, now)
     uow.audit("user.deleted", "user", user_id)
+    announce_user(uow, user_id, "deleted")
 
 
 def _keep_an_enabled_admin(uow: UnitOfWork, org: Any, user: Any) -> None:
@@ -218,6 +235,8 @@ def transfer_admin(uow: UnitOfWork, principal: Principal, org_id: str, user_id: 
         repository.set_roles(uow.session, previous_id, (set(repository.roles_of(uow.session, previous_id)) - {role}) | {member})
     repository.set_roles(uow.session, user_id, [role])
     uow.audit("organisation.admin_transferred", "organisation", org_id, {"to": user_id, "from": previous})
+    for changed in (*previous, user_id):
+        announce_user(uow, changed, "roles_changed")
     return read_models.user_view(repository.user(uow.session, user_id), [role])
 
 

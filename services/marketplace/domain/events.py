@@ -25,4 +25,11 @@ PUBLISHED: dict[str, str] = {
     "marketplace.credit.used_offline.v1": (
         "Finance recorded an offline use of a reseller's credit line (subject: the reseller id); the reseller is mailed."
     ),
+    "marketplace.dealer.disabled.v1": (
+        "A reseller admin disabled a dealer (subject: the dealer id); identity disables the dealer's organisation "
+        "(`org_id`, null while none is linked): its users can no longer sign in and their refresh tokens die."
+    ),
+    "marketplace.dealer.enabled.v1": (
+        "A reseller admin enabled a dealer again (subject: the dealer id); identity enables the dealer's organisation."
+    ),
 }

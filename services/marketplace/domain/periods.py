@@ -29,3 +29,12 @@ def half_year_bounds(period: str) -> tuple[date, date]:
     if half == "1":
         return date(year, 1, 1), date(year, 6, 30)
     return date(year, 7, 1), date(year, 12, 31)
+
+
+def month_ended(period: str, today: date) -> bool:
+    """True once the whole month lies before `today` (a statement or bill of a running month would freeze it early)."""
+    return month_bounds(period)[1] < today
+
+
+def half_year_ended(period: str, today: date) -> bool:
+    return half_year_bounds(period)[1] < today

@@ -10,6 +10,7 @@ HANDLERS = {
     "identity.organisation.created.v1": organisations.record_organisation,
     "identity.organisation.updated.v1": organisations.record_organisation,
     "identity.user.invited.v1": organisations.record_invited_user,
+    "identity.user.updated.v1": organisations.record_user,
     orders.ENTITLEMENT_ORDER_DELIVERED: orders.on_entitlement_order,
     orders.ENTITLEMENT_ORDER_ACTIVATED: orders.on_entitlement_order,
 }

@@ -57,9 +57,16 @@ def _check_dealer_organisation(uow: UnitOfWork, channel: Channel, org_id: str) -
                       errors={"org_id": ["unknown dealer organisation"]})
 
 
+DEALER_STATUS_EVENTS = {"enabled": "marketplace.dealer.enabled.v1", "disabled": "marketplace.dealer.disabled.v1"}
+
+
 def set_dealer_status(uow: UnitOfWork, channel: Channel, dealer_id: str, status: str) -> None:
-    dealer_of(uow, channel, dealer_id)
+    """Enables or disables the dealer here and, through the event, its organisation in identity (its users'
+    logins and refresh tokens); its users' access tokens are refused here at once (`channel_of`)."""
+    dealer = dealer_of(uow, channel, dealer_id)
     uow.session.execute(update(dealers).where(dealers.c.id == dealer_id).values(status=status))
+    uow.emit(DEALER_STATUS_EVENTS[status], dealer_id,
+             {"dealer_id": dealer_id, "reseller_id": channel.reseller_id, "org_id": dealer.org_id, "status": status})
     uow.audit(f"dealer.{status}", "dealer", dealer_id)
 
 
@@ -72,11 +79,13 @@ def dealers_query(channel: Channel, q: str | None) -> Select:
 
 def channel_users_query(channel: Channel, q: str | None, dealer_org_id: str | None) -> Select:
     """The reseller's distributor users, or the users of one of its dealers."""
+    listed = select(channel_users, (channel_users.c.status != "disabled").label("enabled"))
     if dealer_org_id is not None:
         owned = select(dealers.c.org_id).where(dealers.c.org_id == dealer_org_id, dealers.c.reseller_id == channel.reseller_id)
-        query = select(channel_users).where(channel_users.c.org_id.in_(owned))
+        query = listed.where(channel_users.c.org_id.in_(owned))
     else:
-        query = select(channel_users).where(channel_users.c.org_id == channel.reseller_id)
+        query = listed.where(channel_users.c.org_id == channel.reseller_id)
+    query = query.where(channel_users.c.status != "deleted")
     if q:
         pattern = q.strip()
         query = query.where(or_(channel_users.c.name.contains(pattern, autoescape=True),

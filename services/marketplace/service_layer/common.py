@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.marketplace.adapters.orm import channel_users, organisations
+from services.marketplace.adapters.orm import channel_users, dealers, organisations
 from shared.auth import Principal
 from shared.errors import Problem, not_found
 
@@ -57,13 +57,26 @@ def channel_of(session: Session, principal: Principal) -> Channel:
     email = principal.claims.get("email") or session.execute(
         select(channel_users.c.email).where(channel_users.c.user_id == principal.sub)).scalar()
     if principal.org_kind == "reseller" and principal.org_id:
+        _refuse_disabled(session, principal.org_id)
         return Channel(principal.org_id, None, principal.sub, email)
     if principal.org_kind == "dealer" and principal.org_id:
         parent = session.execute(select(organisations.c.parent_id).where(organisations.c.org_id == principal.org_id)).scalar()
         if parent:
+            _refuse_disabled(session, principal.org_id, parent)
             return Channel(parent, principal.org_id, principal.sub, email)
         raise Problem(403, "dealer_not_known_yet", "your dealer organisation is not known to the marketplace yet")
     raise Problem(403, "forbidden", "only reseller and dealer users buy on the marketplace")
+
+
+def _refuse_disabled(session: Session, *org_ids: str) -> None:
+    """Access tokens live 15 minutes after identity disabled their organisation: the marketplace refuses them at
+    once when the organisation (or its reseller) is disabled in its read model, or the dealer is disabled here."""
+    disabled = session.execute(select(organisations.c.org_id).where(
+        organisations.c.org_id.in_(org_ids), organisations.c.status == "disabled")).first()
+    if disabled is None and len(org_ids) == 2:
+        disabled = session.execute(select(dealers.c.id).where(dealers.c.org_id == org_ids[0], dealers.c.status == "disabled")).first()
+    if disabled is not None:
+        raise Problem(403, "organisation_disabled", "your organisation is disabled")
 
 
 def scoped(query: Any, table: Any, channel: Channel) -> Any:

@@ -5,13 +5,27 @@ from typing import Any
 
 from sqlalchemy import Select, delete, or_, select, update
 
-from services.marketplace.adapters.orm import customers, orders
+from services.marketplace.adapters.orm import customers, orders, organisations
 from services.marketplace.service_layer.common import Channel, new_id, one_or_404, scoped
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
 
+def _check_tenant(uow: UnitOfWork, data: dict[str, Any]) -> None:
+    """A customer's `tenant_id` must name a tenant identity announced (the read model of organisations):
+    a paid order's entitlements are delivered to it, and an unknown one would reach nobody."""
+    tenant_id = data.get("tenant_id")
+    if tenant_id is None:
+        return
+    known = uow.session.execute(select(organisations.c.org_id).where(
+        organisations.c.org_id == tenant_id, organisations.c.kind == "tenant")).first()
+    if known is None:
+        raise Problem(422, "unknown_tenant", "no tenant with this id is known to the marketplace (a tenant created a moment "
+                      "ago may take a few seconds to arrive)", errors={"tenant_id": ["unknown tenant"]})
+
+
 def add_customer(uow: UnitOfWork, channel: Channel, data: dict[str, Any]) -> str:
+    _check_tenant(uow, data)
     customer_id = new_id()
     now = uow.clock.now()
     uow.session.execute(customers.insert().values(
@@ -26,6 +40,7 @@ def customer_of(uow: UnitOfWork, channel: Channel, customer_id: str) -> Any:
 
 def edit_customer(uow: UnitOfWork, channel: Channel, customer_id: str, changes: dict[str, Any]) -> None:
     customer_of(uow, channel, customer_id)
+    _check_tenant(uow, changes)
     uow.session.execute(update(customers).where(customers.c.id == customer_id).values(updated_at=uow.clock.now(), **changes))
 
 

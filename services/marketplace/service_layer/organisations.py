@@ -6,6 +6,7 @@ A dealer organisation may name a marketplace dealer record the same way (`dealer
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -78,3 +79,33 @@ def record_invited_user(uow: UnitOfWork, event: Event) -> None:
         uow.session.execute(update(channel_users).where(channel_users.c.user_id == user_id).values(**values))
     else:
         uow.session.execute(channel_users.insert().values(user_id=user_id, **values))
+
+
+def record_user(uow: UnitOfWork, event: Event) -> None:
+    """identity.user.updated.v1: the channel user's roles, status, contacts and last sign-in follow identity.
+
+    A summary older than the one kept (`as_of`) changes nothing, so a redelivered or overtaken event cannot
+    bring a deleted or disabled user back; a deleted user stays as a row with status `deleted` for that
+    reason and is left out of the lists."""
+    data: dict[str, Any] = event.data
+    if data.get("org_kind") not in CHANNEL_KINDS:
+        return
+    user_id, as_of = str(data["user_id"]), datetime.fromisoformat(str(data["as_of"]).replace("Z", "+00:00"))
+    kept = uow.session.execute(select(channel_users.c.identity_as_of).where(channel_users.c.user_id == user_id)).first()
+    if kept is not None and kept.identity_as_of is not None and _utc(kept.identity_as_of) > as_of:
+        return
+    last_login = data.get("last_login_at")
+    values = {
+        "org_id": str(data["org_id"]), "org_kind": data["org_kind"], "email": data.get("email"), "name": data.get("name"),
+        "phone": data.get("phone"), "roles": list(data.get("roles") or []), "status": data["status"],
+        "last_login_at": datetime.fromisoformat(last_login.replace("Z", "+00:00")) if last_login else None,
+        "identity_as_of": as_of,
+    }
+    if kept is not None:
+        uow.session.execute(update(channel_users).where(channel_users.c.user_id == user_id).values(**values))
+    else:
+        uow.session.execute(channel_users.insert().values(user_id=user_id, invited_at=uow.clock.now(), **values))
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -12,12 +12,22 @@ from sqlalchemy import Select, select
 
 from services.marketplace.adapters.orm import order_lines, orders, reseller_profiles, statements
 from services.marketplace.domain.orders import SOLD
-from services.marketplace.domain.periods import month_bounds, previous_month
+from services.marketplace.domain.periods import month_bounds, month_ended, previous_month
 from services.marketplace.service_layer.common import day_after, day_start, new_id, one_or_404
+from shared.errors import Problem
 from shared.uow import UnitOfWork
 
 
+def period_not_ended(period: str) -> Problem:
+    return Problem(422, "period_not_ended", f"{period} has not ended yet: runs are for ended periods only",
+                   errors={"period": ["not ended yet"]})
+
+
 def generate_statements(uow: UnitOfWork, period: str) -> int:
+    """The month's missing statements; a month that has not ended is refused (422 `period_not_ended`): a
+    statement is a snapshot taken once, and taking it early would leave the rest of the month's orders out."""
+    if not month_ended(period, uow.clock.today()):
+        raise period_not_ended(period)
     start, end = month_bounds(period)
     since, until = day_start(start), day_after(end)
     month_orders = list(uow.session.execute(select(orders).where(orders.c.created_at >= since, orders.c.created_at < until)

@@ -84,6 +84,8 @@ class Marketplace:
         return response.get_json()
 
     def customer(self, headers: dict[str, str], tenant_id: str | None = "tenant-1", name: str = "王五") -> dict[str, Any]:
+        if tenant_id is not None:
+            self.organisation_event(tenant_id, kind="tenant")
         response = self.client.post("/marketplace/v1/customers", headers=headers, json={
             "name": name, "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000", "tenant_id": tenant_id})
         assert response.status_code == 201, response.get_json()

@@ -41,12 +41,11 @@ def take_event(uow: UnitOfWork, event: Event, renderer: TemplateRenderer, box: S
     recipient = named_recipient(event.data)
     language = choose_language(recipient.get("language"), preference.language if preference else None)
     addresses = addresses_for(notification, event.data, preference.emails if preference else [])
-    if not addresses:
-        log.warning("event names no usable recipient", extra={"fields": {"event_id": event.id, "type": event.type}})
-        return []
     envelope = {"id": event.id, "type": event.type, "time": event.time, "subject": event.subject}
-    real = renderer.render(notification.template, language, event.data, envelope)
     shown = renderer.render(notification.template, language, masked(event.data), envelope)
+    if not addresses:
+        return _keep_undeliverable(uow, event, notification, org_id, language, shown)
+    real = renderer.render(notification.template, language, event.data, envelope)
     stored = []
     for address in addresses:
         if message_store.message_exists(uow.session, event.id, notification.channel, address):
@@ -54,6 +53,26 @@ def take_event(uow: UnitOfWork, event: Event, renderer: TemplateRenderer, box: S
         to_name = recipient.get("name") if address.lower() == str(recipient.get("email", "")).lower() else None
         stored.append(_store_message(uow, box, event, notification, org_id, address, to_name, language, real, shown))
     return stored
+
+
+NO_RECIPIENT = "no usable recipient: the event names no address and the organisation has none on file"
+
+
+def _keep_undeliverable(uow: UnitOfWork, event: Event, notification: Notification, org_id: str | None, language: str,
+                        shown: RenderedText) -> list[str]:
+    """An event that names nobody to tell is kept as a failed message (masked text, empty recipient, the reason in
+    `last_error`), so staff see it in the message log (`?status=failed`) instead of only a log line."""
+    log.warning("event names no usable recipient", extra={"fields": {"event_id": event.id, "type": event.type}})
+    if message_store.message_exists(uow.session, event.id, notification.channel, ""):
+        return []
+    message_id, now = str(uuid.uuid4()), uow.clock.now()
+    message_store.add_message(
+        uow.session, id=message_id, event_id=event.id, event_type=event.type, channel=notification.channel, recipient="",
+        org_id=org_id, tenant_id=event.tenantid, template=notification.template, language=language, subject=shown.subject,
+        body=shown.body, has_secrets=False, status=Status.FAILED, attempts=0, last_error=NO_RECIPIENT, next_attempt_at=None,
+        created_at=now, updated_at=now,
+    )
+    return []
 
 
 def _store_message(

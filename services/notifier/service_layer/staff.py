@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from services.notifier.adapters import message_store
 from services.notifier.domain.language import supported_language
-from shared.errors import not_found
+from shared.errors import Problem, not_found
 from shared.uow import UnitOfWork
 
 
@@ -20,6 +20,9 @@ def resend_message(uow: UnitOfWork, message_id: str) -> Resend:
     message = message_store.get_message(uow.session, message_id)
     if message is None:
         raise not_found("message")
+    if not message.recipient:
+        raise Problem(409, "no_recipient", "this message names no recipient (see last_error); set the organisation's "
+                      "addresses in its preferences, then have the event's producer send it again")
     content = "original" if not message.has_secrets or message_store.content_kept(uow.session, message_id) else "masked"
     message_store.requeue(uow.session, message_id, uow.clock.now())
     uow.audit(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.marketplace.adapters.orm import channel_users, customers, orders, organisations
 from tests.contract.consumers import MessageExpectation
 from tests.contract.harness import Service
-from tests.contract.matchers import each, nullable, one_of
+from tests.contract.matchers import each, nullable, one_of, timestamp
 
 KINDS = ("tenant", "reseller", "dealer", "company", "platform")
 RESELLER_ORG = {"org_id": "reseller-1", "kind": one_of(*KINDS, example="reseller"), "name": "蓝云测试科技有限公司",
@@ -61,6 +61,13 @@ def order_status(expected: str) -> Any:
     return check
 
 
+def channel_user_followed(service: Service, body: dict[str, Any]) -> None:
+    data = body["data"]
+    with service.context.session_factory() as session:
+        status = session.execute(select(channel_users.c.status).where(channel_users.c.user_id == data["user_id"])).scalar_one()
+    assert status == data["status"], status
+
+
 EXPECTATIONS = [
     MessageExpectation(
         "marketplace", "identity.organisation.created.v1", "the reseller read model; opens the approved application's profile",
@@ -75,6 +82,14 @@ EXPECTATIONS = [
         {"user_id": "user-2", "org_id": "reseller-1", "org_kind": one_of(*KINDS, example="reseller"), "email": "an@reseller.test",
          "name": nullable("安可"), "roles": each("reseller_admin")},
         check=channel_user_kept),
+    MessageExpectation(
+        "marketplace", "identity.user.updated.v1", "channel users follow identity: roles, enabled state, last sign-in, deletion",
+        "a platform admin disabled the invited admin of a reseller organisation", "user-2",
+        {"user_id": "user-2", "org_id": "reseller-1", "org_kind": one_of(*KINDS, example="reseller"), "email": "an@reseller.test",
+         "name": nullable("安可"), "phone": nullable("13653812334"), "roles": each("reseller_admin", min=0),
+         "status": one_of("invited", "active", "disabled", "deleted", example="disabled"),
+         "last_login_at": nullable(timestamp()), "as_of": timestamp()},
+        check=channel_user_followed),
     MessageExpectation(
         "marketplace", "entitlements.order.delivered.v1", "a marketplace sale delivered to its customer: delivered",
         "a reseller's paid marketplace order was delivered to its customer's tenant", "order-1", ENTITLEMENT_ORDER,

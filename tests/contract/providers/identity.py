@@ -107,6 +107,12 @@ def first_allocation(service: Service) -> None:
     }, tenant_id=TENANT).to_dict())
 
 
+def reseller_admin_disabled(service: Service) -> None:
+    approved_reseller(service)
+    user_id = service.last_event("identity.user.invited.v1")["data"]["user_id"]
+    ok(service.client().post(f"/identity/v1/users/{user_id}/disable", headers=platform_admin(service)))
+
+
 STATES: dict[str, State] = {
     "a platform admin created a tenant": tenant_created,
     "a platform admin renamed a tenant": tenant_renamed,
@@ -117,4 +123,5 @@ STATES: dict[str, State] = {
     "a platform admin renamed a subsidiary company": subsidiary_renamed,
     "identity created the organisation of an approved reseller application and invited its admin": approved_reseller,
     "a platform admin renamed a reseller organisation": reseller_renamed,
+    "a platform admin disabled the invited admin of a reseller organisation": reseller_admin_disabled,
 }

@@ -22,6 +22,14 @@ def reseller_admin(service: Service) -> dict[str, str]:
     return service.headers(sub="ra-admin", org_id=RESELLER, org_kind="reseller", roles=("reseller_admin",), email="admin@a.test")
 
 
+def known_tenant(service: Service, tenant_id: str) -> None:
+    """marketplace learnt of the customer's tenant from identity."""
+    service.handle(new_event("identity", "identity.organisation.created.v1", tenant_id, {
+        "org_id": tenant_id, "kind": "tenant", "name": "甲公司", "parent_id": None, "status": "active",
+        "contact_email": "wang@customer.test", "contact_phone": None, "external_ref": None,
+    }).to_dict())
+
+
 def known_reseller(service: Service) -> None:
     """marketplace learnt of the reseller organisation from identity."""
     service.handle(new_event("identity", "identity.organisation.created.v1", RESELLER, {
@@ -55,6 +63,7 @@ def awaiting_online_payment(service: Service) -> dict[str, Any]:
     """A reseller's order of one SKU (10700 CNY) for a customer's tenant, its online payment started; answers it."""
     known_reseller(service)
     published_solution(service)
+    known_tenant(service, "tenant-9")
     client, headers = service.client(), reseller_admin(service)
     buyer = {"name": "王五", "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000", "tenant_id": "tenant-9"}
     customer = ok(client.post("/marketplace/v1/customers", json=buyer, headers=headers), 201)
@@ -99,6 +108,21 @@ def credit_used_offline(service: Service) -> None:
                              json={"amount_minor": 400, "reference": "线下采购 #7"}), 201)
 
 
+def dealer_status_changed(status: str) -> State:
+    def change(service: Service) -> None:
+        """A reseller admin's dealer, linked to its identity organisation, is disabled (then enabled again)."""
+        known_reseller(service)
+        dealer = ok(service.client().post("/marketplace/v1/dealers", json={"name": "经销商甲"}, headers=reseller_admin(service)), 201)
+        service.handle(new_event("identity", "identity.organisation.created.v1", "dealer-org-1", {
+            "org_id": "dealer-org-1", "kind": "dealer", "name": "经销商甲", "parent_id": RESELLER, "status": "active",
+            "contact_email": None, "contact_phone": None, "external_ref": f"dealer:{dealer['id']}",
+        }).to_dict())
+        for step in ("disable", "enable")[: 1 if status == "disabled" else 2]:
+            ok(service.client().post(f"/marketplace/v1/dealers/{dealer['id']}/{step}", headers=reseller_admin(service)))
+
+    return change
+
+
 STATES: dict[str, State] = {
     "platform staff approved a reseller application at tier silver": reviewed_application("approve"),
     "platform staff rejected a reseller application": reviewed_application("reject"),
@@ -107,4 +131,6 @@ STATES: dict[str, State] = {
     "a visitor opened a consultation ticket": ticket_opened,
     "a visitor asked for a trial of a published solution": trial_requested,
     "finance recorded an offline use of a reseller's credit line": credit_used_offline,
+    "a reseller admin disabled a dealer linked to its identity organisation": dealer_status_changed("disabled"),
+    "a reseller admin enabled a disabled dealer again": dealer_status_changed("enabled"),
 }

@@ -33,7 +33,8 @@ def test_a_tax_id_replacement_names_both_tax_ids_and_no_lines(portal):
     request = _submit(portal, T1, kind="tax_id_replacement", enterprise_id=firm["id"], new_tax_id=NEW_TAX_ID, reason="r").json
     _review(portal, request["id"])
     [event] = portal.events(MOVED)
-    assert event == {"change_request_id": request["id"], "kind": "tax_id_replacement", "from_tenant_id": T1, "to_tenant_id": T1,
+    assert event == {"change_request_id": request["id"], "kind": "tax_id_replacement", "enterprise_id": firm["id"],
+                     "from_tenant_id": T1, "to_tenant_id": T1,
                      "tax_id": NEW_TAX_ID, "old_tax_id": USCC[0], "new_tax_id": NEW_TAX_ID, "seat_lines": []}
 
 
@@ -42,7 +43,8 @@ def test_a_tenant_merge_names_both_tenants_and_no_lines(portal):
     request = _submit(portal, T1, kind="tenant_merge", target_tenant_id=T2, reason="集团合并").json
     _review(portal, request["id"])
     [event] = portal.events(MOVED)
-    assert event == {"change_request_id": request["id"], "kind": "tenant_merge", "from_tenant_id": T1, "to_tenant_id": T2,
+    assert event == {"change_request_id": request["id"], "kind": "tenant_merge", "enterprise_id": None,
+                     "from_tenant_id": T1, "to_tenant_id": T2,
                      "tax_id": None, "old_tax_id": None, "new_tax_id": None, "seat_lines": []}
 
 

@@ -109,3 +109,59 @@ def test_rotating_the_secret_retires_the_old_one_and_allows_one_more_reveal(flow
     assert new["client_secret"] != old["client_secret"] and new["encrypt_key"] == old["encrypt_key"]
     assert _token(client, grant_type="client_credentials", client_id=client_id, client_secret=old["client_secret"]).status_code == 401
     assert _token(client, grant_type="client_credentials", client_id=client_id, client_secret=new["client_secret"]).status_code == 200
+
+
+def moved(kind: str, from_tenant: str, to_tenant: str, **extra) -> Event:
+    data = {"change_request_id": "cr-1", "kind": kind, "enterprise_id": None, "from_tenant_id": from_tenant,
+            "to_tenant_id": to_tenant, "tax_id": None, "old_tax_id": None, "new_tax_id": None, "seat_lines": [], **extra}
+    return Event(type="entitlements.rights.moved.v1", source="/services/entitlements", subject="cr-1", data=data)
+
+
+def follow(context, event: Event) -> None:
+    from services.identity.service_layer.api_clients import follow_moved_rights
+
+    with context.session_factory() as session:
+        follow_moved_rights(UnitOfWork("identity", session, context.tables, context.clock), context.extras["kit"], event)
+        session.commit()
+
+
+def _claims(client, client_id: str, secret: str) -> dict:
+    granted = _token(client, grant_type="client_credentials", client_id=client_id, client_secret=secret)
+    assert granted.status_code == 200, granted.json
+    return jwt.decode(granted.json["access_token"], options={"verify_signature": False})
+
+
+def test_a_tax_id_replacement_gives_the_client_the_new_tax_id(flows, client, context):
+    tenant, boss, client_id = _issued_client(flows, client, context)
+    secret = client.post(f"/identity/v1/api-clients/{client_id}/reveal", headers=boss).json["client_secret"]
+    follow(context, moved("tax_id_replacement", tenant["id"], tenant["id"], enterprise_id="ent-1", tax_id="91110000000000000X",
+                          old_tax_id=TAX_ID, new_tax_id="91110000000000000X"))
+    assert _claims(client, client_id, secret)["tax_id"] == "91110000000000000X"
+    [listed] = client.get("/identity/v1/api-clients", headers=boss).json["items"]
+    assert listed["tax_id"] == "91110000000000000X"
+
+
+def test_an_enterprise_move_hands_the_client_to_the_new_tenant_with_a_new_secret(flows, client, context):
+    tenant, boss, client_id = _issued_client(flows, client, context)
+    old_secret = client.post(f"/identity/v1/api-clients/{client_id}/reveal", headers=boss).json["client_secret"]
+    other, new_boss = flows.activated_tenant(email="second@tenant.test", name="Other")
+    follow(context, moved("enterprise_move", tenant["id"], other["id"], enterprise_id="ent-1", tax_id=TAX_ID))
+    assert client.post(f"/identity/v1/api-clients/{client_id}/reveal", headers=boss).status_code == 404
+    assert client.post(f"/identity/v1/api-clients/{client_id}/rotate-secret", headers=boss).status_code == 404
+    assert client.get("/identity/v1/api-clients", headers=boss).json["items"] == []
+    assert _token(client, grant_type="client_credentials", client_id=client_id, client_secret=old_secret).status_code == 401
+    new_secret = client.post(f"/identity/v1/api-clients/{client_id}/reveal", headers=new_boss).json["client_secret"]
+    assert _claims(client, client_id, new_secret)["org_id"] == other["id"]
+    with context.session_factory() as session:
+        audit = session.execute(select(context.tables.audit_log)).all()
+    assert any(row.action == "api_client.rights_followed" for row in audit)
+
+
+def test_a_tenant_merge_hands_every_client_to_the_target_and_keeps_the_secrets(flows, client, context):
+    tenant, boss, client_id = _issued_client(flows, client, context)
+    secret = client.post(f"/identity/v1/api-clients/{client_id}/reveal", headers=boss).json["client_secret"]
+    other, new_boss = flows.activated_tenant(email="second@tenant.test", name="Other")
+    follow(context, moved("tenant_merge", tenant["id"], other["id"]))
+    assert [c["client_id"] for c in client.get("/identity/v1/api-clients", headers=new_boss).json["items"]] == [client_id]
+    assert client.get("/identity/v1/api-clients", headers=boss).json["items"] == []
+    assert _claims(client, client_id, secret)["org_id"] == other["id"]

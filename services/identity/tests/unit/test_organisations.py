@@ -1,7 +1,10 @@
 """Organisations of every kind and how they nest (ID-1)."""
 from __future__ import annotations
 
+from services.identity.service_layer.organisations import follow_dealer_status
 from services.identity.tests.flows import NEW_PASSWORD
+from shared.envelope import Event
+from shared.uow import UnitOfWork
 
 
 def _create(client, headers, **body):
@@ -82,3 +85,34 @@ def test_organisation_lists_filter_and_page(flows, client):
     found = client.get("/identity/v1/organisations?kind=company&q=公司&page_size=1", headers=admin).json
     assert found["total"] == 2 and len(found["items"]) == 1
     assert client.get("/identity/v1/organisations?page_size=1000", headers=admin).status_code == 422
+
+
+def _dealer_event(kind: str, dealer_org: str | None, reseller_id: str) -> Event:
+    status = "disabled" if kind == "disabled" else "enabled"
+    return Event(type=f"marketplace.dealer.{kind}.v1", source="/services/marketplace", subject="dealer-1",
+                 data={"dealer_id": "dealer-1", "reseller_id": reseller_id, "org_id": dealer_org, "status": status})
+
+
+def _follow(context, event: Event) -> None:
+    with context.session_factory() as session:
+        follow_dealer_status(UnitOfWork("identity", session, context.tables, context.clock), event)
+        session.commit()
+
+
+def test_a_dealer_disabled_in_the_marketplace_locks_its_users_out_of_identity(flows, client, context, outbox):
+    """Issue 19: the marketplace's dealer disable reaches identity: no login, refresh tokens die; enable restores."""
+    admin = flows.admin()
+    reseller = _create(client, admin, kind="reseller", name="R").json
+    dealer = _create(client, admin, kind="dealer", name="D", parent_id=reseller["id"]).json
+    flows.active_user(admin, dealer["id"], "seller@dealer.test", ["dealer_user"])
+    session = flows.login("seller@dealer.test", NEW_PASSWORD).json
+    _follow(context, _dealer_event("disabled", dealer["id"], "another-reseller"))  # not that reseller's dealer: ignored
+    assert client.get(f"/identity/v1/organisations/{dealer['id']}", headers=admin).json["status"] == "active"
+    _follow(context, _dealer_event("disabled", dealer["id"], reseller["id"]))
+    assert client.get(f"/identity/v1/organisations/{dealer['id']}", headers=admin).json["status"] == "disabled"
+    assert flows.login("seller@dealer.test", NEW_PASSWORD).json["code"] == "account_disabled"
+    refreshed = client.post("/identity/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert refreshed.status_code == 401
+    assert outbox("identity.organisation.updated.v1")[-1]["status"] == "disabled"
+    _follow(context, _dealer_event("enabled", dealer["id"], reseller["id"]))
+    assert flows.login("seller@dealer.test", NEW_PASSWORD).status_code == 200

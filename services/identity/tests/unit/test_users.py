@@ -122,3 +122,23 @@ def test_a_tenant_has_no_admin_transfer(flows, client):
     deputy = flows.active_user(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"])
     response = client.post(f"/identity/v1/organisations/{tenant['id']}/admin-transfer", json={"user_id": deputy["id"]}, headers=boss)
     assert response.status_code == 409 and response.json["code"] == "admin_transfer_not_supported"
+
+
+def test_every_change_of_an_account_is_announced_with_its_current_summary(flows, client, outbox):
+    """Issue 19: the marketplace's channel users went stale; identity now publishes identity.user.updated.v1."""
+    reseller, _boss, chief = _reseller(flows, client)
+    member = flows.active_user(chief, reseller["id"], "li@reseller.test", ["reseller_user"])
+    flows.login("li@reseller.test", NEW_PASSWORD)
+    client.patch(f"/identity/v1/users/{member['id']}", json={"name": "李雷"}, headers=chief)
+    client.post(f"/identity/v1/users/{member['id']}/disable", headers=chief)
+    client.post(f"/identity/v1/users/{member['id']}/enable", headers=chief)
+    client.post(f"/identity/v1/organisations/{reseller['id']}/admin-transfer", json={"user_id": member["id"]}, headers=chief)
+    leaver = flows.active_user(flows.admin(), reseller["id"], "han@reseller.test", ["reseller_user"])
+    assert client.delete(f"/identity/v1/users/{leaver['id']}", headers=flows.admin()).status_code == 204
+    assert [e["status"] for e in outbox("identity.user.updated.v1") if e["user_id"] == leaver["id"]] == ["active", "deleted"]
+    mine = [e for e in outbox("identity.user.updated.v1") if e["user_id"] == member["id"]]
+    assert [(e["change"], e["status"]) for e in mine] == [
+        ("activated", "active"), ("signed_in", "active"), ("updated", "active"), ("disabled", "disabled"), ("enabled", "active"),
+        ("roles_changed", "active")]
+    assert mine[1]["last_login_at"] is not None and mine[2]["name"] == "李雷" and mine[-1]["roles"] == ["reseller_admin"]
+    assert mine[0]["org_kind"] == "reseller" and "password" not in str(mine)

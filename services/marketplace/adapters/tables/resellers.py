@@ -91,4 +91,8 @@ channel_users = Table(
     Column("roles", JSON, nullable=False),
     Column("invited_at", Time(), nullable=False),
     Column("note", Text, nullable=True),
+    Column("status", String(20), nullable=False, server_default="invited"),
+    Column("phone", String(32), nullable=True),
+    Column("last_login_at", Time(), nullable=True),
+    Column("identity_as_of", Time(), nullable=True),
 )

@@ -138,6 +138,10 @@ class ChannelUser(Schema):
     name = fields.String(allow_none=True)
     roles = fields.List(fields.String())
     invited_at = UtcDateTime()
+    phone = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "identity's account state: invited, active, disabled"})
+    enabled = fields.Boolean(metadata={"description": "false while identity has the account disabled"})
+    last_login_at = UtcDateTime(allow_none=True)
 
 
 ChannelUserPage = Schema.from_dict(page_schema_fields(ChannelUser), name="ChannelUserPage")

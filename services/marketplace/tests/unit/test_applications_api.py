@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.marketplace.service_layer.organisations import record_invited_user
+from services.marketplace.service_layer.organisations import record_invited_user, record_user
 from services.marketplace.tests.helpers import EXE, PDF, PNG, Marketplace, application_form, files
 from shared.envelope import new_event
 
@@ -130,3 +130,30 @@ def test_a_nul_in_an_uploaded_files_name_is_422_and_nothing_is_stored(market: Ma
     response = submit(market, ("licence\x00.pdf", PDF))
     assert response.status_code == 422 and response.get_json()["code"] == "unstorable_text", response.get_data()[:300]
     assert market.client.get("/marketplace/v1/reseller-applications", headers=market.staff()).get_json()["total"] == 0
+
+
+def _user_updated(change: str, status: str, as_of: str, roles: tuple[str, ...] = ("reseller_user",), **extra: str) -> object:
+    return new_event("identity", "identity.user.updated.v1", "u-1", {
+        "user_id": "u-1", "org_id": "reseller-a", "org_kind": "reseller", "email": "dist@a.test", "name": "分销用户",
+        "phone": "13900000000", "roles": list(roles), "status": status, "last_login_at": extra.get("last_login_at"),
+        "change": change, "as_of": as_of})
+
+
+def test_channel_users_follow_identity_roles_state_sign_ins_and_deletions(market: Marketplace) -> None:
+    """Issue 19: the list went stale (deleted or re-roled users stayed; no enabled state, no last sign-in)."""
+    test_invited_channel_users_are_listed_for_their_reseller_only(market)
+
+    def listed() -> list[dict]:
+        return market.client.get("/marketplace/v1/channel-users", headers=market.reseller("reseller-a")).get_json()["items"]
+
+    market.handle(record_user, _user_updated("signed_in", "active", "2026-01-02T10:00:00Z", last_login_at="2026-01-02T10:00:00Z"))
+    [user] = listed()
+    assert (user["status"], user["enabled"], user["last_login_at"]) == ("active", True, "2026-01-02T10:00:00Z")
+    market.handle(record_user, _user_updated("roles_changed", "active", "2026-01-02T11:00:00Z", ("reseller_admin",)))
+    market.handle(record_user, _user_updated("disabled", "disabled", "2026-01-02T12:00:00Z", ("reseller_admin",)))
+    [user] = listed()
+    assert (user["roles"], user["enabled"]) == (["reseller_admin"], False)
+    market.handle(record_user, _user_updated("deleted", "deleted", "2026-01-02T13:00:00Z"))
+    assert listed() == []
+    market.handle(record_user, _user_updated("signed_in", "active", "2026-01-02T10:30:00Z"))  # overtaken: changes nothing
+    assert listed() == []

@@ -185,3 +185,20 @@ def test_a_statement_workbook_keeps_formula_like_names_as_text() -> None:
     for text in ("=cmd|' /C calc'!A0", "=1+1", "=HYPERLINK(\"http://x.example\")"):
         assert cells[text] == "s", (text, cells[text])
     assert [c.value for c in sheet[sheet.max_row]][1] == 107.0  # amounts stay numbers
+
+
+def test_a_statement_run_is_for_ended_months_only(market: Marketplace, clock: FrozenClock) -> None:
+    """Issue 19: a run for the current month froze it early (later orders never reached a statement); a future month
+    answered 201 created 0."""
+    market.publish()
+    me = market.reseller(market.known_reseller())
+    market.checkout(me, market.customer(me)["id"])
+    clock.set(datetime(2026, 1, 31, 23, tzinfo=UTC))
+    finance = market.staff("finance")
+    for period in ("2026-01", "2026-02", "2027-05"):
+        refused = market.client.post("/marketplace/v1/settlements/runs", json={"period": period}, headers=finance)
+        assert refused.status_code == 422 and refused.get_json()["code"] == "period_not_ended", period
+    assert market.client.get("/marketplace/v1/settlements", headers=finance).get_json()["total"] == 0
+    clock.set(datetime(2026, 2, 1, 0, 5, tzinfo=UTC))
+    ran = market.client.post("/marketplace/v1/settlements/runs", json={"period": "2026-01"}, headers=finance)
+    assert ran.status_code == 201 and ran.get_json()["created"] == 1

@@ -1,13 +1,19 @@
 """Customers of a reseller and its dealers: CRUD, and isolation between resellers and dealers."""
 from __future__ import annotations
 
+from services.marketplace.service_layer.organisations import record_organisation
 from services.marketplace.tests.helpers import Marketplace
+from shared.envelope import new_event
 
 
 def test_customers_can_be_added_edited_searched_and_deleted(market: Marketplace) -> None:
     me = market.reseller()
     customer = market.customer(me, tenant_id=None)
     changes = {"phone": "13700000000", "tenant_id": "t-9"}
+    unknown = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json=changes)
+    assert unknown.status_code == 422 and unknown.get_json()["code"] == "unknown_tenant"
+    assert market.client.get(f"/marketplace/v1/customers/{customer['id']}", headers=me).get_json()["phone"] != "13700000000"
+    market.organisation_event("t-9", kind="tenant")
     edited = market.client.patch(f"/marketplace/v1/customers/{customer['id']}", headers=me, json=changes)
     assert edited.status_code == 200 and edited.get_json()["tenant_id"] == "t-9"
     found = market.client.get("/marketplace/v1/customers", headers=me, query_string={"q": "甲公"}).get_json()
@@ -94,3 +100,43 @@ def test_one_identity_organisation_links_to_one_dealer(market: Marketplace) -> N
     assert market.client.get(f"/marketplace/v1/dealers/{second}", headers=admin).get_json()["org_id"] == "dealer-org-8"
     assert market.client.get(f"/marketplace/v1/dealers/{first}", headers=admin).get_json()["org_id"] is None
 
+
+
+def test_disabling_a_dealer_reaches_identity_and_refuses_its_users_at_once(market: Marketplace) -> None:
+    """Issue 19: disabling a dealer changed its status and nothing else; its users kept checking out."""
+    admin = market.reseller()
+    market.known_reseller()
+    dealer_id = market.client.post("/marketplace/v1/dealers", headers=admin, json={"name": "经销商丙"}).get_json()["id"]
+    market.organisation_event("dealer-org-9", kind="dealer", parent_id="reseller-a", external_ref=f"dealer:{dealer_id}")
+    dealer = market.dealer_user("dealer-org-9")
+    assert market.client.get("/marketplace/v1/customers", headers=dealer).status_code == 200
+    assert market.client.post(f"/marketplace/v1/dealers/{dealer_id}/disable", headers=admin).status_code == 200
+    assert market.events("marketplace.dealer.disabled.v1") == [
+        {"dealer_id": dealer_id, "reseller_id": "reseller-a", "org_id": "dealer-org-9", "status": "disabled"}]
+    refused = market.client.get("/marketplace/v1/customers", headers=dealer)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "organisation_disabled"
+    assert market.checkout(dealer, "any-customer").status_code == 403
+    market.client.post(f"/marketplace/v1/dealers/{dealer_id}/enable", headers=admin)
+    assert market.events("marketplace.dealer.enabled.v1")[0]["org_id"] == "dealer-org-9"
+    assert market.client.get("/marketplace/v1/customers", headers=dealer).status_code == 200
+
+
+def test_users_of_a_reseller_disabled_in_identity_are_refused(market: Marketplace) -> None:
+    market.known_reseller()
+    market.handle(record_organisation, new_event("identity", "identity.organisation.updated.v1", "reseller-a", {
+        "org_id": "reseller-a", "kind": "reseller", "name": "Org", "parent_id": None, "status": "disabled",
+        "contact_email": None, "contact_phone": None, "external_ref": None}))
+    refused = market.client.get("/marketplace/v1/customers", headers=market.reseller())
+    assert refused.status_code == 403 and refused.get_json()["code"] == "organisation_disabled"
+
+
+def test_a_customer_naming_an_unknown_tenant_is_refused(market: Marketplace) -> None:
+    """Issue 19: a customer could name a tenant that does not exist; its paid order was then delivered to nobody."""
+    me = market.reseller()
+    body = {"name": "王五", "company": "甲公司", "email": "wang@customer.test", "phone": "13900000000"}
+    refused = market.client.post("/marketplace/v1/customers", headers=me, json={**body, "tenant_id": "no-such-tenant"})
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"tenant_id": ["unknown tenant"]}
+    market.organisation_event("reseller-x", kind="reseller")
+    not_a_tenant = market.client.post("/marketplace/v1/customers", headers=me, json={**body, "tenant_id": "reseller-x"})
+    assert not_a_tenant.status_code == 422
+    assert market.client.get("/marketplace/v1/customers", headers=me).get_json()["total"] == 0

@@ -179,3 +179,19 @@ def test_bad_preferences_are_422_and_change_nothing(client, tenant_admin, body, 
     assert response.status_code == 422
     assert field in response.json["errors"]
     assert client.get(path, headers=tenant_admin).json["emails"] == ["ops@acme.test"]
+
+
+def test_an_event_naming_nobody_is_a_failed_message_staff_can_see(client, staff, make_worker):
+    """Issue 19: an order delivered to a tenant nobody knows was only a log line; now staff see it failed, and why."""
+    parts = make_worker(None)
+    event = samples.event("entitlements.order.delivered.v1", tenant_id="unknown-tenant", recipient=None)
+    consume(parts, event)
+    consume(parts, event)
+    [message] = stored_messages(parts)
+    assert (message.status, message.recipient, message.attempts) == ("failed", "", 0)
+    assert "no usable recipient" in message.last_error and samples.OPERATION_KEY not in message.body
+    listed = client.get("/notifier/v1/messages", headers=staff, query_string={"status": "failed"}).json["items"]
+    assert [item["id"] for item in listed] == [message.id]
+    refused = client.post(f"/notifier/v1/messages/{message.id}/resend", headers=staff)
+    assert refused.status_code == 409 and refused.json["code"] == "no_recipient"
+    assert parts.delivery.deliver_due() == 0

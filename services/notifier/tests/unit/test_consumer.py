@@ -87,9 +87,11 @@ def test_secret_bearing_mails_never_go_to_extra_addresses(quiet_worker):
     assert [m.recipient for m in stored_messages(quiet_worker)] == ["admin@acme.test"]
 
 
-def test_an_event_naming_no_usable_recipient_stores_nothing(quiet_worker):
+def test_an_event_naming_no_usable_recipient_is_kept_failed_and_sends_nothing(quiet_worker):
     consume(quiet_worker, samples.event("marketplace.trial.requested.v1", recipient={"email": "nobody", "name": "x"}))
-    assert count_messages(quiet_worker) == 0
+    [message] = stored_messages(quiet_worker)
+    assert (message.status, message.recipient, message.next_attempt_at) == ("failed", "", None)
+    assert sealed_contents(quiet_worker) == []
 
 
 def _set_preference(parts, org_id, language, emails):
