@@ -3,7 +3,11 @@
 Tokens are EdDSA-signed JWTs issued by identity; keys come from identity's JWKS, cached by `kid`
 and refetched (rate-limited) when an unknown `kid` appears, so key rotation needs no restart. Only
 the algorithms in the allow-list are accepted (never `none`, never HMAC with a public key), and
-`iss`, `aud` and `exp` are required and checked.
+`iss`, `aud`, `sub`, `exp` and `iat` are required and checked; `typ` must be `access` (a token without
+it is refused); `exp` and `iat` must be JSON numbers (a string `"9999999999"` is refused, though PyJWT
+would coerce it) and a token may live at most `MAX_TOKEN_LIFETIME_SECONDS` (one hour) from `iat` to
+`exp`, with `iat` not in the future: a token signed with the real key but minted to last for years
+is refused (identity issues 15-minute tokens). The gateway and every service use this one verifier.
 
 Three kinds of caller: users (`kind` "user"), enterprise API clients (`kind` "client", role
 `api_client`) and platform services calling each other (`kind` "client", role `service`, `org_kind`
@@ -28,6 +32,12 @@ from flask import current_app, g, request
 from shared.errors import Problem
 
 ALGORITHMS = ("EdDSA",)
+MAX_TOKEN_LIFETIME_SECONDS = 3600
+
+
+def _numeric_date(value: Any) -> bool:
+    """A NumericDate of RFC 7519: a JSON number (not a string, not a boolean), finite."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value and abs(value) < 1e12
 
 PLATFORM_STAFF = ("platform_admin", "sales", "finance", "support")
 SERVICE_ROLE = "service"
@@ -184,8 +194,13 @@ class TokenVerifier:
             raise Problem(401, "token_expired", "the bearer token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Problem(401, "invalid_token", "the bearer token is not valid") from exc
-        if claims.get("typ") not in (None, "access"):
+        if claims.get("typ") != "access":
             raise Problem(401, "invalid_token", "not an access token")
+        issued, expires = claims["iat"], claims["exp"]
+        if not (_numeric_date(issued) and _numeric_date(expires)):
+            raise Problem(401, "invalid_token", "the token's exp and iat must be numbers")
+        if expires - issued > MAX_TOKEN_LIFETIME_SECONDS or issued > time.time() + self.leeway:
+            raise Problem(401, "invalid_token", "the token's lifetime is not that of an access token")
         principal = Principal(
             sub=str(claims["sub"]),
             org_id=claims.get("org_id"),

@@ -39,6 +39,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         (
             "identity.tenant.created.v1",
             "identity.user.invited.v1",
+            "identity.user.already_registered.v1",
             "identity.sms_code.requested.v1",
             "identity.api_client.issued.v1",
             "entitlements.order.delivered.v1",

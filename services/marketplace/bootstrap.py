@@ -19,7 +19,7 @@ def build_context(settings: Settings, clock: Clock | None = None, *, poster: Pos
     engine = make_engine(settings.common.database_url)
     context = ServiceContext(SERVICE, make_session_factory(engine), orm.platform, clock or Clock())
     context.extras["file_store"] = FileStore(settings.uploads_dir)
-    context.extras["sandbox_provider"] = SandboxProvider(settings.own_url, settings.payment_secret, poster)
+    context.extras["sandbox_provider"] = SandboxProvider(settings.own_url, settings.payment_secret, poster, context.clock.now)
     return context
 
 

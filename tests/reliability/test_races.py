@@ -28,6 +28,13 @@ Where each race is proven (the services' own integration tests, and here the one
 - identity's sessions and secrets: identity `test_concurrent_refreshes_of_one_token_yield_exactly_one_new_token`,
   `test_concurrent_disables_of_the_last_two_admins_leave_one_enabled`, `test_concurrent_reveals_show_the_secret_once`,
   `test_concurrent_sms_code_requests_send_one_code`
+- found by the attack of issue 16 (each fails without its fix): a cart checked out by racing checkouts
+  with different Idempotency-Keys: marketplace `test_one_cart_checks_out_once_under_racing_checkouts_with_different_keys`;
+  racing wrong credit-payment codes: marketplace `test_racing_wrong_credit_codes_each_count_and_kill_the_code`;
+  edits of an offline top-up racing its approvals: billing
+  `test_an_offline_topup_edited_while_approvals_race_credits_the_submitted_amount`; racing wrong logins per
+  account and per address: identity `test_racing_wrong_logins_check_no_more_passwords_than_the_account_limit`,
+  `test_racing_wrong_logins_from_one_address_check_no_more_than_its_limit`
 - one message per event, one send per message: notifier
   `test_the_same_event_handled_by_two_consumers_at_once_stores_one_message`,
   `test_two_concurrent_delivery_runs_send_each_message_exactly_once`

@@ -102,6 +102,14 @@ def rule_breaking_tokens(tokens: TokenFactory) -> dict[str, str]:
         "not yet valid": signed(claims_of(nbf=now + 3600)),
         "no exp": signed(without_exp),
         "no sub": signed({k: v for k, v in claims_of().items() if k != "sub"}),
+        # issue 16: accepted before, although signed with the trusted key
+        "no typ": signed({k: v for k, v in claims_of().items() if k != "typ"}),
+        "exp as a string": signed(claims_of(exp=str(now + 600))),
+        "iat as a string": signed(claims_of(iat=str(now))),
+        "exp as a boolean": signed(claims_of(exp=True)),
+        "exp years ahead": signed(claims_of(exp=now + 5 * 365 * 86400)),
+        "lives longer than an hour": signed(claims_of(iat=now - 60, exp=now + 3600)),
+        "iat in the future": signed(claims_of(iat=now + 600, exp=now + 900)),
     }
 
 

@@ -16,6 +16,11 @@ PUBLISHED: dict[str, str] = {
     "identity.user.invited.v1": (
         "A user was invited into an organisation (subject: the user id); carries the activation link."
     ),
+    "identity.user.already_registered.v1": (
+        "An organisation's admin invited an address that already has an account in another organisation (subject: the "
+        "existing user's id); nothing changed, the inviter was answered as for a new invitation, and the mail tells the "
+        "address's holder."
+    ),
     "identity.sms_code.requested.v1": (
         "A user asked for an SMS code, e.g. to change the password (subject: the user id); the phone is in `recipient`."
     ),

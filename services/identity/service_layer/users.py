@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -42,10 +43,21 @@ def invite_user(uow: UnitOfWork, kit: IdentityKit, principal: Principal, fields:
 
 
 def add_invited_user(uow: UnitOfWork, kit: IdentityKit, org: Any, fields: dict[str, Any], roles: list[str]) -> dict[str, Any]:
-    """Insert a user without a password and mail them an activation link."""
+    """Insert a user without a password and mail them an activation link.
+
+    Usernames are unique across the platform, but whether an address is registered in *another*
+    organisation is not the inviting admin's to know (issue 16: a 409 `username_taken` told any tenant
+    admin whether any address had an account anywhere). An address already used in the inviter's own
+    organisation is 409 `username_taken` (the admin sees those users anyway); an address held elsewhere
+    is answered exactly as a new invitation (201, a user view of status `invited`), nothing is created,
+    and the address's holder is mailed that someone tried (`identity.user.already_registered.v1`), as
+    a bank answers "if this address can be used, an invitation was sent"."""
     username = fields["email"].strip().lower()
-    if repository.username_taken(uow.session, username):
+    holder = repository.user_by_username(uow.session, username)
+    if holder is not None and holder.org_id == org.id:
         raise conflict("username_taken", "a user with this e-mail exists", errors={"email": ["is already a username"]})
+    if holder is not None:
+        return _invitation_to_a_registered_address(uow, org, fields, roles, holder)
     now = uow.clock.now()
     user_id = str(uuid.uuid4())
     uow.session.execute(
@@ -59,6 +71,22 @@ def add_invited_user(uow: UnitOfWork, kit: IdentityKit, org: Any, fields: dict[s
     send_invitation(uow, kit, user, org, roles)
     uow.audit("user.invited", "user", user_id, {"org_id": org.id, "roles": roles})
     return read_models.user_view(user, roles)
+
+
+def _invitation_to_a_registered_address(uow: UnitOfWork, org: Any, fields: dict[str, Any], roles: list[str], holder: Any) -> dict[str, Any]:
+    """What the inviter sees is what a new invitation shows; the holder of the address is told instead."""
+    now = uow.clock.now()
+    username = fields["email"].strip().lower()
+    uow.emit(
+        "identity.user.already_registered.v1",
+        holder.id,
+        {"user_id": holder.id, "email": holder.email, "inviting_org_name": org.name, "recipient": read_models.recipient(holder)},
+    )
+    uow.audit("user.invitation_to_registered_address", "organisation", org.id, {"roles": roles})
+    unsaved = SimpleNamespace(id=str(uuid.uuid4()), org_id=org.id, username=username, email=username, phone=fields.get("phone"),
+                              name=fields.get("name"), language=fields.get("language"), status=INVITED,
+                              must_change_password=False, created_at=now, last_login_at=None)
+    return read_models.user_view(unsaved, roles)
 
 
 def send_invitation(uow: UnitOfWork, kit: IdentityKit, user: Any, org: Any, roles: list[str]) -> None:

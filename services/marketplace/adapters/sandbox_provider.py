@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -59,14 +59,15 @@ def http_poster(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 class SandboxProvider:
-    def __init__(self, own_url: str, secret: str, post: Poster = http_poster) -> None:
+    def __init__(self, own_url: str, secret: str, post: Poster = http_poster, clock: Callable[[], datetime] | None = None) -> None:
         if not secret:
             raise ValueError("the sandbox provider needs a secret")
         self.own_url = own_url.rstrip("/")
         self.secret = secret
         self.post = post
+        self.clock = clock or (lambda: datetime.now(UTC))
 
-    def notify(self, notification: dict[str, Any], now: datetime) -> int:
-        """Sends the signed callback; returns the HTTP status the service answered."""
+    def notify(self, notification: dict[str, Any], now: datetime | None = None) -> int:
+        """Sends the callback signed at `now` (else the provider's clock); returns the HTTP status answered."""
         body = json.dumps(notification, sort_keys=True).encode()
-        return self.post(self.own_url + CALLBACK_PATH, body, signature_headers(body, self.secret, now))
+        return self.post(self.own_url + CALLBACK_PATH, body, signature_headers(body, self.secret, now or self.clock()))

@@ -53,7 +53,7 @@ class SandboxPay(MethodView):
     def post(self, args: dict[str, Any], payment_id: str) -> dict[str, Any]:
         """The sandbox provider's payment page: succeed or fail, then it calls the service back (signed)"""
         notification = _read_notification(payment_id, args["outcome"])
-        status = sandbox_provider().notify(notification, current_context().clock.now())
+        status = sandbox_provider().notify(notification)
         return {"payment_id": payment_id, "outcome": args["outcome"], "callback_status": status}
 
 

@@ -40,6 +40,7 @@ CATALOGUE: dict[str, Notification] = {
     for n in (
         Notification("identity.tenant.created.v1", org_field="tenant_id", carries_secret=True),
         Notification("identity.user.invited.v1", org_field="org_id", carries_secret=True),
+        Notification("identity.user.already_registered.v1"),
         Notification("identity.sms_code.requested.v1", channel=Channel.SMS, carries_secret=True, essential=True),
         Notification("identity.api_client.issued.v1", org_field="tenant_id"),
         Notification("entitlements.order.delivered.v1", org_field="tenant_id", carries_secret=True),

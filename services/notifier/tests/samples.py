@@ -46,6 +46,12 @@ DATA: dict[str, dict[str, Any]] = {
         "expires_at": "2026-01-04T00:00:00Z",
         "recipient": recipient("new.user@acme.test"),
     },
+    "identity.user.already_registered.v1": {
+        "user_id": "user-3",
+        "email": "taken@acme.test",
+        "inviting_org_name": "另一家公司",
+        "recipient": recipient("taken@acme.test"),
+    },
     "identity.sms_code.requested.v1": {
         "user_id": "user-1",
         "purpose": "password_change",

@@ -47,7 +47,7 @@ def sms_code_requested(service: Service) -> None:
     ok(service.client().post("/identity/v1/auth/sms-codes", json={"purpose": "password_change"}, headers=headers), 201)
 
 
-def colleague_invited(service: Service) -> None:
+def colleague_invited(service: Service, email: str = "new.user@tenant.test") -> None:
     headers = tenant_admin_signed_in(service)
     tenant_id = service.last_event("identity.tenant.created.v1")["data"]["tenant_id"]
     password = service.last_event("identity.tenant.created.v1")["data"]["initial_password"]
@@ -55,8 +55,13 @@ def colleague_invited(service: Service) -> None:
     code = service.last_event("identity.sms_code.requested.v1")["data"]["code"]
     changed = ok(service.client().post("/identity/v1/auth/password", headers=headers,
                                        json={"old_password": password, "new_password": NEW_PASSWORD, "sms_code": code}))
-    body = {"org_id": tenant_id, "email": "new.user@tenant.test", "phone": "13900000002", "name": "李雷", "roles": ["tenant_admin"]}
+    body = {"org_id": tenant_id, "email": email, "phone": "13900000002", "name": "李雷", "roles": ["tenant_admin"]}
     ok(service.client().post("/identity/v1/users", json=body, headers=bearer(changed["access_token"])), 201)
+
+
+def registered_address_invited(service: Service) -> None:
+    """The platform admin's address has an account (in the platform organisation, not the tenant's)."""
+    colleague_invited(service, email=PLATFORM_ADMIN[0])
 
 
 def tenant_renamed(service: Service) -> None:
@@ -117,6 +122,7 @@ STATES: dict[str, State] = {
     "a platform admin created a tenant": tenant_created,
     "a platform admin renamed a tenant": tenant_renamed,
     "a tenant admin invited a colleague": colleague_invited,
+    "a tenant admin invited an address that has an account in another organisation": registered_address_invited,
     "a signed-in tenant admin asked for an SMS code to change the password": sms_code_requested,
     "a tenant allocated a seat to an enterprise for the first time": first_allocation,
     "a platform admin created a subsidiary company under a customer company": subsidiary_created,

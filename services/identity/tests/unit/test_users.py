@@ -142,3 +142,33 @@ def test_every_change_of_an_account_is_announced_with_its_current_summary(flows,
         ("roles_changed", "active")]
     assert mine[1]["last_login_at"] is not None and mine[2]["name"] == "李雷" and mine[-1]["roles"] == ["reseller_admin"]
     assert mine[0]["org_kind"] == "reseller" and "password" not in str(mine)
+
+
+def test_inviting_an_address_registered_elsewhere_looks_like_any_invitation_and_tells_its_holder(flows, client, outbox, context):
+    """Issue 16: a 409 `username_taken` told any tenant admin whether an address had an account anywhere."""
+    from sqlalchemy import func, select
+
+    from services.identity.adapters.orm import users
+
+    _other, _other_boss = flows.activated_tenant(email="victim@other.test", name="另一家公司")
+    tenant, boss = flows.activated_tenant()
+    with context.session_factory() as session:
+        before = session.execute(select(func.count()).select_from(users)).scalar_one()
+    fresh = flows.invite(boss, tenant["id"], "nobody@new.test", ["tenant_admin"])
+    taken = flows.invite(boss, tenant["id"], "Victim@Other.test", ["tenant_admin"])
+    assert (fresh.status_code, taken.status_code) == (201, 201)
+    assert set(fresh.json) == set(taken.json)
+    same = {k: v for k, v in taken.json.items() if k not in ("id", "username", "email", "created_at")}
+    assert same == {k: v for k, v in fresh.json.items() if k not in ("id", "username", "email", "created_at")}
+    assert taken.json["username"] == "victim@other.test" and taken.json["org_id"] == tenant["id"]
+    with context.session_factory() as session:
+        assert session.execute(select(func.count()).select_from(users)).scalar_one() == before + 1  # only the fresh one
+        holder = session.execute(select(users).where(users.c.username == "victim@other.test")).one()
+    assert holder.org_id != tenant["id"]
+    notice = outbox("identity.user.already_registered.v1")[-1]
+    assert notice["recipient"]["email"] == "victim@other.test" and notice["inviting_org_name"] == "苏州测试有限公司"
+    assert "activation_url" not in notice
+    assert [e for e in outbox("identity.user.invited.v1") if e["email"] == "victim@other.test"] == []
+    # an address already in the admin's own organisation is a plain conflict (the admin sees those users)
+    own = flows.invite(boss, tenant["id"], "nobody@new.test", ["tenant_admin"])
+    assert own.status_code == 409 and own.json["code"] == "username_taken"
