@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.marketplace.adapters.orm import platform
+from services.marketplace.entrypoints.worker import SandboxCallbacks
 from services.marketplace.service_layer.organisations import record_organisation
 from shared.envelope import new_event
 from shared.testkit import TokenFactory
@@ -39,6 +40,7 @@ class Marketplace:
     app: Flask
     client: FlaskClient
     tokens: TokenFactory
+    last_callbacks: list[int | None] = field(default_factory=list)
 
     @property
     def context(self) -> ServiceContext:
@@ -104,7 +106,13 @@ class Marketplace:
     def pay_online(self, headers: dict[str, str], order_id: str, outcome: str = "success") -> Any:
         started = self.client.post(f"/marketplace/v1/orders/{order_id}/payments", headers=headers, json={"method": "online"})
         assert started.status_code == 201, started.get_json()
-        return self.client.post(started.get_json()["redirect_url"], json={"outcome": outcome})
+        page = self.client.post(started.get_json()["redirect_url"], json={"outcome": outcome})
+        self.last_callbacks = self.deliver_sandbox_callbacks()
+        return page
+
+    def deliver_sandbox_callbacks(self) -> list[int | None]:
+        """What the worker's sandbox_callbacks job does: send each queued notice, signed; their statuses."""
+        return SandboxCallbacks(self.context)(None)  # type: ignore[arg-type] # the job's own unit of work goes unused
 
     # ---- the outbox ---------------------------------------------------------------------------------
     def events(self, event_type: str) -> list[dict[str, Any]]:
