@@ -66,3 +66,10 @@ def test_a_body_over_the_limit_is_never_read_and_a_chunked_one_only_one_byte_pas
     over = BodyDeadline(echo, lambda _e: 4, chunk_timeout=1)
     _, _, body = call(over, {"REQUEST_METHOD": "POST", "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(b"x" * 100)})
     assert json.loads(body)["length"] == 5  # past the limit: the app refuses it by its length
+
+
+def test_without_readers_bodies_pass_through_unread() -> None:
+    stream = io.BytesIO(b"hello")
+    middleware = BodyDeadline(lambda e, s: (s("200 OK", []), [b"yes" if e["wsgi.input"] is stream else b"no"])[1], lambda _e: 10,
+                              readers=0)
+    assert call(middleware, {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5", "wsgi.input": stream})[2] == b"yes"
