@@ -2,7 +2,8 @@
 
 The sandbox plays WeChat Pay, Alipay and PayPal: its checkout page is `…/sandbox/pay/{payment_id}`;
 when the payer decides the outcome, the billing worker (out of band, never the page's request:
-service_layer/sandbox.py) sends its notification to the billing service's public callback URL over HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
+service_layer/sandbox.py) sends its notification to the billing service's public callback URL over
+HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
 `X-Sandbox-Signature`). Verification refuses unsigned, wrongly signed and stale notifications.
 """
 
