@@ -30,6 +30,7 @@ from gateway.telemetry import ServerSpans
 from gateway.upstream import ServiceProxy, ServiceUnavailable
 from shared import errors, logs, tracing
 from shared.auth import JwksCache, TokenVerifier, http_jwks
+from shared.body_deadline import BodyDeadline
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ def create_app(config: GatewayConfig | Mapping[str, Any] | None = None, *, verif
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n)
-    app.wsgi_app = ServerSpans(wsgi)  # type: ignore[method-assign]
+    # Bodies are read whole, within deadlines, before the proxy path sees them (shared/body_deadline.py).
+    app.wsgi_app = ServerSpans(BodyDeadline.from_env(wsgi, lambda _environ: settings.max_body_bytes))  # type: ignore[method-assign]
     return app
 
 

@@ -46,21 +46,37 @@ def http_server_command(
     0.17-0.20 ms of CPU a request where gunicorn's gthread worker costs 0.30-0.49 ms on the same
     app (bench/README.md); gunicorn stays selectable (`SUITE_HTTP_SERVER=gunicorn`), with
     `worker_class` gthread (`threads` a worker) or gevent.
+
+    Slow clients (issue 16): a request's headers must arrive within 10 s (granian's
+    `--http1-header-read-timeout`; gunicorn's `--timeout`-independent parser reads them on the
+    worker's thread, so its `--keep-alive` is kept short) and each worker takes at most
+    `max_in_flight(threads)` requests at once (`--backpressure`; gunicorn: `--worker-connections`):
+    beyond that, connections wait in the listen backlog instead of costing memory. Bodies are read
+    with deadlines by the app itself (`shared/body_deadline.py`): no server here times out a body.
     """
     if server == "granian":
         return [
             sys.executable, "-m", "granian", "--interface", "wsgi", "--host", bind, "--port", str(port),
             "--workers", str(workers), "--blocking-threads", str(threads), "--respawn-failed-workers",
-            "--workers-kill-timeout", "5", "--log-level", "warning", "--factory", factory,
+            "--workers-kill-timeout", "5", "--http1-header-read-timeout", str(HEADER_READ_TIMEOUT_MS),
+            "--backpressure", str(max_in_flight(threads)), "--log-level", "warning", "--factory", factory,
         ]
     if server != "gunicorn":
         raise ValueError(f"unknown HTTP server {server!r} (one of {', '.join(HTTP_SERVERS)})")
     kind = ["--worker-class", "gevent", "--worker-connections", "1000"] if worker_class == "gevent" else [
-        "--worker-class", "gthread", "--threads", str(threads)]
+        "--worker-class", "gthread", "--threads", str(threads), "--worker-connections", str(max_in_flight(threads))]
     return [
         sys.executable, "-m", "gunicorn", "--bind", f"{bind}:{port}", "--workers", str(workers), *kind,
-        "--graceful-timeout", "5", "--timeout", "60", f"{factory}()",
+        "--graceful-timeout", "5", "--timeout", "60", "--keep-alive", "5", f"{factory}()",
     ]
+
+
+HEADER_READ_TIMEOUT_MS = 10_000
+
+
+def max_in_flight(threads: int) -> int:
+    """Requests a worker takes at once: 16 a thread (most wait on their body or their turn), at least 64."""
+    return max(64, 16 * threads)
 
 
 def available_services() -> list[str]:

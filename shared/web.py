@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.http import HTTP_STATUS_CODES
 
 from shared import auth, errors, logs, metrics, request_guard, tracing
+from shared.body_deadline import BodyDeadline
 from shared.clock import Clock
 from shared.db import PlatformTables
 from shared.rejections import DurableRejection, answer_durable_rejection
@@ -132,8 +133,16 @@ def create_app(
     _register_probes(app, settings)
     _register_request_lifecycle(app, settings.service)
     _instrument(app)
-    app.wsgi_app = _FastRoutes(app, settings.service, app.wsgi_app)  # type: ignore[method-assign]
+    fast = _FastRoutes(app, settings.service, app.wsgi_app)
+    app.wsgi_app = BodyDeadline.from_env(fast, lambda environ: _body_limit(app, environ))  # type: ignore[method-assign]
     return app
+
+
+def _body_limit(app: Flask, environ: dict[str, Any]) -> int | None:
+    """The most this request's body may be: the route's own limit (`allow_larger_body`) or the service's."""
+    limits = app.extensions.get("suite_body_limits") or {}
+    route_limit = limits.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))) if limits else None
+    return route_limit if route_limit is not None else app.config.get("MAX_CONTENT_LENGTH")
 
 
 # ---- fast routes ---------------------------------------------------------------------------------------

@@ -150,8 +150,10 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
     )
     assert started["redirect_url"] == f"{suite.suite.env['SUITE_PUBLIC_URL']}/portal/pay/billing/{started['payment_id']}"
     assert ok(customer.get(f"/billing/v1/sandbox/pay/{started['payment_id']}"))["amount_minor"] == 6000
-    assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))["callback_status"] == 200
-    assert ok(customer.get(f"/billing/v1/orders/{second['id']}"))["status"] == "paid"
+    assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)["callback"] == "queued"
+    # the billing worker sends the signed callback (never the page's own request thread)
+    wait_until(lambda: ok(customer.get(f"/billing/v1/orders/{second['id']}"))["status"] == "paid", 30, interval=0.3,
+               what="the sandbox callback from billing's worker")
     expiry_after_sandbox = ok(customer.get(f"/billing/v1/devices/{d1}"))["expires_on"]
     callback_url = suite.suite.service_url("billing") + CALLBACK_PATH
     notice = json.dumps({"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY"}).encode()

@@ -237,7 +237,10 @@ def billing_world(tmp: Path, tokens: TokenFactory) -> World:
         ("GET", "/billing/v1/sandbox/pay/{payment_id}"): sandbox,
         ("POST", "/billing/v1/sandbox/pay/{payment_id}"): sandbox,
     }, bodies={("POST", "/billing/v1/orders/{order_id}/payments"): {"method": "balance"},
-               ("PUT", "/billing/v1/devices/{device_id}/expiry"): {"expires_on": "2027-01-01"}},
+               ("PUT", "/billing/v1/devices/{device_id}/expiry"): {"expires_on": "2027-01-01"},
+               # a PATCH naming no field is 422 before any role check (shared/request_guard.py): name one
+               ("PATCH", "/billing/v1/package-categories/{code}"): {"name": "改名"},
+               ("PATCH", "/billing/v1/packages/{code}"): {"name": "改名"}},
        victim_cannot_read={"/billing/v1/offline-topups/{topup_id}", "/billing/v1/devices/expiry-imports/{import_id}",
                            "/billing/v1/package-categories/{code}", "/billing/v1/packages/{code}", "/billing/v1/sandbox/pay/{payment_id}"})
 
@@ -290,6 +293,7 @@ def marketplace_world(tmp: Path, tokens: TokenFactory) -> World:
         ("POST", "/marketplace/v1/sandbox/pay/{payment_id}"): sandbox,
     }, bodies={
         ("PATCH", "/marketplace/v1/customers/{customer_id}"): {"name": "改名"},
+        ("PATCH", "/marketplace/v1/solutions/{solution_id}"): {"name": "改名"},  # a PATCH naming no field is 422 before any role check
         ("PATCH", "/marketplace/v1/dealers/{dealer_id}"): {"name": "改名"},
         ("PATCH", "/marketplace/v1/cart/items/{item_id}"): {"quantity": 2},
         ("POST", "/marketplace/v1/orders/{order_id}/payments"): {"method": "online"},

@@ -140,6 +140,21 @@ payments = Table(
     Column("completed_at", DateTime(timezone=True), nullable=True),
 )
 
+# What the sandbox provider was told at its checkout page, until its worker has delivered the signed
+# callback (never inside the payer's request: services/billing/README.md).
+sandbox_notices = Table(
+    "sandbox_notices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("payment_id", String(36), ForeignKey("payments.id"), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("answer_status", Integer, nullable=True),
+)
+
 balances = Table(
     "balances",
     metadata,

@@ -2,9 +2,9 @@
 
 The sandbox plays WeChat Pay, Alipay and PayPal: the payer is sent (`redirect_url`) to the portal's
 payment page `<SUITE_PUBLIC_URL>/portal/pay/billing/{payment_id}`, which shows the sandbox's checkout
-(`GET /billing/v1/sandbox/pay/{payment_id}`) and posts the payer's outcome to it; when the payer
-decides the outcome the sandbox sends a notification to the billing service's public callback URL
-over HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
+(`GET /billing/v1/sandbox/pay/{payment_id}`) and posts the payer's outcome to it; the billing worker then
+(out of band, never the page's request: service_layer/sandbox.py) sends the notification to the billing
+service's public callback URL over HTTP, signed with HMAC-SHA256 over `"<timestamp>.<body>"` (headers `X-Sandbox-Timestamp`,
 `X-Sandbox-Signature`). Verification refuses unsigned, wrongly signed and stale notifications.
 """
 

@@ -12,8 +12,9 @@ from services.billing.adapters.payment_providers import CallbackRejected, Checko
 from services.billing.entrypoints import schemas
 from services.billing.entrypoints.common import payment_provider
 from services.billing.service_layer import payments
+from services.billing.service_layer import sandbox as sandbox_outcomes
 from shared.errors import Problem
-from shared.web import current_context, uow
+from shared.web import current_context, db, uow
 
 callbacks = Blueprint("payment_callbacks", __name__, url_prefix="/billing/v1/payments", description="Payment provider callbacks")
 sandbox = Blueprint("sandbox", __name__, url_prefix="/billing/v1/sandbox", description="The sandbox payment provider")
@@ -45,19 +46,19 @@ class SandboxCheckout(MethodView):
         }
 
     @sandbox.arguments(schemas.SandboxPayIn)
-    @sandbox.response(200, schemas.SandboxPaid)
+    @sandbox.response(202, schemas.SandboxPaid)
     def post(self, body: dict[str, Any], payment_id: str) -> dict[str, Any]:
-        """The payer finishes at the sandbox: it sends its signed callback to billing over HTTP."""
-        provider, checkout = _sandbox_checkout(payment_id)
-        status = provider.send_callback(checkout, body["outcome"], current_context().clock.now())
-        return {"payment_id": payment_id, "outcome": body["outcome"], "callback_status": status}
+        """The payer finishes at the sandbox: its signed callback reaches billing shortly after (sent by the worker)."""
+        _sandbox_provider()
+        return sandbox_outcomes.record_outcome(uow(), payment_id, body["outcome"])
 
 
-def _sandbox_checkout(payment_id: str) -> tuple[SandboxProvider, Checkout]:
-    """Read in a short session of its own: the callback comes back into this service over HTTP, and
-    on SQLite a transaction held open by this request would block it."""
+def _sandbox_provider() -> SandboxProvider:
     provider = payment_provider()
     if not isinstance(provider, SandboxProvider):
         raise Problem(404, "not_found", "the sandbox provider is not in use")
-    with current_context().session_factory() as session:
-        return provider, payments.checkout_of(session, payment_id)
+    return provider
+
+
+def _sandbox_checkout(payment_id: str) -> tuple[SandboxProvider, Checkout]:
+    return _sandbox_provider(), payments.checkout_of(db(), payment_id)

@@ -324,7 +324,7 @@ class SandboxPage(Schema):
 class SandboxPaid(Schema):
     payment_id = fields.String()
     outcome = fields.String()
-    callback_status = fields.Integer()
+    callback = fields.String(metadata={"description": "`queued`: the provider's signed callback follows (the worker sends it)"})
 
 
 class CallbackResult(Schema):

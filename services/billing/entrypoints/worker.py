@@ -8,10 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from services.billing.adapters.payment_providers import SandboxProvider
 from services.billing.adapters.spreadsheets import UnreadableSheet, check_expansion, read_expiry_rows
 from services.billing.bootstrap import build_context
 from services.billing.config import Settings
-from services.billing.service_layer import expiry_imports, jobs
+from services.billing.service_layer import expiry_imports, jobs, sandbox
 from services.billing.service_layer.companies import record_organisation
 from shared.uow import UnitOfWork
 from shared.web import ServiceContext
@@ -72,8 +73,22 @@ class ExpiryImportRunner:
             session.close()
 
 
+class SandboxCallbacks:
+    """Delivers the sandbox provider's queued callbacks (services/billing/service_layer/sandbox.py)."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+
+    def __call__(self, _job_uow: UnitOfWork) -> list[int | None]:
+        provider = self.context.extras["payment_provider"]
+        if not isinstance(provider, SandboxProvider):
+            return []
+        return sandbox.deliver_sandbox_notices(self.context.session_factory, self.context.clock.now, provider.send_callback)
+
+
 def jobs_of(context: ServiceContext) -> list[Job]:
     return [
+        Job("sandbox_callbacks", 1, SandboxCallbacks(context)),
         Job("expiry_imports", 2, ExpiryImportRunner(context)),
         Job("auto_renewals", 300, jobs.run_auto_renewals),
         Job("expiry_reminders", 300, jobs.send_expiry_reminders),

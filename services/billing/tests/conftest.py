@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from services.billing.adapters.payment_providers import CALLBACK_PATH, SandboxProvider
 from services.billing.bootstrap import build_app
 from services.billing.config import SERVICE, Settings
+from services.billing.entrypoints.worker import SandboxCallbacks
 from services.billing.service_layer.companies import record_organisation
 from shared.clock import FrozenClock
 from shared.envelope import new_event
@@ -75,6 +76,11 @@ def live_server(app: Flask, app_port: int) -> Iterator[str]:
     yield f"http://127.0.0.1:{app_port}"
     server.shutdown()
     thread.join(5)
+
+
+def deliver_sandbox_callbacks(app: Flask) -> list[int | None]:
+    """What the worker's sandbox_callbacks job does: send each due notice's signed callback; their statuses."""
+    return SandboxCallbacks(app.extensions["suite_context"])(None)  # type: ignore[arg-type] # its own unit of work goes unused
 
 
 def run_in_uow(app: Flask, work: Callable[[UnitOfWork], object]) -> object:

@@ -21,11 +21,19 @@ from services.marketplace.adapters.tables.resellers import (
     reseller_profiles,
     stored_files,
 )
-from services.marketplace.adapters.tables.sales import cart_items, customers, order_lines, order_milestones, orders, payments
+from services.marketplace.adapters.tables.sales import (
+    cart_items,
+    customers,
+    order_lines,
+    order_milestones,
+    orders,
+    payments,
+    sandbox_notices,
+)
 
 __all__ = [
     "cart_items", "channel_users", "coupons", "credit_bills", "credit_codes", "credit_entries", "credit_lines",
     "customers", "dealers", "metadata", "order_lines", "order_milestones", "orders", "organisations", "payments",
     "platform", "rebate_accounts", "rebate_entries", "reseller_applications", "reseller_profiles", "reviews",
-    "skus", "solutions", "statements", "stored_files", "tickets", "trials",
+    "sandbox_notices", "skus", "solutions", "statements", "stored_files", "tickets", "trials",
 ]

@@ -19,10 +19,9 @@ from services.marketplace.entrypoints.schemas.sales import (
     SandboxResult,
     TransferReview,
 )
-from services.marketplace.service_layer import payments
+from services.marketplace.service_layer import payments, sandbox
 from shared.errors import Problem
 from shared.idempotency import idempotent
-from shared.uow import UnitOfWork
 from shared.web import current_context, uow
 
 blp = Blueprint("payments", __name__, url_prefix="/marketplace/v1", description="Order payments and the sandbox provider")
@@ -39,22 +38,13 @@ class OrderPayments(MethodView):
         return payments.pay_order(uow(), current_channel(), order_id, data["method"], data)
 
 
-def _read_notification(payment_id: str, outcome: str) -> dict[str, Any]:
-    """Reads in a short transaction of its own, closed before the callback (which needs the write lock)."""
-    context = current_context()
-    with context.session_factory() as session:
-        return payments.sandbox_notification(UnitOfWork(context.service, session, context.tables, context.clock), payment_id, outcome)
-
-
 @blp.route("/sandbox/pay/<payment_id>")
 class SandboxPay(MethodView):
     @blp.arguments(SandboxOutcome)
-    @blp.response(200, SandboxResult)
+    @blp.response(202, SandboxResult)
     def post(self, args: dict[str, Any], payment_id: str) -> dict[str, Any]:
-        """The sandbox provider's payment page: succeed or fail, then it calls the service back (signed)"""
-        notification = _read_notification(payment_id, args["outcome"])
-        status = sandbox_provider().notify(notification)
-        return {"payment_id": payment_id, "outcome": args["outcome"], "callback_status": status}
+        """The sandbox provider's payment page: succeed or fail; its signed callback follows (sent by the worker)"""
+        return sandbox.record_outcome(uow(), payment_id, args["outcome"])
 
 
 @blp.route("/payments/sandbox-callback")

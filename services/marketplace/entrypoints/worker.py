@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from services.marketplace.bootstrap import build_context
 from services.marketplace.config import Settings
-from services.marketplace.service_layer import credit, orders, organisations, rebate, settlements
+from services.marketplace.service_layer import credit, orders, organisations, rebate, sandbox, settlements
+from shared.uow import UnitOfWork
+from shared.web import ServiceContext
 from shared.worker import Job, run_worker
 
 HANDLERS = {
@@ -24,9 +26,23 @@ JOBS = [
 ]
 
 
+class SandboxCallbacks:
+    """Delivers the sandbox provider's queued callbacks (services/marketplace/service_layer/sandbox.py)."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+
+    def __call__(self, _job_uow: UnitOfWork) -> list[int | None]:
+        context = self.context
+        return sandbox.deliver_sandbox_notices(
+            lambda session: UnitOfWork(context.service, session, context.tables, context.clock), context.session_factory,
+            context.clock.now, context.extras["sandbox_provider"].notify)
+
+
 def main() -> None:
     settings = Settings.from_env()
-    run_worker(settings.common, build_context(settings), handlers=HANDLERS, jobs=JOBS)
+    context = build_context(settings)
+    run_worker(settings.common, context, handlers=HANDLERS, jobs=[Job("sandbox_callbacks", 1, SandboxCallbacks(context)), *JOBS])
 
 
 if __name__ == "__main__":

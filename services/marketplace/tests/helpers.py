@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.marketplace.adapters.orm import platform
+from services.marketplace.entrypoints.worker import SandboxCallbacks
 from services.marketplace.service_layer.organisations import record_organisation
 from services.marketplace.service_layer.payments import SANDBOX_PATH
 from shared import links
@@ -41,6 +42,7 @@ class Marketplace:
     app: Flask
     client: FlaskClient
     tokens: TokenFactory
+    last_callbacks: list[int | None] = field(default_factory=list)
 
     @property
     def context(self) -> ServiceContext:
@@ -111,9 +113,16 @@ class Marketplace:
         return self.sandbox_pay(started.get_json(), outcome)
 
     def sandbox_pay(self, started: dict[str, Any], outcome: str = "success") -> Any:
-        """The payer at the portal's payment page (`redirect_url`), which posts the outcome to the sandbox."""
+        """The payer at the portal's payment page (`redirect_url`), which posts the outcome to the sandbox;
+        then the worker's job delivers the signed callback."""
         assert started["redirect_url"] == links.payment_page("marketplace", started["payment_id"])
-        return self.client.post(SANDBOX_PATH.format(payment_id=started["payment_id"]), json={"outcome": outcome})
+        page = self.client.post(SANDBOX_PATH.format(payment_id=started["payment_id"]), json={"outcome": outcome})
+        self.last_callbacks = self.deliver_sandbox_callbacks()
+        return page
+
+    def deliver_sandbox_callbacks(self) -> list[int | None]:
+        """What the worker's sandbox_callbacks job does: send each queued notice, signed; their statuses."""
+        return SandboxCallbacks(self.context)(None)  # type: ignore[arg-type] # the job's own unit of work goes unused
 
     # ---- the outbox ---------------------------------------------------------------------------------
     def events(self, event_type: str) -> list[dict[str, Any]]:

@@ -75,8 +75,9 @@ def awaiting_online_payment(service: Service) -> dict[str, Any]:
 
 def order_paid_online(service: Service) -> None:
     started = awaiting_online_payment(service)
-    paid = ok(service.client().post(f"/marketplace/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))
-    assert paid["callback_status"] == 200, paid
+    paid = ok(service.client().post(f"/marketplace/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)
+    assert paid["callback"] == "queued", paid
+    assert service.deliver_sandbox_callbacks() == [200]
 
 
 def credit_line_granted(service: Service) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select
 
 from services.billing.adapters.orm import platform
 from services.billing.adapters.payment_providers import SandboxProvider
-from services.billing.tests.conftest import SANDBOX_SECRET
+from services.billing.tests.conftest import SANDBOX_SECRET, deliver_sandbox_callbacks
 
 
 def outbox_types(database_url):
@@ -106,12 +106,33 @@ def test_sandbox_payment_redirects_then_its_signed_callback_pays_the_order(world
     assert started["redirect_url"] == f"http://gateway.test/portal/pay/billing/{started['payment_id']}"  # the portal's page
     page = world.ok(client.get(f"/billing/v1/sandbox/pay/{started['payment_id']}"))
     assert page["amount_minor"] == 12000 and page["currency"] == "CNY"
-    paid = world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))
-    assert paid["callback_status"] == 200
+    paid = world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)
+    assert paid["callback"] == "queued"
+    assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "pending_payment"
+    assert deliver_sandbox_callbacks(client.application) == [200]
     assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "paid"
-    replay = world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))
-    assert replay["callback_status"] == 200
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)
+    assert deliver_sandbox_callbacks(client.application) == [200]  # a repeated notice is applied once
     assert world.ok(client.get("/billing/v1/devices/M", headers=acme))["expires_on"] == "2027-02-01"
+
+
+def test_the_sandbox_page_answers_without_calling_billing_back_in_the_request(world, client, headers, app, monkeypatch):
+    """Its callback went over HTTP from the request thread: 12 unauthenticated clicks held every
+    thread of the API. The worker sends it now; the page only records the payer's choice."""
+    world.device("M", "ACME", "2026-02-01")
+    order = world.renewal("ACME", [("M", 12)])
+    acme = headers.customer("ACME")
+    started = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
+    provider = app.extensions["suite_context"].extras["payment_provider"]
+    sent = []
+    monkeypatch.setattr(provider, "_transport", lambda url, body, headers: sent.append(body) or 503)
+    for _ in range(3):
+        assert world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)
+    assert sent == []
+    assert client.post("/billing/v1/sandbox/pay/nope", json={"outcome": "success"}).status_code == 404
+    assert deliver_sandbox_callbacks(app) == [503, 503, 503] and len(sent) == 3
+    assert deliver_sandbox_callbacks(app) == []  # a failed delivery waits before it is tried again
+    assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "pending_payment"
 
 
 def signed(body, now, secret=SANDBOX_SECRET):
@@ -168,7 +189,8 @@ def test_a_failed_payment_leaves_the_order_payable(world, client, headers, live_
     order = world.renewal("ACME", [("M", 6)])
     acme = headers.customer("ACME")
     started = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
-    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}))
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}), 202)
+    deliver_sandbox_callbacks(client.application)
     detail = world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))
     assert detail["status"] == "pending_payment" and detail["payments"][0]["status"] == "failed"
 
@@ -182,8 +204,9 @@ def test_online_top_up_credits_the_balance_once_through_the_callback(world, clie
     reused = client.post("/billing/v1/topups", json={**body, "amount_minor": 1}, headers={**acme, "Idempotency-Key": "t1"})
     assert reused.status_code == 422 and reused.json["code"] == "idempotency_key_reused"
     assert world.balance("ACME") == {}
-    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))
-    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}))
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"}), 202)
+    assert deliver_sandbox_callbacks(client.application) == [200, 200]
     assert world.balance("ACME") == {"USD": 2500}
     for bad in ({**body, "method": "balance"}, {**body, "method": "wechat"}, {**body, "amount_minor": 0}, {**body, "currency": "EUR"}):
         assert client.post("/billing/v1/topups", json=bad, headers=acme).status_code == 422, bad

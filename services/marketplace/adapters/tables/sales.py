@@ -110,4 +110,18 @@ payments = Table(
     Column("created_at", Time(), nullable=False),
     Column("completed_at", Time(), nullable=True),
 )
+# What the sandbox provider was told at its payment page, until the worker has delivered the signed
+# callback (never inside the payer's request: services/marketplace/README.md).
+sandbox_notices = Table(
+    "sandbox_notices",
+    metadata,
+    Column("id", Id(), primary_key=True),
+    Column("payment_id", Id(), ForeignKey("payments.id"), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("created_at", Time(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Time(), nullable=False),
+    Column("delivered_at", Time(), nullable=True),
+    Column("answer_status", Integer, nullable=True),
+)
 Index("ix_orders_reseller_created", orders.c.reseller_id, orders.c.created_at)

@@ -220,7 +220,7 @@ class SandboxOutcome(Schema):
 class SandboxResult(Schema):
     payment_id = fields.String()
     outcome = fields.String()
-    callback_status = fields.Integer()
+    callback = fields.String(metadata={"description": "`queued`: the provider's signed callback follows (the worker sends it)"})
 
 
 class ProviderNotification(Schema):

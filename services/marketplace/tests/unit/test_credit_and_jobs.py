@@ -84,7 +84,8 @@ def test_monthly_bills_are_due_after_the_term_and_repaid_online(market: Marketpl
     [bill] = market.client.get("/marketplace/v1/credit/bills", headers=me).get_json()["items"]
     assert (bill["period"], bill["amount_minor"], bill["due_date"], bill["remaining_days"]) == ("2026-01", 1500, "2026-03-02", 27)
     started = market.client.post(f"/marketplace/v1/credit/bills/{bill['id']}/repayments", headers=me, json={"method": "online"}).get_json()
-    assert market.sandbox_pay(started).get_json()["callback_status"] == 200
+    assert market.sandbox_pay(started).get_json()["callback"] == "queued"
+    assert market.last_callbacks == [200]
     line = market.client.get("/marketplace/v1/credit", headers=me).get_json()
     assert line["owed_minor"] == 0
     [repaid] = market.client.get("/marketplace/v1/credit/bills", headers=me).get_json()["items"]

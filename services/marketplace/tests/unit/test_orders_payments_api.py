@@ -27,7 +27,7 @@ def test_sandbox_payment_calls_back_signed_and_the_order_is_delivered_by_event(m
     me = market.reseller()
     order = placed_order(market, me, quantity=3)
     paid = market.pay_online(me, order["id"])
-    assert paid.status_code == 200 and paid.get_json()["callback_status"] == 200
+    assert paid.status_code == 202 and paid.get_json()["callback"] == "queued" and market.last_callbacks == [200]
     details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
     assert (details["status"], details["payment_status"]) == ("processing", "paid")
     assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing"]
@@ -43,9 +43,26 @@ def test_a_failed_payment_leaves_the_order_unpaid(market: Marketplace) -> None:
     market.publish()
     me = market.reseller()
     order = placed_order(market, me)
-    assert market.pay_online(me, order["id"], outcome="failure").get_json()["callback_status"] == 200
+    assert market.pay_online(me, order["id"], outcome="failure").status_code == 202 and market.last_callbacks == [200]
     assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
     assert market.events("marketplace.order.paid.v1") == []
+
+
+def test_the_sandbox_page_answers_without_calling_the_service_back_in_the_request(market: Marketplace, monkeypatch) -> None:  # noqa: ANN001
+    """The page sent its callback over HTTP from the request thread (billing's did too: 12 clicks held
+    every API thread). It records the payer's choice; the worker sends the signed callback."""
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    sent: list[bytes] = []
+    provider = market.context.extras["sandbox_provider"]
+    monkeypatch.setattr(provider, "post", lambda url, body, headers: sent.append(body) or 503)
+    started = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
+    assert market.client.post(started["redirect_url"], json={"outcome": "success"}).status_code == 202
+    assert sent == []
+    assert market.deliver_sandbox_callbacks() == [503] and len(sent) == 1
+    assert market.deliver_sandbox_callbacks() == []  # retried later, not at once
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
 
 
 def test_callbacks_must_be_signed_and_count_once(market: Marketplace) -> None:
