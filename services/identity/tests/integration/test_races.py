@@ -113,3 +113,15 @@ def test_racing_wrong_logins_from_one_address_check_no_more_than_its_limit(pg):
     assert statuses.count(401) == 50 and statuses.count(429) == 10, statuses
     assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="203.0.113.77").status_code == 429
     assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="198.51.100.7").status_code == 200
+
+
+def test_racing_wrong_current_passwords_check_no_more_than_the_account_limit(pg):
+    """A signed-in user's password change: wrong current passwords are counted before they are checked."""
+    app, _context, flows = pg
+    headers = flows.admin()
+    body = {"new_password": "Brand-New-Passw0rd-77", "sms_code": "000000"}
+    answers = at_once(app, 24, lambda c, i: c.post("/identity/v1/auth/password", headers=headers,
+                                                   json={**body, "old_password": f"Wrong-Passw0rd-{i}"}))
+    codes = sorted(a.json["code"] for a in answers)
+    assert codes.count("invalid_old_password") == 10 and codes.count("too_many_attempts") == 14, codes
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD).status_code == 429  # the account is locked
