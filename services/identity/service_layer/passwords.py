@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from services.identity.adapters import repository
 from services.identity.adapters.orm import sms_codes, users
@@ -57,20 +58,28 @@ def change_password(
     uow: UnitOfWork, kit: IdentityKit, user_id: str, old_password: str, new_password: str, sms_code: str
 ) -> TokenPair:
     now = uow.clock.now()
-    user = repository.user(uow.session, user_id, for_update=True)
-    if user is None:
+    # As at login, the try is counted against the account (atomically, in a transaction of its own) before
+    # the current password is checked, so racing wrong tries get no more checks than the limit. This
+    # happens before the request's own transaction starts (SQLite: it would hold the write lock).
+    with Session(uow.session.get_bind()) as lookup:
+        username = lookup.execute(select(users.c.username).where(users.c.id == user_id)).scalar_one_or_none()
+    if username is None:
         raise not_found("user")
-    account = throttling.account_key(user.username)
-    throttle.check_not_locked(uow.session, (account,), now)
-    problems = policy_violations(new_password, user.username)
+    problems = policy_violations(new_password, username)
     if new_password == old_password:
         problems.append("must differ from the current password")
     if problems:
         raise validation({"new_password": problems}, "the new password does not satisfy the password policy")
+    rules = {throttling.account_key(username): throttling.ACCOUNT_RULE}
+    counts = throttle.admit(Session(uow.session.get_bind()), rules, now)
+    user = repository.user(uow.session, user_id, for_update=True)
+    if user is None:
+        raise not_found("user")
     if not kit.passwords.verify(user.password_hash, old_password):
         wrong = Problem(422, "invalid_old_password", "the current password is wrong", errors={"old_password": ["is wrong"]})
-        raise DurableRejection(wrong, lambda fresh: throttle.record_failure(fresh, {account: throttling.ACCOUNT_RULE}))
+        raise DurableRejection(wrong, lambda fresh: throttle.lock_if_reached(fresh, rules, counts))
     _use_sms_code(uow, kit, user_id, "password_change", sms_code)
+    throttle.give_back(uow.session, throttling.account_key(username))  # a change that succeeds is no failure
     uow.session.execute(
         update(users)
         .where(users.c.id == user_id)

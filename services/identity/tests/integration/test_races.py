@@ -157,3 +157,15 @@ def test_refreshes_racing_a_password_change_and_a_reused_token_are_never_a_deadl
     answers = at_once(app, len(sessions), call)
     assert [a.status_code for a in answers if a.status_code >= 500] == [], [a.get_data()[:300] for a in answers if a.status_code >= 500]
     assert answers[0].status_code == 200 and answers[1].status_code == 401
+
+
+def test_racing_wrong_current_passwords_check_no_more_than_the_account_limit(pg):
+    """A signed-in user's password change: wrong current passwords are counted before they are checked."""
+    app, _context, flows = pg
+    headers = flows.admin()
+    body = {"new_password": "Brand-New-Passw0rd-77", "sms_code": "000000"}
+    answers = at_once(app, 24, lambda c, i: c.post("/identity/v1/auth/password", headers=headers,
+                                                   json={**body, "old_password": f"Wrong-Passw0rd-{i}"}))
+    codes = sorted(a.json["code"] for a in answers)
+    assert codes.count("invalid_old_password") == 10 and codes.count("too_many_attempts") == 14, codes
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD).status_code == 429  # the account is locked

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from services.marketplace.adapters.sandbox_provider import TIMESTAMP_HEADER, TOLERANCE_SECONDS, signature_headers
 from services.marketplace.service_layer.orders import on_entitlement_order
+from services.marketplace.service_layer.payments import SANDBOX_PATH
 from services.marketplace.tests.helpers import Marketplace
 from shared.envelope import Event, new_event
 
@@ -58,7 +59,7 @@ def test_the_sandbox_page_answers_without_calling_the_service_back_in_the_reques
     provider = market.context.extras["sandbox_provider"]
     monkeypatch.setattr(provider, "post", lambda url, body, headers: sent.append(body) or 503)
     started = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
-    assert market.client.post(started["redirect_url"], json={"outcome": "success"}).status_code == 202
+    assert market.client.post(SANDBOX_PATH.format(payment_id=started["payment_id"]), json={"outcome": "success"}).status_code == 202
     assert sent == []
     assert market.deliver_sandbox_callbacks() == [503] and len(sent) == 1
     assert market.deliver_sandbox_callbacks() == []  # retried later, not at once
