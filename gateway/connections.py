@@ -199,6 +199,26 @@ class Response:
         return list(self.headers)
 
 
+def _early_answer(connection: Connection, method: str) -> Response | None:
+    """The answer a service sent before it stopped reading the request's body, if it reached us.
+
+    A service refuses a body over its own limit by its length, answers at once and closes: the
+    gateway's write then breaks, although the answer (a 413) is already on the wire. It is read
+    (briefly) and passed on, the connection closed after it; None when nothing came before the break.
+    """
+    sock = connection.sock
+    if sock is None:
+        return None
+    try:
+        sock.settimeout(1.0)
+        answer = Response(connection, head_only=method == "HEAD")
+        answer.read_head()
+    except (OSError, BadAnswer, _ClosedBeforeAnswer):
+        return None
+    answer.will_close = True
+    return answer
+
+
 class Exchange:
     """One answered request: the response, and the connection to give back once its body is read."""
 
@@ -349,7 +369,10 @@ class ServicePool:
             except (ConnectionResetError, BrokenPipeError) as exc:
                 if reused and (body is None or isinstance(body, bytes)):
                     raise _NotWritten from exc
-                raise
+                early = _early_answer(connection, method)
+                if early is None:
+                    raise
+                return Exchange(self, connection, early)
             response = Response(connection, head_only=method == "HEAD")
             response.read_head()
             return Exchange(self, connection, response)

@@ -185,3 +185,15 @@ def test_a_chunked_body_past_the_limit_is_413_even_when_the_service_stops_readin
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_a_services_early_answer_to_a_body_it_will_not_read_is_passed_on_not_a_502(
+    make_gateway: Callable[..., Flask], impatient_service: str, serve: Callable[[Any], str]
+) -> None:
+    """A service refuses a body over its own limit by its length and closes; the gateway's write broke
+    and it answered 502 although the service's 413 was already on the wire."""
+    gateway = serve(make_gateway({"billing": impatient_service}, max_body_bytes=32 * 1024 * 1024))
+
+    for _ in range(3):
+        response = requests.post(f"{gateway}/billing/v1/blob", data=b"z" * (8 * 1024 * 1024), timeout=30)
+        assert response.status_code == 413

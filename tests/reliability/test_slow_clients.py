@@ -129,3 +129,12 @@ def test_slow_bodies_take_no_thread_from_health_or_other_clients(served: dict[st
     finally:
         for client in clients:
             client.stop.set()
+
+
+def test_a_body_over_a_services_limit_is_its_413_through_the_gateway(served: dict[str, str]) -> None:
+    """The service refuses it by its length without reading it; the gateway must pass that answer on."""
+    body = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    for _ in range(3):
+        answer = requests.post(f"{served['gateway']}/licensing/v1/enterprises", data=body, timeout=30,
+                               headers={"Content-Type": "application/json"})
+        assert answer.status_code == 413 and answer.headers["Content-Type"] == "application/problem+json", answer.text[:300]
