@@ -84,3 +84,10 @@ class ChangeRequestForm(FlaskForm):
     new_name = StringField(_l("New enterprise name"), validators=[Length(max=200)])
     tax_id = StringField(_l("Tax ID of the enterprise to move here"), validators=[Length(max=40)])
     target_tenant_id = StringField(_l("Tenant to merge into (its ID)"), validators=[Length(max=64)])
+
+
+class PaymentOutcomeForm(FlaskForm):
+    """The sandbox payer's choice."""
+
+    outcome = RadioField(_l("Outcome"), choices=[("success", _l("Payment succeeds")), ("failure", _l("Payment fails"))],
+                         validators=[InputRequired(_l("Choose the outcome."))])

@@ -162,6 +162,17 @@ def fake_gateway(state: FakeState) -> Flask:
         return jsonify({"id": claims["sub"], "org_id": claims["org_id"]})
 
     register_entitlements(app, state, authorized)
+
+    @app.route("/billing/v1/sandbox/pay/<payment_id>", methods=["GET", "POST"])
+    @app.post("/marketplace/v1/sandbox/pay/<payment_id>")
+    def sandbox(payment_id: str) -> Response:
+        payments = state.extra.setdefault("payments", {"P-1": None})
+        if payment_id not in payments:
+            return problem(404, "not_found", "no such payment")
+        if request.method == "GET":
+            return jsonify({"payment_id": payment_id, "method": "alipay", "amount_minor": 12800, "currency": "CNY"})
+        payments[payment_id] = request.get_json()["outcome"]
+        return jsonify({"payment_id": payment_id, "outcome": payments[payment_id], "callback_status": 200})
     app.extensions["fake_state"] = state
     return app
 
