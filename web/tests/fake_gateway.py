@@ -77,6 +77,7 @@ def fake_gateway(state: FakeState) -> Flask:
     @app.before_request
     def record() -> None:
         state.calls.append((request.method, request.path, request.get_json(silent=True), request.headers.get("Authorization")))
+        state.extra.setdefault("traceparents", []).append(request.headers.get("traceparent"))
 
     def authorized(allow_password_change: bool = False) -> dict[str, Any] | Response:
         claims = state.caller()
