@@ -28,10 +28,6 @@ class PasswordChangeForm(FlaskForm):
     next = HiddenField()
 
 
-class SmsCodeForm(FlaskForm):
-    """Only the CSRF token: asks identity to text a code to the signed-in user's phone."""
-
-
 class InvitationForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED), Length(min=10, max=128,
                              message=_l("At least 10 characters."))])
@@ -44,8 +40,6 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
-class SignOutForm(FlaskForm):
-    """Only the CSRF token: signing out is a POST."""
 
 
 class ActivationForm(FlaskForm):
@@ -69,10 +63,6 @@ class AllocationForm(FlaskForm):
 
     enterprise_ids = SelectMultipleField(_l("Enterprises"), choices=[], validate_choice=False,
                                          validators=[DataRequired(_l("Tick at least one enterprise."))])
-
-
-class RevealForm(FlaskForm):
-    """Only the CSRF token: 立即查看 shows the credentials once."""
 
 
 class ChangeRequestForm(FlaskForm):

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from web.auth import api, login_required
-from web.forms import ActivationForm, AllocationForm, RevealForm
+from web.forms import ActivationForm, AllocationForm
 from web.gateway_client import ApiError
 from web.messages import apply_to_form, problem_message
 
@@ -139,14 +139,23 @@ def results(order_id: str) -> Any:
     rows: list[dict[str, Any]] = []
     for line_id in [chosen] if chosen else line_ids:
         rows.extend(api().get("/entitlements/v1/allocations", params={"order_line_id": line_id, "page_size": 200}).get("items") or [])
-    return render_template("pages/results.html", order=current, rows=rows, chosen=chosen, reveal_form=RevealForm())
+    clients = reveal_states([row["authorisation"]["client_id"] for row in rows if row.get("authorisation")])
+    return render_template("pages/results.html", order=current, rows=rows, chosen=chosen, clients=clients)
+
+
+def reveal_states(client_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The tenant's API clients among `client_ids` (revealed or not), from identity's list (first 200)."""
+    if not client_ids:
+        return {}
+    listed = api().get("/identity/v1/api-clients", params={"page": 1, "page_size": 200}).get("items") or []
+    wanted = set(client_ids)
+    return {item["client_id"]: item for item in listed if item.get("client_id") in wanted}
 
 
 @bp.post("/credentials/<client_id>/reveal")
 @login_required
 def reveal(client_id: str) -> Any:
     """立即查看: client_id, client_secret and encrypt key, shown this once (never stored by the portal)."""
-    RevealForm().validate_on_submit()
     if len(client_id) > 64:
         abort(404)
     try:
@@ -154,5 +163,17 @@ def reveal(client_id: str) -> Any:
     except ApiError as exc:
         if exc.status >= 500:
             raise
-        return render_template("pages/credentials.html", credentials=None, message=problem_message(exc)), exc.status
-    return render_template("pages/credentials.html", credentials=credentials, message=None)
+        return render_template("pages/credentials.html", credentials=None, message=problem_message(exc), client_id=client_id,
+                               rotatable=exc.code == "already_revealed"), exc.status
+    return render_template("pages/credentials.html", credentials=credentials, message=None, client_id=client_id)
+
+
+@bp.post("/credentials/<client_id>/rotate")
+@login_required
+def rotate(client_id: str) -> Any:
+    """重置 client secret: the old secret stops working at once; the new one can be viewed once."""
+    if len(client_id) > 64:
+        abort(404)
+    api().post(f"/identity/v1/api-clients/{client_id}/rotate-secret")
+    flash(_("The client secret is replaced; the old one no longer works. View the new one now (it is shown once)."), "success")
+    return render_template("pages/credentials.html", credentials=None, message=None, client_id=client_id, rotated=True)

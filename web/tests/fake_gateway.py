@@ -328,8 +328,30 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
         if client["revealed"]:
             return problem(409, "already_revealed", "shown once")
         client["revealed"] = True
-        return jsonify({"client_id": client_id, "client_secret": f"secret-of-{client_id}", "encrypt_key": f"key-of-{client_id}",
+        return jsonify({"client_id": client_id, "client_secret": f"secret-{client.get('rotations', 0)}-of-{client_id}",
+                        "encrypt_key": f"key-of-{client_id}",
                         "tax_id": client["tax_id"]})
+
+    @app.get("/identity/v1/api-clients")
+    def api_clients() -> Response:
+        claims = admin()
+        if isinstance(claims, Response):
+            return claims
+        return jsonify(page_of([{"client_id": client_id, "tax_id": c["tax_id"], "revealed": c["revealed"],
+                                 "revealed_at": "2026-12-07T05:00:00Z" if c["revealed"] else None}
+                                for client_id, c in ent["clients"].items()]))
+
+    @app.post("/identity/v1/api-clients/<client_id>/rotate-secret")
+    def rotate(client_id: str) -> Response:
+        claims = admin()
+        if isinstance(claims, Response):
+            return claims
+        client = ent["clients"].get(client_id)
+        if client is None:
+            return problem(404, "not_found", "no such client")
+        client["revealed"] = False
+        client["rotations"] = client.get("rotations", 0) + 1
+        return jsonify({"client_id": client_id, "tax_id": client["tax_id"], "revealed": False})
 
     @app.route("/entitlements/v1/change-requests", methods=["GET", "POST"])
     def change_requests() -> Response:

@@ -127,7 +127,7 @@ def test_allocation_then_results_then_the_one_time_reveal(signed_in: FlaskClient
 
     shown = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": csrf_of(results)})
     again = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": csrf_of(results)})
-    assert "secret-of-client-e-1" in shown.get_data(as_text=True) and "key-of-client-e-1" in shown.get_data(as_text=True)
+    assert "secret-0-of-client-e-1" in shown.get_data(as_text=True) and "key-of-client-e-1" in shown.get_data(as_text=True)
     assert shown.headers["Cache-Control"] == "no-store"
     assert again.status_code == 409
     assert "授权信息已查看过一次" in again.get_data(as_text=True) and "secret-of" not in again.get_data(as_text=True)
@@ -179,3 +179,25 @@ def test_the_pages_in_english(signed_in: FlaskClient, state: FakeState) -> None:
 
     assert "This operation key is not valid. Copy it again from the activation mail." in html
     assert "Unknown key." in html
+
+
+def test_a_viewed_secret_is_marked_and_can_be_replaced_then_viewed_once_more(signed_in: FlaskClient, state: FakeState) -> None:
+    order = deliver(state)
+    _activate(signed_in, order)
+    _add(signed_in, TAX_IDS[0])
+    line = order["lines"][0]
+    url = f"/portal/orders/{order['id']}/lines/{line['id']}/allocate"
+    signed_in.post(url, data={"csrf_token": csrf_of(signed_in.get(url).get_data(as_text=True)), "enterprise_ids": ["e-1"]})
+    results_url = f"/portal/orders/{order['id']}/results"
+    token = csrf_of(signed_in.get(results_url).get_data(as_text=True))
+    signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": token})
+
+    results = signed_in.get(results_url).get_data(as_text=True)
+    refused = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": token}).get_data(as_text=True)
+    rotated = signed_in.post("/portal/credentials/client-e-1/rotate", data={"csrf_token": token}).get_data(as_text=True)
+    shown = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": token}).get_data(as_text=True)
+
+    assert "已于 2026-12-07 13:00 查看" in results and "/portal/credentials/client-e-1/rotate" in results
+    assert "重置 client secret" in refused
+    assert "client secret 已重置，旧密钥立即失效" in rotated
+    assert "secret-1-of-client-e-1" in shown

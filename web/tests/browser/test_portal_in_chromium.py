@@ -2,10 +2,11 @@
 
 A tenant is taken from the welcome mail's link through the first sign-in and the password change with
 the SMS code, then from the activation mail's link (signed out: sign-in first, then back to the order)
-through 订单激活, 新增企业, 权益分配 and 立即查看; change requests; the same pages at phone size (375 px,
-no sideways scrolling) and in English. axe-core runs on every page: no serious or critical violations.
-The pages run under their real Content-Security-Policy (axe is injected through the DevTools protocol,
-which the policy does not cover) and any CSP violation the browser reports fails the test.
+through 订单激活, 新增企业, 权益分配 and 立即查看 (then 重置 client secret and 立即查看 once more);
+change requests; the same pages at phone size (375 px, no sideways scrolling) and in English.
+axe-core runs on every page: no serious or critical violations. The pages run under their real
+Content-Security-Policy (axe is injected through the DevTools protocol, which the policy does not
+cover) and any CSP violation the browser reports fails the test.
 Screenshots go to web/tests/browser/screenshots/ (git-ignored).
 """
 from __future__ import annotations
@@ -236,8 +237,13 @@ def story(suite: RunningSuite, browser: Any) -> dict[str, Any]:
     assert len(secret) >= 16
     visit.check("12-credentials")
     page.goto(results_url)
-    page.get_by_role("button", name=re.compile("立即查看")).first.click()
-    page.get_by_text("授权信息已查看过一次").wait_for()
+    page.get_by_text(re.compile("已于 .* 查看")).wait_for()
+    page.get_by_role("button", name=re.compile("重置 client secret")).click()
+    page.get_by_text("client secret 已重置").wait_for()
+    visit.check("12b-secret-replaced")
+    page.get_by_role("button", name="立即查看", exact=True).click()
+    page.get_by_text("client_secret").wait_for()
+    assert page.locator("code.secret").nth(1).inner_text() != secret
 
     # Change requests: a tax-ID replacement with its reason, then its state.
     page.get_by_role("link", name="变更申请").first.click()
