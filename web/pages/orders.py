@@ -93,8 +93,16 @@ def order(order_id: str) -> Any:
     return render_template("pages/order.html", order=current, form=form, error=error), status
 
 
-def _enterprises(page_size: int = 200) -> dict[str, Any]:
-    return api().get("/entitlements/v1/enterprises", params={"page": 1, "page_size": page_size})
+PICK_PAGE_SIZE = 50
+
+
+def _enterprises() -> dict[str, Any]:
+    """A page of the tenant's enterprises to tick (`?page=`), or the one with `?tax_id=` (exact)."""
+    params: dict[str, Any] = {**_page_args(), "page_size": PICK_PAGE_SIZE}
+    tax_id = (request.args.get("tax_id") or "").strip().upper()[:40]
+    if tax_id:
+        params["tax_id"] = tax_id
+    return api().get("/entitlements/v1/enterprises", params=params)
 
 
 def _holders(line_id: str) -> set[str]:
@@ -126,7 +134,7 @@ def allocate(order_id: str, line_id: str) -> Any:
             return redirect(url_for("orders.results", order_id=order_id, line=line_id))
     status = 422 if (form.errors or error) else 200
     return render_template("pages/allocate.html", order=current, line=line, enterprises=enterprises, holders=holders,
-                           form=form, error=error), status
+                           form=form, error=error, tax_id=request.args.get("tax_id", "")[:40]), status
 
 
 @bp.get("/orders/<order_id>/results")

@@ -260,7 +260,8 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
         if isinstance(claims, Response):
             return claims
         if request.method == "GET":
-            return jsonify(page_of(list(ent["enterprises"].values())))
+            found = [e for e in ent["enterprises"].values() if request.args.get("tax_id") in (None, e["tax_id"])]
+            return jsonify(page_of(found))
         body = request.get_json()
         tax_id = body["tax_id"].strip().upper()
         refused = tax_id_problem(tax_id)

@@ -201,3 +201,22 @@ def test_a_viewed_secret_is_marked_and_can_be_replaced_then_viewed_once_more(sig
     assert "重置 client secret" in refused
     assert "client secret 已重置，旧密钥立即失效" in rotated
     assert "secret-1-of-client-e-1" in shown
+
+
+def test_the_tax_ids_to_tick_come_a_page_at_a_time_and_can_be_found_by_tax_id(signed_in: FlaskClient, state: FakeState) -> None:
+    order = deliver(state)
+    _activate(signed_in, order)
+    firms = state.extra["entitlements"]["enterprises"]
+    for n in range(60):
+        firms[f"e-{n}"] = {"id": f"e-{n}", "name": f"企业{n:02d}", "tax_id": f"TAX{n:02d}", "api_client_id": None, "registration": None}
+    url = f"/portal/orders/{order['id']}/lines/{order['lines'][0]['id']}/allocate"
+
+    first = signed_in.get(url).get_data(as_text=True)
+    second = signed_in.get(url + "?page=2").get_data(as_text=True)
+    found = signed_in.get(url + "?tax_id=tax07").get_data(as_text=True)
+    missing = signed_in.get(url + "?tax_id=NOPE").get_data(as_text=True)
+
+    assert "企业49" in first and "企业50" not in first and "第 1 / 2 页" in first and "page=2" in first
+    assert "企业50" in second and "企业59" in second
+    assert "企业07" in found and "企业08" not in found
+    assert "本租户没有税号为 NOPE 的企业。" in missing
