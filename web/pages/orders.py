@@ -142,13 +142,16 @@ def allocate(order_id: str, line_id: str) -> Any:
 def results(order_id: str) -> Any:
     """查看已分配结果: the enterprises holding seats of the order's lines, with their authorisation info."""
     current = _order(order_id)
-    line_ids = [line["id"] for line in current.get("lines") or [] if line.get("kind") == "seat"]
-    chosen = request.args.get("line") if request.args.get("line") in line_ids else None
-    rows: list[dict[str, Any]] = []
-    for line_id in [chosen] if chosen else line_ids:
-        rows.extend(api().get("/entitlements/v1/allocations", params={"order_line_id": line_id, "page_size": 200}).get("items") or [])
+    seat_lines = [line for line in current.get("lines") or [] if line.get("kind") == "seat"]
+    line_ids = [line["id"] for line in seat_lines]
+    chosen = request.args.get("line") if request.args.get("line") in line_ids else (line_ids[0] if line_ids else None)
+    page: dict[str, Any] = {"items": [], "total": 0, "page": 1, "page_size": 20}
+    if chosen:
+        page = api().get("/entitlements/v1/allocations", params={"order_line_id": chosen, **_page_args()})
+    rows = page.get("items") or []
     clients = reveal_states([row["authorisation"]["client_id"] for row in rows if row.get("authorisation")])
-    return render_template("pages/results.html", order=current, rows=rows, chosen=chosen, clients=clients)
+    return render_template("pages/results.html", order=current, lines=seat_lines, page=page, rows=rows, chosen=chosen,
+                           clients=clients)
 
 
 def reveal_states(client_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -220,3 +220,21 @@ def test_the_tax_ids_to_tick_come_a_page_at_a_time_and_can_be_found_by_tax_id(si
     assert "企业50" in second and "企业59" in second
     assert "企业07" in found and "企业08" not in found
     assert "本租户没有税号为 NOPE 的企业。" in missing
+
+
+def test_allocation_results_come_a_page_at_a_time(signed_in: FlaskClient, state: FakeState) -> None:
+    order = deliver(state, quantity=30)
+    _activate(signed_in, order)
+    line = order["lines"][0]
+    for n in range(25):
+        state.extra["entitlements"]["allocations"].append({
+            "id": f"a-{n}", "order_line_id": line["id"], "enterprise_id": f"e-{n}", "enterprise_name": f"企业{n:02d}",
+            "tax_id": f"TAX{n:02d}",
+            "product_code": "FP-ISSUE", "product_name": "发票云开票", "right_type": "invoice_issuing", "serial_number": "SN-ISSUE-1",
+            "valid_from": "2026-01-01", "valid_to": "2027-12-31", "authorisation": None})
+
+    first = signed_in.get(f"/portal/orders/{order['id']}/results").get_data(as_text=True)
+    second = signed_in.get(f"/portal/orders/{order['id']}/results?line={line['id']}&page=2").get_data(as_text=True)
+
+    assert "企业19" in first and "企业20" not in first and "第 1 / 2 页" in first
+    assert "企业24" in second and "企业19" not in second
