@@ -260,7 +260,7 @@ def story(suite: RunningSuite, browser: Any) -> dict[str, Any]:
              "order": order_url, "results": results_url, "enterprises": page.url.split("/portal")[0] + "/portal/enterprises",
              "changes": page.url}
     visit.close()
-    return {"email": email, "password": password, "pages": pages, "login": _link(welcome, "/portal")}
+    return {"email": email, "password": password, "pages": pages, "login": _link(welcome, "/portal"), "tenant_id": tenant_id}
 
 
 def test_a_tenant_goes_from_the_welcome_mail_to_the_revealed_credentials(story: dict[str, Any]) -> None:
@@ -295,4 +295,32 @@ def test_the_pages_in_english(story: dict[str, Any], browser: Any) -> None:
     page.goto(story["pages"]["order"])
     page.get_by_role("heading", name="Products of this order").wait_for()
     visit.check("02-order")
+    visit.close()
+
+
+def test_an_invited_admin_sets_a_password_from_the_mailed_link(story: dict[str, Any], suite: RunningSuite, browser: Any) -> None:
+    platform = suite.api(suite.api().login(*suite.admin_credentials)["access_token"])
+    email = f"invited-{uuid.uuid4().hex[:8]}@tenant.test"
+    invited = platform.post("/identity/v1/users", json={"org_id": story["tenant_id"], "email": email, "phone": new_phone(),
+                                                        "name": "李四", "roles": ["tenant_admin"]})
+    assert invited.status_code == 201, invited.text
+    mail = _mail_to(suite, email, "/portal/activate?token=")
+    visit = Visit(browser, 375, 812, "invitation")
+    page = visit.page
+
+    page.goto(_link(mail, "/portal/activate?token="))
+    assert "token=" not in page.url  # out of the address bar at once
+    visit.check("01-set-password")
+    page.get_by_label("新密码", exact=True).fill("short")
+    page.get_by_label("确认新密码").fill("short")
+    page.get_by_role("button", name="激活", exact=True).click()
+    page.get_by_text("至少 10 个字符。").first.wait_for()
+    visit.check("02-too-short")
+    password = "Invited-Passw0rd-" + uuid.uuid4().hex[:4]
+    page.get_by_label("新密码", exact=True).fill(password)
+    page.get_by_label("确认新密码").fill(password)
+    page.get_by_role("button", name="激活", exact=True).click()
+    page.get_by_text("账号已激活，欢迎使用！").wait_for()
+    assert email in page.content()
+    visit.check("03-welcome")
     visit.close()
