@@ -116,6 +116,7 @@ def _register_template_globals(app: Flask) -> None:
         return {
             "signed_in": signed_in(),
             "current_user": current_user(),
+            "is_tenant_admin": "tenant_admin" in (current_user().get("roles") or []),
             "languages": LANGUAGES,
             "current_language": select_locale(),
         }

@@ -203,3 +203,12 @@ def test_the_gateway_call_continues_the_page_request_s_trace(client: FlaskClient
 
     sent = state.extra["traceparents"][-1]
     assert sent and sent.split("-")[1] == page_trace
+
+
+def test_a_user_who_is_not_a_tenant_admin_gets_no_tenant_menu(client: FlaskClient, state: FakeState) -> None:
+    state.users["sales@platform.test"] = {"id": "u-9", "org_id": "platform", "roles": ["sales"], "password": PASSWORD, "must_change": False}
+
+    sign_in(client, "sales@platform.test")
+    html = client.get("/portal/").get_data(as_text=True)
+
+    assert "/portal/orders" not in html and "您所在角色的页面尚未开放" in html
