@@ -10,6 +10,7 @@ from web.auth import api, login_required
 from web.forms import ChangeRequestForm
 from web.gateway_client import ApiError
 from web.messages import apply_to_form
+from web.pages.paging import page_args
 
 bp = Blueprint("changes", __name__, url_prefix="/portal/change-requests")
 
@@ -44,8 +45,7 @@ def index() -> Any:
         else:
             flash(_("Your change request is submitted. Fapiaoyun staff review it; its state is shown below."), "success")
             return redirect(url_for("changes.index"))
-    page = request.args.get("page", "1")
-    listed = api().get(CHANGE_REQUESTS, params={"page": int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1, "page_size": 20})
+    listed = api().get(CHANGE_REQUESTS, params=page_args())
     status = 422 if (form.errors or error) else 200
     return render_template("pages/change_requests.html", form=form, error=error, requests=listed), status
 
