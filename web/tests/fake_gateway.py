@@ -78,6 +78,7 @@ def fake_gateway(state: FakeState) -> Flask:
     def record() -> None:
         state.calls.append((request.method, request.path, request.get_json(silent=True), request.headers.get("Authorization")))
         state.extra.setdefault("traceparents", []).append(request.headers.get("traceparent"))
+        state.extra.setdefault("forwarded_for", []).append(request.headers.get("X-Forwarded-For"))
 
     def authorized(allow_password_change: bool = False) -> dict[str, Any] | Response:
         claims = state.caller()
