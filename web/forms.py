@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
 from web.labels import CHANGE_KINDS, DEPLOYMENTS, ERPS
@@ -28,10 +28,6 @@ class PasswordChangeForm(FlaskForm):
     next = HiddenField()
 
 
-class SmsCodeForm(FlaskForm):
-    """Only the CSRF token: asks identity to text a code to the signed-in user's phone."""
-
-
 class InvitationForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED), Length(min=10, max=128,
                              message=_l("At least 10 characters."))])
@@ -44,8 +40,6 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
-class SignOutForm(FlaskForm):
-    """Only the CSRF token: signing out is a POST."""
 
 
 class ActivationForm(FlaskForm):
@@ -71,16 +65,19 @@ class AllocationForm(FlaskForm):
                                          validators=[DataRequired(_l("Tick at least one enterprise."))])
 
 
-class RevealForm(FlaskForm):
-    """Only the CSRF token: 立即查看 shows the credentials once."""
-
-
 class ChangeRequestForm(FlaskForm):
     kind = RadioField(_l("Kind of change"), choices=list(CHANGE_KINDS.items()),
                       validators=[InputRequired(_l("Choose the kind of change."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=1000)])
-    enterprise_id = SelectField(_l("Enterprise whose tax ID is replaced"), choices=[], validate_choice=False)
+    old_tax_id = StringField(_l("Tax ID to replace (one of your enterprises)"), validators=[Length(max=40)])
     new_tax_id = StringField(_l("New tax ID"), validators=[Length(max=40)])
     new_name = StringField(_l("New enterprise name"), validators=[Length(max=200)])
     tax_id = StringField(_l("Tax ID of the enterprise to move here"), validators=[Length(max=40)])
     target_tenant_id = StringField(_l("Tenant to merge into (its ID)"), validators=[Length(max=64)])
+
+
+class PaymentOutcomeForm(FlaskForm):
+    """The sandbox payer's choice."""
+
+    outcome = RadioField(_l("Outcome"), choices=[("success", _l("Payment succeeds")), ("failure", _l("Payment fails"))],
+                         validators=[InputRequired(_l("Choose the outcome."))])

@@ -12,6 +12,7 @@ SERVICE_GROUPS = {"invoice_issuing": _l("Invoice issuing"), "invoice_receiving":
 PRODUCT_KINDS = {"seat": _l("Per enterprise"), "traffic": _l("Traffic")}
 CHANGE_KINDS = {"tax_id_replacement": _l("Tax-ID replacement"), "enterprise_move": _l("Move an enterprise to this tenant"),
                 "tenant_merge": _l("Merge tenants")}
+PAYMENT_METHODS = {"wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "paypal": _l("PayPal")}
 CHANGE_STATUSES = {"pending": _l("Pending review"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 
 
@@ -30,4 +31,5 @@ TEMPLATE_LABELS = {
     "product_kind_label": lambda v: label(PRODUCT_KINDS, v),
     "change_kind_label": lambda v: label(CHANGE_KINDS, v),
     "change_status_label": lambda v: label(CHANGE_STATUSES, v),
+    "payment_method_label": lambda v: label(PAYMENT_METHODS, v),
 }
