@@ -48,16 +48,18 @@ class SandboxCheckout(MethodView):
     @sandbox.response(200, schemas.SandboxPaid)
     def post(self, body: dict[str, Any], payment_id: str) -> dict[str, Any]:
         """The payer finishes at the sandbox: it sends its signed callback to billing over HTTP."""
-        provider, checkout = _sandbox_checkout(payment_id)
+        provider, checkout = _sandbox_checkout(payment_id, body["outcome"])
         status = provider.send_callback(checkout, body["outcome"], current_context().clock.now())
         return {"payment_id": payment_id, "outcome": body["outcome"], "callback_status": status}
 
 
-def _sandbox_checkout(payment_id: str) -> tuple[SandboxProvider, Checkout]:
+def _sandbox_checkout(payment_id: str, outcome: str | None = None) -> tuple[SandboxProvider, Checkout]:
     """Read in a short session of its own: the callback comes back into this service over HTTP, and
     on SQLite a transaction held open by this request would block it."""
     provider = payment_provider()
     if not isinstance(provider, SandboxProvider):
         raise Problem(404, "not_found", "the sandbox provider is not in use")
     with current_context().session_factory() as session:
+        if outcome is not None:
+            return provider, payments.checkout_for_outcome(session, payment_id, outcome)
         return provider, payments.checkout_of(session, payment_id)

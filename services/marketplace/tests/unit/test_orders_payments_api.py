@@ -4,12 +4,16 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from pypdf import PdfReader
 
 from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, sign
+from services.marketplace.service_layer import payments
 from services.marketplace.service_layer.orders import on_entitlement_order
 from services.marketplace.tests.helpers import Marketplace
 from shared.envelope import Event, new_event
+from shared.errors import Problem
+from shared.uow import UnitOfWork
 
 ENTITLED = [{"product_code": "INV-ISSUE", "quantity": 2, "months": 12}]
 
@@ -205,3 +209,24 @@ def test_an_activation_that_overtakes_its_delivery_records_both_steps(market: Ma
     details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
     assert details["status"] == "completed"
     assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing", "delivered", "completed"]
+
+
+def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(market: Marketplace) -> None:
+    """Issue 19: after a sandbox failure, success for the same payment must say what happened, never a silent 200."""
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    started = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
+    assert market.client.post(started["redirect_url"], json={"outcome": "failure"}).get_json()["callback_status"] == 200
+    again = market.client.post(started["redirect_url"], json={"outcome": "success"})
+    assert again.status_code == 409 and "new payment" in again.get_json()["detail"]
+    late = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": order["total_minor"], "currency": "CNY"}
+    with market.context.session_factory() as session:
+        with pytest.raises(Problem) as refused:
+            payments.record_notification(UnitOfWork("marketplace", session, market.context.tables, market.context.clock), late)
+        assert refused.value.status == 409 and refused.value.code == "payment_already_failed"
+        assert payments.record_notification(UnitOfWork("marketplace", session, market.context.tables, market.context.clock),
+                                             {**late, "outcome": "failure"}) == "failed"
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
+    assert market.pay_online(me, order["id"]).get_json()["callback_status"] == 200
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "processing"
