@@ -21,11 +21,19 @@ from services.marketplace.adapters.tables.resellers import (
     reseller_profiles,
     stored_files,
 )
-from services.marketplace.adapters.tables.sales import cart_items, customers, order_lines, order_milestones, orders, payments
+from services.marketplace.adapters.tables.sales import (
+    cart_items,
+    customers,
+    order_lines,
+    order_milestones,
+    orders,
+    payment_refunds,
+    payments,
+)
 
 __all__ = [
     "cart_items", "channel_users", "coupons", "credit_bills", "credit_codes", "credit_entries", "credit_lines",
-    "customers", "dealers", "metadata", "order_lines", "order_milestones", "orders", "organisations", "payments",
+    "customers", "dealers", "metadata", "order_lines", "order_milestones", "orders", "organisations", "payment_refunds", "payments",
     "platform", "rebate_accounts", "rebate_entries", "reseller_applications", "reseller_profiles", "reviews",
     "skus", "solutions", "statements", "stored_files", "tickets", "trials",
 ]

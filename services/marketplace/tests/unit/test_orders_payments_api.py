@@ -230,3 +230,38 @@ def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(market: Mark
     assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
     assert market.pay_online(me, order["id"]).get_json()["callback_status"] == 200
     assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "processing"
+
+
+def test_finance_refunds_a_second_payment_through_the_provider(market: Marketplace) -> None:
+    """Issue 19: a second successful payment of one order was marked refund_due and nothing could refund it."""
+    market.publish()
+    market.known_reseller()
+    me = market.reseller()
+    order = placed_order(market, me)
+    url = f"/marketplace/v1/orders/{order['id']}/payments"
+    first, second = (market.client.post(url, headers=me, json={"method": "online"}).get_json() for _ in range(2))
+    for started in (first, second):
+        assert market.client.post(started["redirect_url"], json={"outcome": "success"}).status_code == 200
+    finance = market.staff("finance")
+    due = market.client.get("/marketplace/v1/payments", headers=finance, query_string={"status": "refund_due"}).get_json()
+    assert [p["id"] for p in due["items"]] == [second["payment_id"]]
+    refund_url = f"/marketplace/v1/payments/{second['payment_id']}/refund"
+    assert market.client.post(refund_url, headers=me, json={"reason": "x"}).status_code == 403
+    assert market.client.post(refund_url, headers=finance, json={}).status_code == 422
+    assert market.client.post(f"/marketplace/v1/payments/{first['payment_id']}/refund", headers=finance,
+                              json={"reason": "x"}).get_json()["code"] == "payment_not_refund_due"
+    refunded = market.client.post(refund_url, headers={**finance, "Idempotency-Key": "r-1"}, json={"reason": "同一订单重复付款"})
+    assert refunded.status_code == 201, refunded.get_json()
+    body = refunded.get_json()
+    assert body["status"] == "refunded" and body["refund"]["channel"] == "provider"
+    assert body["refund"]["refund_ref"].startswith("SBXR") and body["refund"]["amount_minor"] == order["total_minor"]
+    replay = market.client.post(refund_url, headers={**finance, "Idempotency-Key": "r-1"}, json={"reason": "同一订单重复付款"})
+    assert replay.get_json() == body
+    again = market.client.post(refund_url, headers=finance, json={"reason": "again"})
+    assert again.status_code == 409
+    [event] = market.events("marketplace.payment.refunded.v1")
+    assert (event["order_no"], event["refund_ref"], event["recipient"]["email"]) == (
+        order["order_no"], body["refund"]["refund_ref"], "contact@reseller-a.test")
+    assert "payment.refunded" in market.audit_actions()
+    listed = market.client.get("/marketplace/v1/payments", headers=finance, query_string={"status": "refunded"}).get_json()
+    assert listed["items"][0]["refund"]["reason"] == "同一订单重复付款"
