@@ -1,4 +1,4 @@
-"""issue 19: channel users follow identity (status, phone, last sign-in, summary time); payment refunds
+"""issue 19: channel users follow identity (status, phone, last sign-in, summary time); payment refunds; rebate adjustments
 
 Revision ID: a19e0c5d7b21
 Revises: 7d3a9e5b1c20
@@ -37,9 +37,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('payment_refunds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_refunds_reseller_id'), ['reseller_id'], unique=False)
+    with op.batch_alter_table('rebate_entries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reason', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('created_by', sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('rebate_entries', schema=None) as batch_op:
+        batch_op.drop_column('created_by')
+        batch_op.drop_column('reason')
     op.drop_table('payment_refunds')
     with op.batch_alter_table('channel_users', schema=None) as batch_op:
         batch_op.drop_column('identity_as_of')
