@@ -55,6 +55,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "marketplace.ticket.created.v1",
             "marketplace.trial.requested.v1",
             "marketplace.credit.used_offline.v1",
+            "marketplace.payment.refunded.v1",
         ),
     ),
     Subscription(

@@ -11,13 +11,14 @@ from flask import Flask
 from services.identity.adapters import orm, reads
 from services.identity.adapters.crypto import Passwords, SecretBox, SecretDigest
 from services.identity.config import SERVICE, Settings
-from services.identity.service_layer import service_clients, setup
+from services.identity.service_layer import access, service_clients, setup
 from services.identity.service_layer.keys import SigningKeyRing
 from services.identity.service_layer.kit import IdentityKit
-from shared.auth import JwksCache, TokenVerifier
+from services.identity.service_layer.sessions import account_disabled
+from shared.auth import JwksCache, TokenVerifier, optional_principal
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
-from shared.web import ServiceContext, create_app
+from shared.web import ServiceContext, create_app, db
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
@@ -58,4 +59,15 @@ def build_app(
     setup.prepare(context.session_factory, context.extras["kit"])
     service_clients.configure(context.session_factory, context.extras["kit"], settings.service_clients)
     app = create_app(settings.common, context, blueprints(), verifier=verifier or own_verifier(context, settings))
+    app.before_request(_refuse_disabled_accounts)
     return app
+
+
+def _refuse_disabled_accounts() -> None:
+    """Runs after the token check: identity holds the accounts, so a user's access token stops working here at once when
+    the user or its organisation is disabled or deleted (other services see it live out its 15 minutes)."""
+    principal = optional_principal()
+    if principal is None or principal.kind != "user":
+        return
+    if not access.account_is_active(db(), principal.sub):
+        raise account_disabled()

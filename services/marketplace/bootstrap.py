@@ -5,6 +5,7 @@ from flask import Flask
 
 from services.marketplace.adapters import orm
 from services.marketplace.adapters.file_store import FileStore
+from services.marketplace.adapters.refunds import SandboxRefunds
 from services.marketplace.adapters.sandbox_provider import Poster, SandboxProvider, http_poster
 from services.marketplace.config import SERVICE, UPLOAD_BODY_BYTES, Settings
 from shared.auth import TokenVerifier
@@ -20,6 +21,7 @@ def build_context(settings: Settings, clock: Clock | None = None, *, poster: Pos
     context = ServiceContext(SERVICE, make_session_factory(engine), orm.platform, clock or Clock())
     context.extras["file_store"] = FileStore(settings.uploads_dir)
     context.extras["sandbox_provider"] = SandboxProvider(settings.own_url, settings.payment_secret, poster, context.clock.now)
+    context.extras["refund_provider"] = SandboxRefunds()
     return context
 
 

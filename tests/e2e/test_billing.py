@@ -202,3 +202,21 @@ def test_billing_renewal_story_payments_scoping_exports_and_import(suite, admin_
 def ok_bytes(response: requests.Response) -> bytes:
     assert response.status_code == 200, response.text
     return response.content
+
+
+def test_success_after_a_failed_sandbox_payment_is_a_409_and_a_new_payment_retries(suite, admin_token):
+    """Issue 19: posting success for a failed payment answered callback_status 200 and changed nothing."""
+    company = create_organisation(suite, admin_token, "company", f"RETRY {uuid.uuid4().hex[:6]}")
+    customer = suite.api(invite_and_log_in(suite, admin_token, company, ["customer"]))
+    started = wait_until(lambda: (r := customer.post("/billing/v1/topups", json={"amount_minor": 5000, "currency": "CNY",
+                                                                                 "method": "wechat"})).status_code == 201 and r.json(),
+                         30, interval=0.5, what="billing to learn the company")
+    assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}))["callback_status"] == 200
+    again = customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"})
+    assert again.status_code == 409 and again.json()["code"] == "payment_already_failed", again.text
+    assert "new payment" in again.json()["detail"] and again.json()["order_id"] == started["order_id"]
+    assert ok(customer.get("/billing/v1/balance"))["balances"] == []
+    retry = ok(customer.post(f"/billing/v1/orders/{started['order_id']}/payments", json={"method": "wechat"},
+                             headers={"Idempotency-Key": uuid.uuid4().hex}), 201)
+    assert ok(customer.post(f"/billing/v1/sandbox/pay/{retry['payment_id']}", json={"outcome": "success"}))["callback_status"] == 200
+    assert ok(customer.get("/billing/v1/balance"))["balances"] == [{"currency": "CNY", "amount_minor": 5000}]

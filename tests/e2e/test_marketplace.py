@@ -247,3 +247,59 @@ def test_dealer_disable_channel_users_and_customer_tenants_follow_identity(suite
     assert reseller.delete(f"/identity/v1/users/{member['id']}").status_code == 204
     wait_until(lambda: member_email not in str(reseller.get(f"{MKT}/channel-users").json()), 30, interval=0.5,
                what="the deleted member to leave the channel users")
+
+
+def test_money_paths_retry_refund_runs_and_adjustments(suite, admin_token, catalog) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: success after a failure is a 409 and a new payment retries; a second payment of one order is refunded
+    through the provider with a mail; finance runs jobs for ended periods only and adjusts the rebate by hand."""
+    from datetime import UTC, datetime
+
+    finance = suite.api(admin_token)
+    tenant = steps.create_tenant(suite, admin_token)
+    _application_id, email, token = onboard_reseller(suite, admin_token)
+    reseller = suite.api(token)
+    reseller_id = wait_until(lambda: reseller.get(f"{MKT}/profile").json().get("reseller_id"), 60, what="profile")
+    customer = wait_until(lambda: (r := reseller.post(f"{MKT}/customers", json={
+        "name": "赵六", "company": "丙公司", "email": tenant.email, "phone": tenant.phone, "tenant_id": tenant.tenant_id}))
+        .status_code == 201 and r.json(), 30, interval=0.5, what="the customer of a known tenant")
+    order = reseller.post(f"{MKT}/checkout", json={"items": [{"sku_code": catalog["sku_code"], "quantity": 1}],
+                                                   "customer_id": customer["id"], "payment_method": "online",
+                                                   "accept_contract": True}).json()
+
+    def start() -> str:
+        started = reseller.post(f"{MKT}/orders/{order['id']}/payments", json={"method": "online"})
+        assert started.status_code == 201, started.text
+        return started.json()["payment_id"]
+
+    # Failure, then success for the same payment: 409 saying to retry; a new payment pays.
+    failed = start()
+    assert suite.api().post(f"{MKT}/sandbox/pay/{failed}", json={"outcome": "failure"}).status_code == 200
+    again = suite.api().post(f"{MKT}/sandbox/pay/{failed}", json={"outcome": "success"})
+    assert again.status_code == 409 and "new payment" in again.json()["detail"], again.text
+    assert reseller.get(f"{MKT}/orders/{order['id']}").json()["status"] == "pending_payment"
+    first, second = start(), start()
+    for payment_id in (first, second):
+        assert suite.api().post(f"{MKT}/sandbox/pay/{payment_id}", json={"outcome": "success"}).status_code == 200
+    assert reseller.get(f"{MKT}/orders/{order['id']}").json()["status"] in ("processing", "delivered")
+
+    # The second successful payment is refunded through the provider; the reseller is mailed.
+    due = finance.get(f"{MKT}/payments", params={"status": "refund_due", "reseller_id": reseller_id}).json()["items"]
+    assert [p["id"] for p in due] == [second]
+    refunded = finance.post(f"{MKT}/payments/{second}/refund", json={"reason": "同一订单重复付款"},
+                            headers={"Idempotency-Key": unique("refund")})
+    assert refunded.status_code == 201 and refunded.json()["status"] == "refunded", refunded.text
+    refund_ref = refunded.json()["refund"]["refund_ref"]
+    wait_until(lambda: any(refund_ref in body_text(m) for m in suite.smtp.to(email)), 60, interval=0.5, what="the refund mail")
+    assert finance.post(f"{MKT}/payments/{second}/refund", json={"reason": "again"}).status_code == 409
+
+    # Jobs for ended periods only; a manual rebate adjustment with a reason.
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    for url, period in ((f"{MKT}/settlements/runs", this_month), (f"{MKT}/settlements/runs", "2999-12"),
+                        (f"{MKT}/credit/bills/runs", this_month), (f"{MKT}/rebate/runs", "2999-H1")):
+        early = finance.post(url, json={"period": period})
+        assert early.status_code == 422 and early.json()["code"] == "period_not_ended", (url, early.text)
+    assert finance.post(f"{MKT}/rebate/runs", json={"period": "2020-H1"}).status_code == 201
+    adjusted = finance.post(f"{MKT}/resellers/{reseller_id}/rebate/adjustments", json={"amount_minor": 500, "reason": "首单激励"},
+                            headers={"Idempotency-Key": unique("adjust")})
+    assert adjusted.status_code == 201 and adjusted.json()["reason"] == "首单激励", adjusted.text
+    assert reseller.get(f"{MKT}/rebate").json()["balance_minor"] == 500

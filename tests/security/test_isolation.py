@@ -299,7 +299,7 @@ def marketplace_world(tmp: Path, tokens: TokenFactory) -> World:
         ("POST", "/marketplace/v1/orders/{order_id}/payments"): {"method": "online"},
         ("POST", "/marketplace/v1/orders/{order_id}/invoice-request"): {"title": "发票抬头", "tax_id": "91330100716105852F"},
         ("POST", "/marketplace/v1/credit/bills/{bill_id}/repayments"): {"method": "online"},
-    })
+    }, victim_cannot_read={"/marketplace/v1/resellers/{reseller_id}/rebate/entries"})  # finance's view of a reseller's ledger
 
 
 def notifier_world(tmp: Path, tokens: TokenFactory) -> World:

@@ -125,7 +125,7 @@ def record_callback(uow: UnitOfWork, notice: CallbackNotice) -> dict[str, Any]:
         )
     ).rowcount
     if settled != 1:
-        return {"payment_id": payment.id, "result": "already_processed"}
+        return _already_settled(uow.session, payment.id, notice.outcome)
     if notice.outcome == "failure":
         uow.audit("payment.failed", "payment", payment.id, {"order_id": payment.order_id})
         return {"payment_id": payment.id, "result": "failed"}
@@ -137,6 +137,34 @@ def record_callback(uow: UnitOfWork, notice: CallbackNotice) -> dict[str, Any]:
     ledger.credit(uow.session, order.company_id, payment.currency, payment.amount_minor, ledger.REFUND, payment.id, now)
     uow.audit("payment.refunded", "payment", payment.id, {"order_id": order.id, "reason": "order already paid"})
     return {"payment_id": payment.id, "result": "refunded_to_balance"}
+
+
+OUTCOME_STATUS = {"success": SUCCEEDED, "failure": FAILED}
+
+
+def _already_settled(session: Session, payment_id: str, outcome: str) -> dict[str, Any]:
+    """A repeated notice answers the same; a notice contradicting the settled outcome (success after failure) is a
+    409 that says so: the payment stays as it was, and the payer retries with a new payment of the order."""
+    payment = session.execute(select(payments).where(payments.c.id == payment_id)).one()
+    if payment.outcome == outcome or payment.status == OUTCOME_STATUS[outcome]:
+        return {"payment_id": payment.id, "result": "already_processed"}
+    raise payment_settled(payment)
+
+
+def payment_settled(payment: Any) -> StateConflict:
+    retry = "start a new payment of the order to try again" if payment.status == FAILED else "nothing more to pay"
+    return StateConflict(f"payment_already_{payment.status}", f"this payment already {payment.status}: {retry}",
+                         payment_id=payment.id, order_id=payment.order_id, payment_status=payment.status)
+
+
+def checkout_for_outcome(session: Session, payment_id: str, outcome: str) -> Checkout:
+    """The checkout the payer finishes with `outcome`: a settled payment cannot change its outcome (409 at once, at the
+    provider's page); the same outcome again is a replay the callback answers `already_processed`."""
+    checkout = checkout_of(session, payment_id)
+    payment = session.execute(select(payments).where(payments.c.id == payment_id)).one()
+    if payment.status != PENDING and payment.status != OUTCOME_STATUS.get(outcome):
+        raise payment_settled(payment)
+    return checkout
 
 
 def checkout_of(session: Session, payment_id: str) -> Checkout:

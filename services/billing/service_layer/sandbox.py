@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.billing.adapters.orm import sandbox_notices
 from services.billing.adapters.payment_providers import Checkout
-from services.billing.service_layer.payments import checkout_of
+from services.billing.service_layer.payments import checkout_for_outcome, checkout_of
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ Deliver = Callable[[Checkout, str, datetime], int]
 
 def record_outcome(uow: UnitOfWork, payment_id: str, outcome: str) -> dict[str, Any]:
     """The payer finished at the sandbox: the callback is queued for the worker."""
-    checkout_of(uow.session, payment_id)  # 404 for a payment the sandbox never showed
+    checkout_for_outcome(uow.session, payment_id, outcome)  # 404 for a payment the sandbox never showed, 409 once settled
     now = uow.clock.now()
     uow.session.execute(sandbox_notices.insert().values(
         id=str(uuid.uuid4()), payment_id=payment_id, outcome=outcome, created_at=now, attempts=0, next_attempt_at=now))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.identity.adapters import repository
+from services.identity.adapters.orm import organisations, users
 from services.identity.domain.organisations import DEALER, PLATFORM, TENANT, admin_role
 from shared.auth import Principal
 from shared.errors import Problem, not_found
@@ -52,3 +54,13 @@ def tenant(session: Session, principal: Principal, tenant_id: str) -> Any:
     if org is None or org.kind != TENANT or not can_see(principal, org):
         raise not_found("tenant")
     return org
+
+
+def account_is_active(session: Session, user_id: str) -> bool:
+    """False when the user, or its organisation, is disabled or deleted (an unknown id is not judged here)."""
+    row = session.execute(
+        select(users.c.status, organisations.c.status.label("org_status"))
+        .join(organisations, organisations.c.id == users.c.org_id)
+        .where(users.c.id == user_id)
+    ).first()
+    return row is None or (row.status == "active" and row.org_status == "active")

@@ -27,13 +27,14 @@ from services.marketplace.adapters.tables.sales import (
     order_lines,
     order_milestones,
     orders,
+    payment_refunds,
     payments,
     sandbox_notices,
 )
 
 __all__ = [
     "cart_items", "channel_users", "coupons", "credit_bills", "credit_codes", "credit_entries", "credit_lines",
-    "customers", "dealers", "metadata", "order_lines", "order_milestones", "orders", "organisations", "payments",
+    "customers", "dealers", "metadata", "order_lines", "order_milestones", "orders", "organisations", "payment_refunds", "payments",
     "platform", "rebate_accounts", "rebate_entries", "reseller_applications", "reseller_profiles", "reviews",
     "sandbox_notices", "skus", "solutions", "statements", "stored_files", "tickets", "trials",
 ]

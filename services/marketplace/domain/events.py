@@ -32,4 +32,9 @@ PUBLISHED: dict[str, str] = {
     "marketplace.dealer.enabled.v1": (
         "A reseller admin enabled a dealer again (subject: the dealer id); identity enables the dealer's organisation."
     ),
+    "marketplace.payment.refunded.v1": (
+        "Finance refunded a payment that was marked refund_due (a second successful payment of one order; subject: the "
+        "payment id): `channel` `provider` (through the payment provider) or `bank_transfer`, `refund_ref` its reference; "
+        "the reseller is mailed."
+    ),
 }

@@ -31,6 +31,9 @@ def half_year_bounds(period: str) -> tuple[date, date]:
     return date(year, 7, 1), date(year, 12, 31)
 
 
+HALF_YEAR = r"^2[0-9]{3}-H[12]$"
+
+
 def month_ended(period: str, today: date) -> bool:
     """True once the whole month lies before `today` (a statement or bill of a running month would freeze it early)."""
     return month_bounds(period)[1] < today

@@ -19,11 +19,16 @@ from services.marketplace.entrypoints.schemas.assets import (
     CreditEntryPage,
     CreditLine,
     CreditLineInput,
+    HalfYearRun,
     LedgerQuery,
     OfflineUse,
+    RebateAdjustment,
     RebateBalance,
+    RebateEntry,
     RebateEntryPage,
     RepaymentInput,
+    RunResult,
+    StatementRun,
 )
 from services.marketplace.entrypoints.schemas.sales import PaymentStarted
 from services.marketplace.service_layer import coupons, credit, payments, profiles, rebate
@@ -175,3 +180,50 @@ class BillRepayments(MethodView):
     def post(self, data: dict[str, Any], bill_id: str) -> dict[str, Any]:
         """Repay a bill online (sandbox) or by bank transfer (confirmed by finance)"""
         return payments.repay_bill(uow(), current_channel(), bill_id, data["method"], data.get("amount_minor"), data.get("transfer"))
+
+
+@blp.route("/rebate/runs")
+class RebateRuns(MethodView):
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(HalfYearRun)
+    @blp.response(201, RunResult)
+    def post(self, run: dict[str, Any]) -> dict[str, Any]:
+        """Credit an ended half-year's rebate rewards now (the job does it after each half-year; finance)"""
+        unit = uow()
+        created = rebate.reward_period(unit, run["period"])
+        unit.audit("rebate.rewards_run", "period", run["period"], {"created": created})
+        return {"created": created}
+
+
+@blp.route("/credit/bills/runs")
+class CreditBillRuns(MethodView):
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(StatementRun)
+    @blp.response(201, RunResult)
+    def post(self, run: dict[str, Any]) -> dict[str, Any]:
+        """Issue an ended month's credit bills now (the job does it after each month; finance)"""
+        unit = uow()
+        created = credit.issue_bills_for(unit, run["period"])
+        unit.audit("credit.bills_run", "period", run["period"], {"created": created})
+        return {"created": created}
+
+
+@blp.route("/resellers/<reseller_id>/rebate/adjustments")
+class RebateAdjustments(MethodView):
+    @idempotent
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(RebateAdjustment)
+    @blp.response(201, RebateEntry)
+    def post(self, data: dict[str, Any], reseller_id: str) -> Any:
+        """Adjust a reseller's rebate balance by hand, with a reason (audited; finance)"""
+        return rebate.adjust(uow(), reseller_id, data["amount_minor"], data["reason"])
+
+
+@blp.route("/resellers/<reseller_id>/rebate/entries")
+class ResellerRebateEntries(MethodView):
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(LedgerQuery, location="query")
+    @blp.response(200, RebateEntryPage)
+    def get(self, args: dict[str, Any], reseller_id: str) -> dict[str, Any]:
+        """A reseller's rebate ledger (finance)"""
+        return page_of(uow().session, rebate.entries_query(reseller_id, args.get("kind")), args["page"], args["page_size"])

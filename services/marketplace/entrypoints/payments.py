@@ -13,16 +13,21 @@ from services.marketplace.entrypoints.access import FINANCE_STAFF, current_chann
 from services.marketplace.entrypoints.schemas.sales import (
     CallbackResult,
     PaymentInput,
+    PaymentPage,
+    PaymentQuery,
+    PaymentRecord,
     PaymentStarted,
     ProviderNotification,
+    RefundInput,
     SandboxOutcome,
     SandboxResult,
     TransferReview,
 )
-from services.marketplace.service_layer import payments, sandbox
+from services.marketplace.service_layer import payments, refunds, sandbox
 from shared.errors import Problem
 from shared.idempotency import idempotent
-from shared.web import current_context, uow
+from shared.uow import UnitOfWork
+from shared.web import current_context, page_of, uow
 
 blp = Blueprint("payments", __name__, url_prefix="/marketplace/v1", description="Order payments and the sandbox provider")
 
@@ -73,3 +78,33 @@ class TransferReviewView(MethodView):
         """Confirm or reject an offline bank transfer (finance)"""
         outcome = payments.review_transfer(uow(), payment_id, review["decision"], review.get("comment"))
         return {"payment_id": payment_id, "status": outcome}
+
+
+@blp.route("/payments")
+class PaymentList(MethodView):
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(PaymentQuery, location="query")
+    @blp.response(200, PaymentPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Payments, newest first; `status=refund_due` lists what finance has to refund (finance)"""
+        unit = uow()
+        page = page_of(unit.session, refunds.payments_query(args.get("status"), args.get("reseller_id")), args["page"],
+                       args["page_size"])
+        return {**page, "items": [_with_refund(unit, row) for row in page["items"]]}
+
+
+def _with_refund(unit: UnitOfWork, row: Any) -> dict[str, Any]:
+    refund = refunds.refund_of(unit, row.id)
+    return {**row._mapping, "refund": refund._mapping if refund else None}
+
+
+@blp.route("/payments/<payment_id>/refund")
+class PaymentRefund(MethodView):
+    @idempotent
+    @staff_only(*FINANCE_STAFF)
+    @blp.arguments(RefundInput)
+    @blp.response(201, PaymentRecord)
+    def post(self, data: dict[str, Any], payment_id: str) -> dict[str, Any]:
+        """Refund a payment marked refund_due: online through the provider, a bank transfer with its reference (finance)"""
+        provider = current_context().extras["refund_provider"]
+        return refunds.refund_payment(uow(), provider, payment_id, data["reason"], data.get("reference"))

@@ -16,6 +16,12 @@ from shared.errors import Problem, not_found
 RESELLER_ROLES = ("reseller_admin", "reseller_user", "dealer_user")
 
 
+def period_not_ended(period: str) -> Problem:
+    """422 for a job run on demand for a period that has not ended (its snapshot would be taken early)."""
+    return Problem(422, "period_not_ended", f"{period} has not ended yet: runs are for ended periods only",
+                   errors={"period": ["not ended yet"]})
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

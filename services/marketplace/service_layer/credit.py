@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 
 from services.marketplace.adapters.orm import credit_bills, credit_codes, credit_entries, credit_lines
-from services.marketplace.domain.periods import month_bounds, previous_month
-from services.marketplace.service_layer.common import day_after, new_id
+from services.marketplace.domain.periods import month_bounds, month_ended, previous_month
+from services.marketplace.service_layer.common import day_after, new_id, period_not_ended
 from shared.clock import isoformat
 from shared.errors import Problem, not_found
 from shared.rejections import DurableRejection
@@ -165,7 +165,13 @@ def bill_of(uow: UnitOfWork, reseller_id: str, bill_id: str) -> Any:
 
 def issue_bills(uow: UnitOfWork) -> int:
     """Job: one bill per reseller for last month's unbilled credit uses, due `term_days` after the month."""
-    period = previous_month(uow.clock.today())
+    return issue_bills_for(uow, previous_month(uow.clock.today()))
+
+
+def issue_bills_for(uow: UnitOfWork, period: str) -> int:
+    """The bills of an ended month (finance may run it on demand; the job runs last month); idempotent per period."""
+    if not month_ended(period, uow.clock.today()):
+        raise period_not_ended(period)
     start, end = month_bounds(period)
     issued = 0
     for line in uow.session.execute(select(credit_lines)).all():

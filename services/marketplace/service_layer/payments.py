@@ -100,7 +100,8 @@ def sandbox_notification(uow: UnitOfWork, payment_id: str, outcome: str) -> dict
     """What the sandbox provider will report for a pending online payment."""
     payment = one_or_404(uow.session, select(payments).where(payments.c.id == payment_id, payments.c.method == "online"), "payment")
     if payment.status != "pending":
-        raise Problem(409, "payment_not_pending", f"this payment is {payment.status}")
+        raise Problem(409, "payment_not_pending", f"this payment is {payment.status}{_retry_hint(payment.status)}",
+                      payment_id=payment.id, payment_status=payment.status, order_id=payment.order_id)
     return {"payment_id": payment.id, "outcome": outcome, "amount_minor": payment.amount_minor, "currency": payment.currency,
             "provider_ref": "SBX" + secrets.token_hex(8).upper()}
 
@@ -109,17 +110,34 @@ def record_notification(uow: UnitOfWork, notification: dict[str, Any]) -> str:
     """Applies a verified provider callback once; a repeated callback changes nothing and answers the same."""
     payment = one_or_404(uow.session, select(payments).where(payments.c.id == notification["payment_id"]), "payment")
     if payment.status != "pending":
-        return payment.status
+        return _already_settled(payment, notification["outcome"])
     if notification["amount_minor"] != payment.amount_minor or notification["currency"] != payment.currency:
         raise Problem(422, "amount_mismatch", "the notified amount differs from the payment")
     outcome = "succeeded" if notification["outcome"] == "success" else "failed"
     result = uow.session.execute(update(payments).where(payments.c.id == payment.id, payments.c.status == "pending").values(
         status=outcome, provider_ref=notification.get("provider_ref"), completed_at=uow.clock.now()))
     if result.rowcount != 1:
-        return uow.session.execute(select(payments.c.status).where(payments.c.id == payment.id)).scalar_one()
+        return _already_settled(uow.session.execute(select(payments).where(payments.c.id == payment.id)).one(),
+                                notification["outcome"])
     if outcome == "succeeded":
         return _settle(uow, payment)
     return outcome
+
+
+SETTLED_BY = {"success": ("succeeded", "refund_due", "refunded"), "failure": ("failed",)}
+
+
+def _retry_hint(payment_status: str) -> str:
+    return ": start a new payment of the order to try again" if payment_status == "failed" else ""
+
+
+def _already_settled(payment: Any, outcome: str) -> str:
+    """A repeated notification answers the state it left; one contradicting it (success after failure) is 409 and
+    changes nothing: the payer retries with a new payment of the order."""
+    if payment.status in SETTLED_BY.get(outcome, ()):
+        return str(payment.status)
+    raise Problem(409, f"payment_already_{payment.status}", f"this payment already {payment.status}{_retry_hint(payment.status)}",
+                  payment_id=payment.id, payment_status=payment.status, order_id=payment.order_id)
 
 
 def _settle(uow: UnitOfWork, payment: Any) -> str:

@@ -1,13 +1,15 @@
 """The rebate balance ledger (可抵扣优惠金额): half-yearly rewards by tier, spending at checkout, refunds."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select, update
 
 from services.marketplace.adapters.orm import orders, rebate_accounts, rebate_entries, reseller_profiles
 from services.marketplace.domain.orders import SOLD
-from services.marketplace.domain.periods import half_year_bounds, previous_half_year
+from services.marketplace.domain.periods import half_year_bounds, half_year_ended, previous_half_year
 from services.marketplace.domain.tiers import rebate_for
-from services.marketplace.service_layer.common import day_after, day_start, new_id
+from services.marketplace.service_layer.common import day_after, day_start, new_id, one_or_404, period_not_ended
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
@@ -26,10 +28,13 @@ def _ensure_account(uow: UnitOfWork, reseller_id: str) -> None:
         uow.session.execute(rebate_accounts.insert().values(reseller_id=reseller_id, balance_minor=0, currency=CURRENCY))
 
 
-def _record(uow: UnitOfWork, reseller_id: str, kind: str, amount: int, order_id: str | None, period: str | None) -> None:
+def _record(uow: UnitOfWork, reseller_id: str, kind: str, amount: int, order_id: str | None, period: str | None,
+            reason: str | None = None) -> str:
+    entry_id = new_id()
     uow.session.execute(rebate_entries.insert().values(
-        id=new_id(), reseller_id=reseller_id, kind=kind, amount_minor=amount, balance_after_minor=balance_of(uow, reseller_id),
-        order_id=order_id, period=period, created_at=uow.clock.now()))
+        id=entry_id, reseller_id=reseller_id, kind=kind, amount_minor=amount, balance_after_minor=balance_of(uow, reseller_id),
+        order_id=order_id, period=period, reason=reason, created_by=uow.actor.id if reason else None, created_at=uow.clock.now()))
+    return entry_id
 
 
 def spend(uow: UnitOfWork, reseller_id: str, amount_minor: int, order_id: str) -> None:
@@ -65,7 +70,13 @@ def entries_query(reseller_id: str, kind: str | None) -> Select:
 
 def reward_half_year(uow: UnitOfWork) -> int:
     """Job: credit each reseller's rebate for the last completed half-year once (the period is unique)."""
-    period = previous_half_year(uow.clock.today())
+    return reward_period(uow, previous_half_year(uow.clock.today()))
+
+
+def reward_period(uow: UnitOfWork, period: str) -> int:
+    """The rewards of an ended half-year (`2026-H1`; finance may run it on demand); each reseller once per period."""
+    if not half_year_ended(period, uow.clock.today()):
+        raise period_not_ended(period)
     start, end = half_year_bounds(period)
     rewarded = 0
     for profile in uow.session.execute(select(reseller_profiles.c.reseller_id, reseller_profiles.c.tier)).all():
@@ -81,3 +92,19 @@ def reward_half_year(uow: UnitOfWork) -> int:
             credit(uow, profile.reseller_id, amount, "reward", period=period)
             rewarded += 1
     return rewarded
+
+
+def adjust(uow: UnitOfWork, reseller_id: str, amount_minor: int, reason: str) -> Any:
+    """Finance's manual adjustment (kind `adjustment`, signed, with a reason, audited): a credit, or a debit that never
+    takes the balance below zero (409 `insufficient_rebate_balance`)."""
+    one_or_404(uow.session, select(reseller_profiles).where(reseller_profiles.c.reseller_id == reseller_id), "reseller")
+    _ensure_account(uow, reseller_id)
+    result = uow.session.execute(update(rebate_accounts).where(
+        rebate_accounts.c.reseller_id == reseller_id, rebate_accounts.c.balance_minor + amount_minor >= 0,
+    ).values(balance_minor=rebate_accounts.c.balance_minor + amount_minor))
+    if result.rowcount != 1:
+        raise Problem(409, "insufficient_rebate_balance", "the adjustment would take the rebate balance below zero",
+                      balance_minor=balance_of(uow, reseller_id))
+    entry_id = _record(uow, reseller_id, "adjustment", amount_minor, None, None, reason)
+    uow.audit("rebate.adjusted", "reseller", reseller_id, {"amount_minor": amount_minor, "reason": reason, "entry_id": entry_id})
+    return uow.session.execute(select(rebate_entries).where(rebate_entries.c.id == entry_id)).one()

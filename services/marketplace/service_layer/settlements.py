@@ -13,14 +13,8 @@ from sqlalchemy import Select, select
 from services.marketplace.adapters.orm import order_lines, orders, reseller_profiles, statements
 from services.marketplace.domain.orders import SOLD
 from services.marketplace.domain.periods import month_bounds, month_ended, previous_month
-from services.marketplace.service_layer.common import day_after, day_start, new_id, one_or_404
-from shared.errors import Problem
+from services.marketplace.service_layer.common import day_after, day_start, new_id, one_or_404, period_not_ended
 from shared.uow import UnitOfWork
-
-
-def period_not_ended(period: str) -> Problem:
-    return Problem(422, "period_not_ended", f"{period} has not ended yet: runs are for ended periods only",
-                   errors={"period": ["not ended yet"]})
 
 
 def generate_statements(uow: UnitOfWork, period: str) -> int:

@@ -56,6 +56,7 @@ CATALOGUE: dict[str, Notification] = {
         Notification("marketplace.ticket.created.v1"),
         Notification("marketplace.trial.requested.v1"),
         Notification("marketplace.credit.used_offline.v1", org_field="reseller_id"),
+        Notification("marketplace.payment.refunded.v1", org_field="reseller_id"),
     )
 }
 

@@ -169,6 +169,18 @@ DATA: dict[str, dict[str, Any]] = {
         "owed_minor": 2000000,
         "recipient": recipient("boss@reseller.test"),
     },
+    "marketplace.payment.refunded.v1": {
+        "reseller_id": RESELLER,
+        "payment_id": "payment-2",
+        "order_id": "m-order-1",
+        "order_no": "MO202601010001",
+        "amount_minor": 10700,
+        "currency": "CNY",
+        "channel": "provider",
+        "refund_ref": "SBXR0123456789ABCDEF",
+        "reason": "同一订单重复付款",
+        "recipient": recipient("boss@reseller.test"),
+    },
     "marketplace.ticket.created.v1": {
         "ticket_id": "ticket-1",
         "subject": "开票接口咨询",

@@ -95,4 +95,9 @@ EXPECTATIONS = [
          "finance recorded an offline use of a reseller's credit line",
          RESELLER, {"reseller_id": RESELLER, "amount_minor": 400, "currency": "CNY", "reference": "BANK-20260101-01",
                     "available_minor": 600, "owed_minor": 400, "recipient": recipient("boss@reseller.test")}),
+    mail("marketplace.payment.refunded.v1", "the refund notice of a payment made twice",
+         "finance refunded the second successful payment of a reseller's order", "payment-2",
+         {"reseller_id": RESELLER, "order_no": "MO202601010001", "amount_minor": 10700, "currency": "CNY",
+          "channel": one_of("provider", "bank_transfer"), "refund_ref": "SBXR0123456789ABCDEF", "reason": "同一订单重复付款",
+          "recipient": recipient("boss@reseller.test")}),
 ]

@@ -80,6 +80,18 @@ def order_paid_online(service: Service) -> None:
     assert service.deliver_sandbox_callbacks() == [200]
 
 
+def second_payment_refunded(service: Service) -> None:
+    """One order paid twice online: the second payment is refund_due, and finance refunds it through the provider."""
+    first = awaiting_online_payment(service)
+    headers = reseller_admin(service)
+    order = ok(service.client().get("/marketplace/v1/orders", headers=headers))["items"][0]
+    second = ok(service.client().post(f"/marketplace/v1/orders/{order['id']}/payments", json={"method": "online"}, headers=headers), 201)
+    for started in (first, second):
+        ok(service.client().post(started["redirect_url"].removeprefix(service.own_url), json={"outcome": "success"}))
+    ok(service.client().post(f"/marketplace/v1/payments/{second['payment_id']}/refund", json={"reason": "同一订单重复付款"},
+                             headers=staff(service, "finance")), 201)
+
+
 def credit_line_granted(service: Service) -> None:
     known_reseller(service)
     ok(service.client().put(f"/marketplace/v1/resellers/{RESELLER}/credit-line", json={"limit_minor": 1000, "term_days": 30},
@@ -132,6 +144,7 @@ STATES: dict[str, State] = {
     "a visitor opened a consultation ticket": ticket_opened,
     "a visitor asked for a trial of a published solution": trial_requested,
     "finance recorded an offline use of a reseller's credit line": credit_used_offline,
+    "finance refunded the second successful payment of a reseller's order": second_payment_refunded,
     "a reseller admin disabled a dealer linked to its identity organisation": dealer_status_changed("disabled"),
     "a reseller admin enabled a disabled dealer again": dealer_status_changed("enabled"),
 }

@@ -195,6 +195,27 @@ def test_a_failed_payment_leaves_the_order_payable(world, client, headers, live_
     assert detail["status"] == "pending_payment" and detail["payments"][0]["status"] == "failed"
 
 
+def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(world, client, headers, clock, live_server):
+    """Issue 19: posting success for a failed payment answered callback_status 200 and changed nothing."""
+    world.device("M", "ACME", "2026-02-01")
+    order = world.renewal("ACME", [("M", 6)])
+    acme = headers.customer("ACME")
+    started = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}))
+    again = client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"})
+    assert again.status_code == 409 and again.json["code"] == "payment_already_failed" and "new payment" in again.json["detail"]
+    notice = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY", "provider_ref": "R"}
+    raw, good = signed(notice, clock.now())
+    late = client.post("/billing/v1/payments/callback", data=raw, headers=good)
+    assert late.status_code == 409 and late.json["code"] == "payment_already_failed"
+    raw, good = signed({**notice, "outcome": "failure"}, clock.now())
+    assert world.ok(client.post("/billing/v1/payments/callback", data=raw, headers=good))["result"] == "already_processed"
+    assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "pending_payment"
+    retry = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{retry['payment_id']}", json={"outcome": "success"}))
+    assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "paid"
+
+
 def test_online_top_up_credits_the_balance_once_through_the_callback(world, client, headers, live_server):
     acme = headers.customer("ACME")
     body = {"amount_minor": 2500, "currency": "USD", "method": "paypal"}

@@ -111,6 +111,8 @@ def test_a_dealer_disabled_in_the_marketplace_locks_its_users_out_of_identity(fl
     _follow(context, _dealer_event("disabled", dealer["id"], reseller["id"]))
     assert client.get(f"/identity/v1/organisations/{dealer['id']}", headers=admin).json["status"] == "disabled"
     assert flows.login("seller@dealer.test", NEW_PASSWORD).json["code"] == "account_disabled"
+    stale = client.get("/identity/v1/me", headers={"Authorization": f"Bearer {session['access_token']}"})
+    assert stale.status_code == 401 and stale.json["code"] == "account_disabled"
     refreshed = client.post("/identity/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert refreshed.status_code == 401
     assert outbox("identity.organisation.updated.v1")[-1]["status"] == "disabled"

@@ -114,4 +114,7 @@ def test_staff_actions_are_in_the_audit_log(flows, client, context):
     with context.session_factory() as session:
         root = session.execute(select(users.c.id).where(users.c.username == "root@suite.test")).scalar_one()
     assert disabled["actor_id"] == root and disabled["target_id"] == tenant["admin"]["id"]
-    assert client.get("/identity/v1/audit-log", headers=boss).status_code == 403
+    deputy = {"Authorization": f"Bearer {flows.token('deputy@tenant.test', NEW_PASSWORD)}"}
+    assert client.get("/identity/v1/audit-log", headers=deputy).status_code == 403
+    # the disabled admin's access token no longer works in identity (issue 19)
+    assert client.get("/identity/v1/audit-log", headers=boss).json["code"] == "account_disabled"

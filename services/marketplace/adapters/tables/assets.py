@@ -1,7 +1,7 @@
 """A reseller's assets: coupons, the rebate ledger, the credit line with its ledger, bills and codes."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, Date, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Date, Integer, String, Table, Text, UniqueConstraint
 
 from services.marketplace.adapters.tables import Id, Time, metadata
 
@@ -46,6 +46,8 @@ rebate_entries = Table(
     Column("order_id", Id(), nullable=True),
     Column("period", String(10), nullable=True),
     Column("created_at", Time(), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_by", String(64), nullable=True),
     UniqueConstraint("reseller_id", "period", name="uq_rebate_reward_period"),
 )
 

@@ -1,7 +1,7 @@
 """Customers, carts, orders with their lines and milestones, and payments."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 
 from services.marketplace.adapters.tables import Id, Time, metadata
 
@@ -125,3 +125,19 @@ sandbox_notices = Table(
     Column("answer_status", Integer, nullable=True),
 )
 Index("ix_orders_reseller_created", orders.c.reseller_id, orders.c.created_at)
+
+payment_refunds = Table(
+    "payment_refunds",
+    metadata,
+    Column("id", Id(), primary_key=True),
+    Column("payment_id", Id(), nullable=False, unique=True),
+    Column("reseller_id", String(64), nullable=False, index=True),
+    Column("order_id", Id(), nullable=True),
+    Column("amount_minor", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("refund_ref", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("refunded_by", String(64), nullable=True),
+    Column("created_at", Time(), nullable=False),
+)

@@ -59,11 +59,12 @@ class LedgerQuery(PageArgs):
 
 class RebateEntry(Schema):
     id = fields.String()
-    kind = fields.String()
+    kind = fields.String(metadata={"description": "reward, spend, refund or adjustment"})
     amount_minor = fields.Integer()
     balance_after_minor = fields.Integer()
     order_id = fields.String(allow_none=True)
     period = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "why finance adjusted the balance (adjustments)"})
     created_at = UtcDateTime()
 
 
@@ -172,3 +173,15 @@ class StatementRun(Schema):
 
 class RunResult(Schema):
     created = fields.Integer()
+
+
+class HalfYearRun(Schema):
+    period = fields.String(required=True, validate=validate.Regexp(
+        r"^2[0-9]{3}-H[12]$", error="a half-year YYYY-H1 or YYYY-H2 between 2000 and 2999"))
+
+
+class RebateAdjustment(Schema):
+    amount_minor = fields.Integer(strict=True, required=True, validate=[
+        validate.Range(min=-MAX_MINOR, max=MAX_MINOR), validate.NoneOf([0], error="an adjustment of 0 changes nothing")],
+        metadata={"description": "positive credits the balance, negative debits it (never below zero)"})
+    reason = name_field(300, required=True)

@@ -239,3 +239,45 @@ class CallbackResult(Schema):
 class TransferReview(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["confirm", "reject"]))
     comment = text_field(300, allow_none=True)
+
+
+PAYMENT_STATUSES = ("pending", "awaiting_confirmation", "succeeded", "failed", "rejected", "refund_due", "refunded")
+
+
+class PaymentQuery(PageArgs):
+    status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
+    reseller_id = fields.String(validate=validate.Length(max=64))
+
+
+class RefundRecord(Schema):
+    id = fields.String()
+    amount_minor = fields.Integer()
+    currency = fields.String()
+    channel = fields.String(metadata={"description": "provider (online payments) or bank_transfer"})
+    refund_ref = fields.String()
+    reason = fields.String()
+    refunded_by = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+
+
+class PaymentRecord(Schema):
+    id = fields.String()
+    reseller_id = fields.String()
+    order_id = fields.String(allow_none=True)
+    bill_id = fields.String(allow_none=True)
+    method = fields.String()
+    amount_minor = fields.Integer()
+    currency = fields.String()
+    status = fields.String(metadata={"enum": list(PAYMENT_STATUSES)})
+    provider_ref = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    completed_at = UtcDateTime(allow_none=True)
+    refund = fields.Nested(RefundRecord, allow_none=True)
+
+
+PaymentPage = Schema.from_dict(page_schema_fields(PaymentRecord), name="PaymentPage")
+
+
+class RefundInput(Schema):
+    reason = name_field(300, required=True)
+    reference = name_field(120, metadata={"description": "the bank transfer's reference (bank transfers only)"})

@@ -203,3 +203,57 @@ def test_a_statement_run_is_for_ended_months_only(market: Marketplace, clock: Fr
     clock.set(datetime(2026, 2, 1, 0, 5, tzinfo=UTC))
     ran = market.client.post("/marketplace/v1/settlements/runs", json={"period": "2026-01"}, headers=finance)
     assert ran.status_code == 201 and ran.get_json()["created"] == 1
+
+
+def test_finance_runs_credit_bills_and_rebate_rewards_for_an_ended_period_on_demand(market: Marketplace, clock: FrozenClock) -> None:
+    """Issue 19: rebate and credit bills appeared only from the jobs; finance can now run them for a chosen ended period."""
+    market.publish(price_minor=100000)
+    reseller = market.known_reseller()
+    market.client.put(f"/marketplace/v1/resellers/{reseller}/tier", headers=market.staff(), json={"tier": "gold"})
+    me, finance = market.reseller(reseller), market.staff("finance")
+    grant_credit(market, reseller)
+    market.client.post(f"/marketplace/v1/resellers/{reseller}/credit/offline-uses", headers=finance,
+                       json={"amount_minor": 500, "reference": "线下 #1"})
+    order = market.checkout(me, market.customer(me)["id"]).get_json()
+    market.pay_online(me, order["id"])
+    for url, period in (("/marketplace/v1/credit/bills/runs", "2026-01"), ("/marketplace/v1/rebate/runs", "2026-H1")):
+        early = market.client.post(url, headers=finance, json={"period": period})
+        assert early.status_code == 422 and early.get_json()["code"] == "period_not_ended"
+        assert market.client.post(url, headers=me, json={"period": period}).status_code == 403
+    assert market.client.post("/marketplace/v1/rebate/runs", headers=finance, json={"period": "2026-07"}).status_code == 422
+    assert market.client.get("/marketplace/v1/credit/bills", headers=me).get_json()["total"] == 0
+    clock.set(datetime(2026, 7, 1, 2, tzinfo=UTC))
+    bills = market.client.post("/marketplace/v1/credit/bills/runs", headers=finance, json={"period": "2026-01"})
+    assert bills.status_code == 201 and bills.get_json()["created"] == 1
+    rewards = market.client.post("/marketplace/v1/rebate/runs", headers=finance, json={"period": "2026-H1"})
+    assert rewards.status_code == 201 and rewards.get_json()["created"] == 1
+    assert market.client.post("/marketplace/v1/rebate/runs", headers=finance, json={"period": "2026-H1"}).get_json()["created"] == 0
+    assert market.client.get("/marketplace/v1/rebate", headers=me).get_json()["balance_minor"] == 4000
+    assert run_job(market, rebate.reward_half_year) == 0
+    assert {"credit.bills_run", "rebate.rewards_run"} <= set(market.audit_actions())
+
+
+def test_finance_adjusts_a_rebate_balance_by_hand_with_a_reason(market: Marketplace) -> None:
+    reseller = market.known_reseller()
+    market.client.put(f"/marketplace/v1/resellers/{reseller}/tier", headers=market.staff(), json={"tier": "silver"})
+    me, finance = market.reseller(reseller), market.staff("finance")
+    url = f"/marketplace/v1/resellers/{reseller}/rebate/adjustments"
+    assert market.client.post(url, headers=me, json={"amount_minor": 100, "reason": "x"}).status_code == 403
+    for bad in ({"amount_minor": 100}, {"amount_minor": 0, "reason": "x"}, {"amount_minor": 1.5, "reason": "x"},
+                {"amount_minor": 100, "reason": ""}):
+        assert market.client.post(url, headers=finance, json=bad).status_code == 422, bad
+    assert market.client.post("/marketplace/v1/resellers/nobody/rebate/adjustments", headers=finance,
+                              json={"amount_minor": 100, "reason": "x"}).status_code == 404
+    credited = market.client.post(url, headers={**finance, "Idempotency-Key": "adj-1"}, json={"amount_minor": 3000, "reason": "活动补贴"})
+    assert credited.status_code == 201, credited.get_json()
+    assert (credited.get_json()["kind"], credited.get_json()["balance_after_minor"], credited.get_json()["reason"]) == (
+        "adjustment", 3000, "活动补贴")
+    replay = market.client.post(url, headers={**finance, "Idempotency-Key": "adj-1"}, json={"amount_minor": 3000, "reason": "活动补贴"})
+    assert replay.get_json() == credited.get_json()
+    too_much = market.client.post(url, headers=finance, json={"amount_minor": -5000, "reason": "冲正"})
+    assert too_much.status_code == 409 and too_much.get_json()["code"] == "insufficient_rebate_balance"
+    assert market.client.post(url, headers=finance, json={"amount_minor": -1000, "reason": "冲正"}).status_code == 201
+    assert market.client.get("/marketplace/v1/rebate", headers=me).get_json()["balance_minor"] == 2000
+    entries = market.client.get(f"/marketplace/v1/resellers/{reseller}/rebate/entries", headers=finance).get_json()["items"]
+    assert sorted((e["amount_minor"], e["reason"]) for e in entries) == [(-1000, "冲正"), (3000, "活动补贴")]
+    assert market.audit_actions().count("rebate.adjusted") == 2

@@ -5,13 +5,17 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from services.marketplace.adapters.sandbox_provider import TIMESTAMP_HEADER, TOLERANCE_SECONDS, signature_headers
+from services.marketplace.service_layer import payments
 from services.marketplace.service_layer.orders import on_entitlement_order
 from services.marketplace.service_layer.payments import SANDBOX_PATH
 from services.marketplace.tests.helpers import Marketplace
 from shared.envelope import Event, new_event
+from shared.errors import Problem
+from shared.uow import UnitOfWork
 
 ENTITLED = [{"product_code": "INV-ISSUE", "quantity": 2, "months": 12}]
 
@@ -247,3 +251,59 @@ def test_an_activation_that_overtakes_its_delivery_records_both_steps(market: Ma
     details = market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()
     assert details["status"] == "completed"
     assert [m["status"] for m in details["milestones"]] == ["pending_payment", "processing", "delivered", "completed"]
+
+
+def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(market: Marketplace) -> None:
+    """Issue 19: after a sandbox failure, success for the same payment must say what happened, never a silent 200."""
+    market.publish()
+    me = market.reseller()
+    order = placed_order(market, me)
+    started = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
+    assert market.client.post(started["redirect_url"], json={"outcome": "failure"}).get_json()["callback_status"] == 200
+    again = market.client.post(started["redirect_url"], json={"outcome": "success"})
+    assert again.status_code == 409 and "new payment" in again.get_json()["detail"]
+    late = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": order["total_minor"], "currency": "CNY"}
+    with market.context.session_factory() as session:
+        with pytest.raises(Problem) as refused:
+            payments.record_notification(UnitOfWork("marketplace", session, market.context.tables, market.context.clock), late)
+        assert refused.value.status == 409 and refused.value.code == "payment_already_failed"
+        assert payments.record_notification(UnitOfWork("marketplace", session, market.context.tables, market.context.clock),
+                                             {**late, "outcome": "failure"}) == "failed"
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
+    assert market.pay_online(me, order["id"]).get_json()["callback_status"] == 200
+    assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "processing"
+
+
+def test_finance_refunds_a_second_payment_through_the_provider(market: Marketplace) -> None:
+    """Issue 19: a second successful payment of one order was marked refund_due and nothing could refund it."""
+    market.publish()
+    market.known_reseller()
+    me = market.reseller()
+    order = placed_order(market, me)
+    url = f"/marketplace/v1/orders/{order['id']}/payments"
+    first, second = (market.client.post(url, headers=me, json={"method": "online"}).get_json() for _ in range(2))
+    for started in (first, second):
+        assert market.client.post(started["redirect_url"], json={"outcome": "success"}).status_code == 200
+    finance = market.staff("finance")
+    due = market.client.get("/marketplace/v1/payments", headers=finance, query_string={"status": "refund_due"}).get_json()
+    assert [p["id"] for p in due["items"]] == [second["payment_id"]]
+    refund_url = f"/marketplace/v1/payments/{second['payment_id']}/refund"
+    assert market.client.post(refund_url, headers=me, json={"reason": "x"}).status_code == 403
+    assert market.client.post(refund_url, headers=finance, json={}).status_code == 422
+    assert market.client.post(f"/marketplace/v1/payments/{first['payment_id']}/refund", headers=finance,
+                              json={"reason": "x"}).get_json()["code"] == "payment_not_refund_due"
+    refunded = market.client.post(refund_url, headers={**finance, "Idempotency-Key": "r-1"}, json={"reason": "同一订单重复付款"})
+    assert refunded.status_code == 201, refunded.get_json()
+    body = refunded.get_json()
+    assert body["status"] == "refunded" and body["refund"]["channel"] == "provider"
+    assert body["refund"]["refund_ref"].startswith("SBXR") and body["refund"]["amount_minor"] == order["total_minor"]
+    replay = market.client.post(refund_url, headers={**finance, "Idempotency-Key": "r-1"}, json={"reason": "同一订单重复付款"})
+    assert replay.get_json() == body
+    again = market.client.post(refund_url, headers=finance, json={"reason": "again"})
+    assert again.status_code == 409
+    [event] = market.events("marketplace.payment.refunded.v1")
+    assert (event["order_no"], event["refund_ref"], event["recipient"]["email"]) == (
+        order["order_no"], body["refund"]["refund_ref"], "contact@reseller-a.test")
+    assert "payment.refunded" in market.audit_actions()
+    listed = market.client.get("/marketplace/v1/payments", headers=finance, query_string={"status": "refunded"}).get_json()
+    assert listed["items"][0]["refund"]["reason"] == "同一订单重复付款"
