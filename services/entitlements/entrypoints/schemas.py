@@ -108,8 +108,13 @@ class OrderOut(OrderSummaryOut):
     lines = fields.List(fields.Nested(OrderLineOut))
 
 
+ORDER_NO = r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$"
+
+
 class OrderListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(("delivered", "activated")))
+    order_no = fields.String(load_default=None, validate=validate.Regexp(ORDER_NO, error="an order number (letters, digits, -)"),
+                             metadata={"description": "exactly this order number (support: across tenants)"})
     unallocated = fields.Boolean(load_default=False, metadata={"description": "only valid orders with unallocated seats"})
     tenant_id = fields.String(load_default=None, validate=validate.Length(max=64), metadata={"description": "platform staff only"})
 
@@ -142,6 +147,8 @@ class EnterpriseOut(Schema):
 
 class EnterpriseListArgs(PageArgs):
     tax_id = fields.String(load_default=None, validate=validate.Length(max=40))
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
+                      metadata={"description": "search: part of the name or of the tax ID (case-insensitive)"})
 
 
 class EnterprisePage(PageSchema):

@@ -113,8 +113,8 @@ class LicensePageSchema(Schema):
     items = fields.List(fields.Nested(LicenseSchema))
     service_group = fields.Enum(ServiceGroup, by_value=True)
     authorized = fields.Integer(metadata={"description": "A of (A/AA): enterprises authorized in this group"})
-    total = fields.Integer(metadata={"description": "AA of (A/AA): seats of this group licensed to the tenant"})
-    items_total = fields.Integer(metadata={"description": "enterprises matching the filters (for paging)"})
+    licensed = fields.Integer(metadata={"description": "AA of (A/AA): seats of this group licensed to the tenant"})
+    total = fields.Integer(metadata={"description": "enterprises matching the filters (rows, for paging)"})
     page = fields.Integer()
     page_size = fields.Integer()
 
@@ -158,8 +158,8 @@ class CapabilitiesSchema(Schema):
 
 class ServiceGroupSchema(Schema):
     service_group = fields.Enum(ServiceGroup, by_value=True)
-    authorized = fields.Integer()
-    total = fields.Integer()
+    authorized = fields.Integer(metadata={"description": "A of (A/AA): enterprises authorized in this group"})
+    licensed = fields.Integer(metadata={"description": "AA of (A/AA): seats of this group licensed to the tenant"})
     serial_number = fields.String(allow_none=True)
     serial_number_required = fields.Boolean()
 
