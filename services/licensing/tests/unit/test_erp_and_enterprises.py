@@ -138,6 +138,8 @@ def test_the_service_groups_show_a_over_aa_and_their_serial_numbers(ready: Licen
     groups = ready.client.get("/licensing/v1/service-groups", headers=ready.headers).json["items"]
 
     assert groups == [
-        {"service_group": ISSUING, "authorized": 1, "licensed": 2, "serial_number": "SN-I", "serial_number_required": True},
-        {"service_group": "invoice_receiving", "authorized": 0, "licensed": 2, "serial_number": None, "serial_number_required": True},
+        {"service_group": ISSUING, "service_group_label": "开票管理", "authorized": 1, "licensed": 2, "serial_number": "SN-I",
+         "serial_number_required": True},
+        {"service_group": "invoice_receiving", "service_group_label": "收票管理", "authorized": 0, "licensed": 2, "serial_number": None,
+         "serial_number_required": True},
     ]
