@@ -17,7 +17,7 @@ def test_authorizing_records_date_and_authorizer_and_asks_entitlements_for_a_sea
     item = ready.license(ISSUING, A)
     assert item["authorization_status"] == "authorized"
     assert item["authorized_at"] == "2026-01-01T00:00:00Z"
-    assert item["authorized_by"] == "admin@tenant.test"
+    assert (item["authorized_by"], item["authorized_by_name"]) == ("admin-1", "admin@tenant.test")  # the id, the name beside it
     [sent] = ready.sent("licensing.license.authorized.v1")
     assert sent == {
         "tenant_id": "tenant-1",
@@ -28,7 +28,7 @@ def test_authorizing_records_date_and_authorizer_and_asks_entitlements_for_a_sea
         "serial_number": None,
         "license_type": "formal",
         "idc": False,
-        "authorized_by": "admin@tenant.test",
+        "authorized_by": "admin-1",
     }
 
 
@@ -134,3 +134,13 @@ def test_the_same_idempotency_key_replays_the_batch_without_sending_again(ready:
 def test_unknown_parameters_and_bad_filter_values_are_422(ready: LicensingDriver, query: dict, field: str) -> None:
     response = ready.client.get("/licensing/v1/enterprises", query_string={"service_group": ISSUING, **query}, headers=ready.headers)
     assert response.status_code == 422 and field in response.json["errors"], response.json
+
+
+def test_the_authorizer_is_shown_by_name_beside_the_id_as_the_token_names_them(ready: LicensingDriver, tokens) -> None:
+    named = tokens.headers(sub="user-7", org_id=ready.tenant_id, username="li@tenant.test", name="李雷")
+    unnamed = tokens.headers(sub="user-8", org_id=ready.tenant_id)
+    for tax, headers in ((A, named), (B, unnamed)):
+        body = {"service_group": ISSUING, "tax_ids": [tax]}
+        assert ready.client.post("/licensing/v1/authorizations", json=body, headers=headers).status_code == 200
+    assert (ready.license(ISSUING, A)["authorized_by"], ready.license(ISSUING, A)["authorized_by_name"]) == ("user-7", "李雷")
+    assert (ready.license(ISSUING, B)["authorized_by"], ready.license(ISSUING, B)["authorized_by_name"]) == ("user-8", None)
