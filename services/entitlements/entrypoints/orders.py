@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from services.entitlements.entrypoints.callers import caller_tenant, policy, tenant_scope
 from services.entitlements.entrypoints.schemas import ActivationIn, OrderIn, OrderListArgs, OrderOut, OrderPage
 from services.entitlements.service_layer import orders as handlers
+from services.entitlements.service_layer.tenants import tenant_names
 from shared.auth import current_principal, require
 from shared.errors import Problem
 from shared.web import db, page_of, uow
@@ -49,7 +50,9 @@ class Orders(MethodView):
         else:
             query = handlers.orders_query(tenant_id, args["status"], args["order_no"])
         page = page_of(db(), query, args["page"], args["page_size"])
-        return {**page, "items": [handlers.order_summary(row._mapping) for row in page["items"]]}
+        names = tenant_names(db(), {row.tenant_id for row in page["items"]})
+        return {**page, "items": [{**handlers.order_summary(row._mapping), "tenant_name": names.get(row.tenant_id)}
+                                  for row in page["items"]]}
 
 
 @blp.route("/activate")

@@ -96,6 +96,7 @@ class OrderSummaryOut(Schema):
     id = fields.String()
     order_no = fields.String()
     tenant_id = fields.String()
+    tenant_name = fields.String(allow_none=True, metadata={"description": "in lists: the tenant's name beside its id"})
     source = fields.String()
     status = fields.String(metadata={"description": "delivered (awaiting activation) or activated"})
     erp = fields.String(allow_none=True)

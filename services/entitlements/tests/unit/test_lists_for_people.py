@@ -32,7 +32,7 @@ def test_enterprises_are_found_by_part_of_the_name_or_the_tax_id(portal, client)
 
 def test_an_order_is_found_by_its_number_by_the_tenant_and_by_support_across_tenants(portal, client):
     portal.tenant_known(T1)
-    portal.tenant_known(T2)
+    portal.tenant_known(T2, name="深圳第二示例有限公司")
     portal.product("FP-ISSUE")
     mine = portal.deliver(T1, {"product_code": "FP-ISSUE", "quantity": 1})
     other = portal.deliver(T2, {"product_code": "FP-ISSUE", "quantity": 1})
@@ -43,7 +43,7 @@ def test_an_order_is_found_by_its_number_by_the_tenant_and_by_support_across_ten
 
     support = portal.staff("support")
     found = client.get("/entitlements/v1/orders", headers=support, query_string={"order_no": other["order_no"]})
-    assert [(o["id"], o["tenant_id"]) for o in found.json["items"]] == [(other["id"], T2)]
+    assert [(o["id"], o["tenant_id"], o["tenant_name"]) for o in found.json["items"]] == [(other["id"], T2, "深圳第二示例有限公司")]
     old_key = portal.operation_key(other["id"])
     resent = client.post(f"/entitlements/v1/orders/{found.json['items'][0]['id']}/resend-activation", headers=support)
     assert resent.status_code == 200 and resent.json["order_no"] == other["order_no"]
