@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.http import HTTP_STATUS_CODES
 
-from shared import auth, errors, logs, metrics, request_guard, tracing
+from shared import auth, errors, logs, metrics, query_args, request_guard, tracing
 from shared.body_deadline import BodyDeadline
 from shared.clock import Clock
 from shared.db import PlatformTables
@@ -123,6 +123,7 @@ def create_app(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+    query_args.strict_query_parameters()  # an undeclared query parameter is a 422, not a silent "match all"
     api = SuiteApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.spec.options["security"] = [{"bearerAuth": []}]

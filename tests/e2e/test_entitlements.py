@@ -23,7 +23,7 @@ import requests
 from shared.settings import GATEWAY_PORT
 from shared.tax_ids import organisation_code_check_character, uscc_check_character
 from shared.testkit import body_text, wait_until
-from tests.e2e.steps import activate_order, create_tenant, deliver_order, operation_key_from_mail
+from tests.e2e.steps import OPERATION_KEY_RE, activate_order, create_tenant, deliver_order, invite_and_log_in, operation_key_from_mail
 
 pytestmark = pytest.mark.e2e
 
@@ -226,3 +226,36 @@ def test_the_api_client_follows_a_tax_id_replacement_and_a_move(suite, admin_tok
     mover = suite.api(_client_token(suite, client_id, moved_secret).json()["access_token"])
     used = mover.post("/entitlements/v1/usage", json={"product_code": sms, "tax_id": replacement, "units": 2})
     assert used.status_code == 201 and used.json()["remaining"] == 98, used.text
+
+
+def test_support_finds_a_tenant_and_an_order_by_number_and_resends_its_activation_mail(suite, admin_token):
+    """Issue 19's lists for people, through the gateway: staff search tenants, support look an order up by the
+    number a customer reads out and resend its activation mail; a filter a list does not know is 422."""
+    platform = suite.api(admin_token)
+    seat = create_product(platform, "seat", service_group="invoice_issuing")
+    marker = uuid.uuid4().hex[:6]
+    tenant = create_tenant(suite, admin_token, name=f"苏州{marker}查找科技有限公司")
+    order = deliver_order(platform, tenant.tenant_id, [
+        {"product_code": seat, "quantity": 1, "valid_from": days_from_today(0), "valid_to": days_from_today(30)}])
+    first_key = operation_key_from_mail(suite, tenant.email, order["order_no"])
+    me = platform.get("/identity/v1/me").json()
+    support = suite.api(invite_and_log_in(suite, admin_token, me["org_id"], ["support"]))
+
+    found = support.get("/identity/v1/tenants", params={"q": f"{marker}查找"})
+    assert found.status_code == 200 and [t["id"] for t in found.json()["items"]] == [tenant.tenant_id], found.text
+    admins = support.get(f"/identity/v1/tenants/{tenant.tenant_id}/admins").json()
+    assert admins["total"] == 1 and admins["items"][0]["enabled"] is True and admins["items"][0]["last_login_at"]
+
+    lookup = support.get("/entitlements/v1/orders", params={"order_no": order["order_no"].lower()})
+    assert lookup.status_code == 200 and [o["id"] for o in lookup.json()["items"]] == [order["id"]], lookup.text
+    resent = support.post(f"/entitlements/v1/orders/{lookup.json()['items'][0]['id']}/resend-activation")
+    assert resent.status_code == 200, resent.text
+
+    def new_key() -> str | None:
+        keys = [OPERATION_KEY_RE.search(text).group(1) for text in map(body_text, suite.smtp.to(tenant.email))
+                if order["order_no"] in text and OPERATION_KEY_RE.search(text)]
+        return keys[-1] if len(keys) == 2 else None
+
+    assert wait_until(new_key, 20, what="the resent activation mail") != first_key
+    unknown = support.get("/entitlements/v1/orders", params={"q": order["order_no"]})
+    assert unknown.status_code == 422 and "q" in unknown.json()["errors"], unknown.text

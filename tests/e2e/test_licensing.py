@@ -102,7 +102,7 @@ class Licensing:
 
     def a_over_aa(self, group: str) -> tuple[int, int]:
         page = self.page(group)
-        return page["authorized"], page["total"]
+        return page["authorized"], page["licensed"]
 
     def capabilities(self, tax_id: str) -> dict[str, Any]:
         response = self.api.get(f"/licensing/v1/enterprises/{tax_id}/capabilities")

@@ -36,8 +36,9 @@ class Enterprises(MethodView):
     @blp.arguments(EnterpriseListArgs, location="query")
     @blp.response(200, EnterprisePage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List the tenant's enterprises"""
-        page = page_of(db(), handlers.enterprises_query(caller_tenant(), args["tax_id"]), args["page"], args["page_size"])
+        """List the tenant's enterprises (?q= searches name and tax ID)"""
+        query = handlers.enterprises_query(caller_tenant(), args["tax_id"], args["q"])
+        page = page_of(db(), query, args["page"], args["page_size"])
         return {**page, "items": [handlers.enterprise_view(row._mapping) for row in page["items"]]}
 
 

@@ -9,6 +9,7 @@ from services.entitlements.entrypoints import (
     dashboard,
     digital_invoice,
     enterprises,
+    labels,
     orders,
     products,
     usage,
@@ -17,4 +18,4 @@ from services.entitlements.entrypoints import (
 
 def blueprints() -> list[Blueprint]:
     return [products.blp, orders.blp, enterprises.blp, enterprises.registrations, allocations.blp, usage.blp, dashboard.blp,
-            digital_invoice.blp, change_requests.blp]
+            digital_invoice.blp, change_requests.blp, labels.blp]

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from services.entitlements.entrypoints.callers import caller_tenant, policy, tenant_scope
 from services.entitlements.entrypoints.schemas import ActivationIn, OrderIn, OrderListArgs, OrderOut, OrderPage
 from services.entitlements.service_layer import orders as handlers
+from services.entitlements.service_layer.tenants import tenant_names
 from shared.auth import current_principal, require
 from shared.errors import Problem
 from shared.web import db, page_of, uow
@@ -37,17 +38,21 @@ class Orders(MethodView):
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, OrderPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List orders (the tenant's own; staff: all or ?tenant_id=)"""
+        """List orders (the tenant's own; staff: all or ?tenant_id=; ?order_no= finds one by its number)"""
         principal = current_principal()
         tenant_id = tenant_scope(principal, args["tenant_id"])
         if args["unallocated"]:
             if tenant_id is None:
                 raise Problem(422, "validation_failed", "name a tenant", errors={"tenant_id": ["required with unallocated"]})
             query = handlers.unallocated_orders_query(tenant_id, uow().clock.today())
+            if args["status"] or args["order_no"]:
+                query = handlers.filtered_orders(query, args["status"], args["order_no"])
         else:
-            query = handlers.orders_query(tenant_id, args["status"])
+            query = handlers.orders_query(tenant_id, args["status"], args["order_no"])
         page = page_of(db(), query, args["page"], args["page_size"])
-        return {**page, "items": [handlers.order_summary(row._mapping) for row in page["items"]]}
+        names = tenant_names(db(), {row.tenant_id for row in page["items"]})
+        return {**page, "items": [{**handlers.order_summary(row._mapping), "tenant_name": names.get(row.tenant_id)}
+                                  for row in page["items"]]}
 
 
 @blp.route("/activate")

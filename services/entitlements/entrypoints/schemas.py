@@ -96,6 +96,7 @@ class OrderSummaryOut(Schema):
     id = fields.String()
     order_no = fields.String()
     tenant_id = fields.String()
+    tenant_name = fields.String(allow_none=True, metadata={"description": "in lists: the tenant's name beside its id"})
     source = fields.String()
     status = fields.String(metadata={"description": "delivered (awaiting activation) or activated"})
     erp = fields.String(allow_none=True)
@@ -108,8 +109,13 @@ class OrderOut(OrderSummaryOut):
     lines = fields.List(fields.Nested(OrderLineOut))
 
 
+ORDER_NO = r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$"
+
+
 class OrderListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(("delivered", "activated")))
+    order_no = fields.String(load_default=None, validate=validate.Regexp(ORDER_NO, error="an order number (letters, digits, -)"),
+                             metadata={"description": "exactly this order number (support: across tenants)"})
     unallocated = fields.Boolean(load_default=False, metadata={"description": "only valid orders with unallocated seats"})
     tenant_id = fields.String(load_default=None, validate=validate.Length(max=64), metadata={"description": "platform staff only"})
 
@@ -149,6 +155,8 @@ class RegistrationLookupOut(Schema):
 
 class EnterpriseListArgs(PageArgs):
     tax_id = fields.String(load_default=None, validate=validate.Length(max=40))
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
+                      metadata={"description": "search: part of the name or of the tax ID (case-insensitive)"})
 
 
 class EnterprisePage(PageSchema):

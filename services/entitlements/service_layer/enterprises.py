@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.entitlements.adapters.locks import serialise_on
@@ -103,9 +103,16 @@ def get_enterprise(session: Session, enterprise_id: str, tenant_id: str) -> dict
     return enterprise_view(row._mapping)
 
 
-def enterprises_query(tenant_id: str, tax_id: str | None) -> Any:
+def enterprises_query(tenant_id: str, tax_id: str | None, q: str | None = None) -> Any:
+    """The tenant's enterprises; `tax_id` exactly, `q` a part of the name or of the tax ID (any case)."""
     query = select(enterprises).where(enterprises.c.tenant_id == tenant_id).order_by(enterprises.c.created_at, enterprises.c.id)
-    return query.where(enterprises.c.tax_id == tax_id.strip().upper()) if tax_id else query
+    if tax_id:
+        query = query.where(enterprises.c.tax_id == tax_id.strip().upper())
+    if q and q.strip():
+        text = q.strip()
+        query = query.where(or_(enterprises.c.name.icontains(text, autoescape=True),
+                                enterprises.c.tax_id.icontains(text, autoescape=True)))
+    return query
 
 
 def on_api_client_issued(uow: UnitOfWork, data: Mapping[str, Any]) -> None:

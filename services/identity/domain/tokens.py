@@ -11,7 +11,8 @@ SERVICE_ROLE = "service"
 
 
 def user_claims(
-    *, user_id: str, org_id: str, org_kind: str, roles: Iterable[str], issued_at: int, ttl: int, must_change_password: bool
+    *, user_id: str, org_id: str, org_kind: str, roles: Iterable[str], issued_at: int, ttl: int, must_change_password: bool,
+    username: str | None = None, name: str | None = None,
 ) -> dict[str, Any]:
     claims: dict[str, Any] = {
         "iss": ISSUER,
@@ -27,6 +28,11 @@ def user_claims(
     }
     if must_change_password:
         claims["pwd_change"] = True
+    # Who the person is, for the actor fields other services show beside the id (licensing's authorized_by_name).
+    if username:
+        claims["username"] = username
+    if name:
+        claims["name"] = name
     return claims
 
 

@@ -168,6 +168,16 @@ class TenantCreateSchema(Schema):
     language = Language(load_default=None)
 
 
+class TenantsQuerySchema(PageArgs):
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "part of the name, the contact e-mail or the contact phone (any case)"})
+    status = fields.String(validate=validate.OneOf((ACTIVE, DISABLED)))
+
+
+class TenantAdminSchema(UserSchema):
+    enabled = fields.Boolean(metadata={"description": "false once disabled (status `disabled`); invited admins are enabled"})
+
+
 class TenantAdminRefSchema(Schema):
     id = fields.String()
     username = fields.String()
@@ -186,7 +196,7 @@ class TenantSchema(Schema):
     contact_phone = fields.String(allow_none=True)
     status = fields.String()
     created_at = fields.String()
-    admins = fields.List(fields.Nested(UserSchema))
+    admins = fields.List(fields.Nested(TenantAdminSchema))
 
 
 class AdminUpdateSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from services.identity.adapters import repository
 from services.identity.adapters.orm import organisations, users
@@ -116,6 +116,19 @@ def organisations_query(principal: Principal, kind: str | None, parent_id: str |
         query = query.where(organisations.c.parent_id == parent_id)
     if q:
         query = query.where(organisations.c.name.contains(q, autoescape=True))
+    return query
+
+
+def tenants_query(q: str | None, status: str | None) -> Any:
+    """Tenants for platform staff, oldest first; `q` a part of the name, contact e-mail or phone (any case)."""
+    query = select(organisations).where(organisations.c.kind == kinds.TENANT).order_by(organisations.c.created_at, organisations.c.id)
+    if q and q.strip():
+        text = q.strip()
+        query = query.where(or_(organisations.c.name.icontains(text, autoescape=True),
+                                organisations.c.contact_email.icontains(text, autoescape=True),
+                                organisations.c.contact_phone.icontains(text, autoescape=True)))
+    if status:
+        query = query.where(organisations.c.status == status)
     return query
 
 

@@ -77,6 +77,7 @@ def issue_tokens(uow: UnitOfWork, kit: IdentityKit, user: Any, org_kind: str, *,
     claims = user_claims(
         user_id=user.id, org_id=user.org_id, org_kind=org_kind, roles=roles, issued_at=int(time.time()), ttl=ttl,
         must_change_password=bool(user.must_change_password),
+        username=getattr(user, "username", None), name=getattr(user, "name", None),
     )
     refresh = random_token()
     now = uow.clock.now()

@@ -42,6 +42,7 @@ licenses = Table(
     Column("authorization_status", String(20), nullable=False),
     Column("authorized_at", DateTime(timezone=True), nullable=True),
     Column("authorized_by", String(200), nullable=True),
+    Column("authorized_by_name", String(200), nullable=True),
     Column("sync_action", String(20), nullable=True),
     Column("sync_status", String(20), nullable=True),
     Column("sync_error", String(80), nullable=True),

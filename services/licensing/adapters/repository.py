@@ -123,6 +123,7 @@ def _to_stored(row: Any) -> StoredLicense:
             authorization_status=AuthorizationStatus(row.authorization_status),
             authorized_at=_aware(row.authorized_at),
             authorized_by=row.authorized_by,
+            authorized_by_name=row.authorized_by_name,
             sync_action=SyncAction(row.sync_action) if row.sync_action else None,
             sync_status=SyncStatus(row.sync_status) if row.sync_status else None,
             sync_error=row.sync_error,
@@ -153,8 +154,8 @@ _SAVE_LICENSE = (
     update(licenses)
     .where(licenses.c.id == bindparam("license_id"))
     .values({column: bindparam(column) for column in (
-        "authorization_status", "authorized_at", "authorized_by", "sync_action", "sync_status", "sync_error", "valid_from",
-        "valid_to", "cancelled_at", "request_id")})
+        "authorization_status", "authorized_at", "authorized_by", "authorized_by_name", "sync_action", "sync_status", "sync_error",
+        "valid_from", "valid_to", "cancelled_at", "request_id")})
 )
 
 
@@ -195,6 +196,7 @@ def _license_values(stored: StoredLicense) -> dict[str, Any]:
         "authorization_status": lic.authorization_status.value,
         "authorized_at": lic.authorized_at,
         "authorized_by": lic.authorized_by,
+        "authorized_by_name": lic.authorized_by_name,
         "sync_action": lic.sync_action.value if lic.sync_action else None,
         "sync_status": lic.sync_status.value if lic.sync_status else None,
         "sync_error": lic.sync_error,

@@ -70,7 +70,8 @@ class License:
     service_group: ServiceGroup
     authorization_status: AuthorizationStatus = AuthorizationStatus.UNAUTHORIZED
     authorized_at: datetime | None = None
-    authorized_by: str | None = None
+    authorized_by: str | None = None  # the person's user id (or the API client's id)
+    authorized_by_name: str | None = None  # their name (or username) when the token names them
     sync_action: SyncAction | None = None
     sync_status: SyncStatus | None = None
     sync_error: str | None = None
@@ -99,7 +100,7 @@ class License:
         unlock = unlock_date(self.cancelled_at)
         return unlock if today < unlock else None
 
-    def authorize(self, by: str, now: datetime, request_id: str) -> None:
+    def authorize(self, by: str, now: datetime, request_id: str, by_name: str | None = None) -> None:
         if self.is_authorized:
             raise LicenseRefused("already_authorized")
         locked_until = self.locked_until(now.date())
@@ -108,6 +109,7 @@ class License:
         self.authorization_status = AuthorizationStatus.AUTHORIZED
         self.authorized_at = now
         self.authorized_by = by
+        self.authorized_by_name = by_name
         self._start_sync(SyncAction.AUTHORIZE, request_id)
 
     def cancel(self, now: datetime, request_id: str) -> None:
@@ -116,6 +118,7 @@ class License:
         self.authorization_status = AuthorizationStatus.UNAUTHORIZED
         self.authorized_at = None
         self.authorized_by = None
+        self.authorized_by_name = None
         self.valid_from = None
         self.valid_to = None
         self.cancelled_at = now

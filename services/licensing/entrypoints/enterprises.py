@@ -37,6 +37,7 @@ def license_item(stored: StoredLicense, today: date) -> dict[str, Any]:
         "authorization_status": lic.authorization_status,
         "authorized_at": lic.authorized_at,
         "authorized_by": lic.authorized_by,
+        "authorized_by_name": lic.authorized_by_name,
         "sync_status": shown_sync_status(lic.sync_status),
         "sync_pending": lic.sync_status is SyncStatus.PENDING,
         "sync_action": lic.sync_action,

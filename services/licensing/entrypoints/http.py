@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from services.licensing.entrypoints import enterprises, erp, license_batches, service_groups
+from services.licensing.entrypoints import enterprises, erp, labels, license_batches, service_groups
 
 
 def blueprints() -> list[Blueprint]:
@@ -15,4 +15,5 @@ def blueprints() -> list[Blueprint]:
         license_batches.authorizations_blp,
         license_batches.cancellations_blp,
         license_batches.syncs_blp,
+        labels.blp,
     ]

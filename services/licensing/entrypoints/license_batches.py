@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.licensing.entrypoints.schemas import BatchArgs, BatchResultsSchema, SyncArgs
-from services.licensing.entrypoints.tenancy import actor_name, tenant_id
+from services.licensing.entrypoints.tenancy import actor, tenant_id
 from services.licensing.service_layer import licenses
 from shared.auth import require
 from shared.idempotency import idempotent
@@ -30,7 +30,7 @@ class AuthorizationsView(MethodView):
     @authorizations_blp.response(200, BatchResultsSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Authorize enterprises in a service group and sync each to entitlements"""
-        return {"results": licenses.authorize(uow(), tenant_id(), args["service_group"], args["tax_ids"], actor_name())}
+        return {"results": licenses.authorize(uow(), tenant_id(), args["service_group"], args["tax_ids"], *actor())}
 
 
 @cancellations_blp.route("")

@@ -32,7 +32,7 @@ class ServiceGroupsView(MethodView):
                 {
                     "service_group": group,
                     "authorized": counts.authorized,
-                    "total": counts.total,
+                    "licensed": counts.licensed,
                     "serial_number": instance.serial_numbers[group] if instance else None,
                     "serial_number_required": serial_number_required(instance.license_type, instance.idc) if instance else False,
                 }

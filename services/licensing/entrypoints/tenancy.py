@@ -12,7 +12,9 @@ def tenant_id() -> str:
     return principal.org_id
 
 
-def actor_name() -> str:
+def actor() -> tuple[str, str | None]:
+    """(who: the user's or API client's id, their name: the token's `name`, else `username`, else None)."""
     principal = current_principal()
     claims = principal.claims
-    return str(claims.get("username") or claims.get("name") or claims.get("email") or principal.sub)[:200]
+    name = claims.get("name") or claims.get("username") or claims.get("email")
+    return principal.sub[:200], (str(name)[:200] if name else None)

@@ -46,9 +46,10 @@ class TaxIdResult:
 Step = Callable[[UnitOfWork, ErpInstance, StoredLicense, str], None]
 
 
-def authorize(uow: UnitOfWork, tenant_id: str, group: ServiceGroup, tax_ids: list[str], by: str) -> list[TaxIdResult]:
+def authorize(uow: UnitOfWork, tenant_id: str, group: ServiceGroup, tax_ids: list[str], by: str,
+              by_name: str | None = None) -> list[TaxIdResult]:
     def step(uow: UnitOfWork, erp: ErpInstance, stored: StoredLicense, request_id: str) -> None:
-        stored.license.authorize(by, uow.clock.now(), request_id)
+        stored.license.authorize(by, uow.clock.now(), request_id, by_name)
         _send_authorization(uow, erp, stored)
 
     return _run_batch(uow, tenant_id, group, tax_ids, "authorize", "authorized", step)

@@ -18,7 +18,7 @@ class GroupCounts:
 
     service_group: ServiceGroup
     authorized: int
-    total: int
+    licensed: int
 
 
 def group_counts(session: Session, tenant_id: str, group: ServiceGroup, today: date) -> GroupCounts:
@@ -44,8 +44,8 @@ def license_page(
         "items": [repository.stored_license(row) for row in found["items"]],
         "service_group": group,
         "authorized": counts.authorized,
-        "total": counts.total,
-        "items_total": found["total"],
+        "licensed": counts.licensed,
+        "total": found["total"],
         "page": page,
         "page_size": page_size,
     }

@@ -24,8 +24,16 @@ PROBLEM = {"type": "https://errors.suite.example/not_found", "title": "Not Found
            "detail": "no such thing", "code": exactly("not_found")}
 
 
-def page_of(item: dict[str, Any]) -> dict[str, Any]:
-    return {"items": each(item), "total": 1, "page": 1, "page_size": 20}
+# Examples a provider state makes real (tests/contract/providers/http.py's Replay.substitute).
+EXAMPLE_ORDER_NO = "EO20260101A1B2C3D4"
+EXAMPLE_TENANT_ID = "3f6c2a1e-9b7d-4e5f-8a1b-2c3d4e5f6a7b"
+UNKNOWN_PARAMETER = {"type": "https://errors.suite.example/validation_failed", "title": "Unprocessable Content",
+                     "status": exactly(422), "detail": "request validation failed", "code": exactly("validation_failed"),
+                     "errors": {"q": each("Unknown field.")}}
+
+
+def page_of(item: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"items": each(item), "total": 1, "page": 1, "page_size": 20, **more}
 
 
 @dataclass(frozen=True)
@@ -74,14 +82,37 @@ GATEWAY: list[HttpExpectation] = [
     gateway("identity", "a platform admin asks for an unknown tenant", "a platform admin is signed in", "GET",
             "/identity/v1/tenants/no-such-tenant", 404, signed_in=True,
             response_headers={"Content-Type": exactly("application/problem+json")}, response=PROBLEM),
+    gateway("identity", "platform staff search tenants by part of the name", "a platform admin is signed in and a tenant exists", "GET",
+            "/identity/v1/tenants", query={"q": "测试科技"}, signed_in=True,
+            response=page_of({"id": "tenant-1", "name": "苏州测试科技有限公司", "contact_email": "boss@tenant.test", "status": "active",
+                              "admins": each({"username": "boss@tenant.test", "status": "invited", "enabled": True,
+                                              "last_login_at": None})})),  # never signed in yet
+    gateway("identity", "a tenant admin lists the tenant's admins, a page with each admin's state and last sign-in",
+            "a platform admin is signed in and a tenant exists", "GET", f"/identity/v1/tenants/{EXAMPLE_TENANT_ID}/admins",
+            signed_in=True, response=page_of({"id": "user-1", "username": "boss@tenant.test", "status": "invited", "enabled": True,
+                                              "last_login_at": None})),  # the first admin, who has not signed in yet
     *gateway_probes("entitlements", "/entitlements/v1/orders"),
+    gateway("entitlements", "support staff find an order by its number across tenants",
+            "support staff is signed in and a tenant has a delivered order", "GET", "/entitlements/v1/orders",
+            query={"order_no": EXAMPLE_ORDER_NO}, signed_in=True,
+            response=page_of({"id": "order-1", "order_no": pattern(EXAMPLE_ORDER_NO, r"^EO\d{8}[0-9A-F]{8}$"), "tenant_id": "tenant-1",
+                              "status": "delivered"})),
+    gateway("entitlements", "a tenant admin searches the enterprises by part of the name or tax ID",
+            "a tenant admin is signed in and the tenant has an enterprise", "GET", "/entitlements/v1/enterprises",
+            query={"q": "测试"}, signed_in=True,
+            response=page_of({"id": "enterprise-1", "name": "苏州测试科技有限公司", "tax_id": "91330100716105852F"})),
+    gateway("entitlements", "a list refuses a query parameter it does not know",
+            "a tenant admin is signed in and the tenant has a delivered order", "GET", "/entitlements/v1/orders", 422,
+            query={"q": "EO2026"}, signed_in=True,
+            response_headers={"Content-Type": exactly("application/problem+json")}, response=UNKNOWN_PARAMETER),
     gateway("entitlements", "a tenant admin lists the tenant's orders", "a tenant admin is signed in and the tenant has a delivered order",
             "GET", "/entitlements/v1/orders", signed_in=True,
             response=page_of({"id": "order-1", "order_no": "ORD-2026-0001", "status": "delivered", "tenant_id": "tenant-1"})),
     *gateway_probes("licensing", "/licensing/v1/enterprises"),
     gateway("licensing", "a tenant admin lists the enterprises of a service group",
             "a tenant admin is signed in and the tenant's ERP has an imported enterprise", "GET", "/licensing/v1/enterprises",
-            query={"service_group": "invoice_issuing"}, signed_in=True, response=page_of({"tax_id": "91330100716105852F"})),
+            query={"service_group": "invoice_issuing"}, signed_in=True,
+            response=page_of({"tax_id": "91330100716105852F"}, authorized=0, licensed=3)),  # A/AA beside the rows' total
     *gateway_probes("billing", "/billing/v1/devices"),
     gateway("billing", "support staff lists devices", "support staff is signed in and a company has a device", "GET",
             "/billing/v1/devices", signed_in=True, response=page_of({"device_id": "POS-0001", "company_id": "company-acme",

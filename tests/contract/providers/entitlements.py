@@ -70,6 +70,13 @@ def order_delivered(service: Service) -> None:
     delivered_order(service)
 
 
+def enterprise_added(service: Service) -> dict[str, Any]:
+    """A known tenant added an enterprise by its tax ID."""
+    known_tenant(service)
+    return ok(service.client().post("/entitlements/v1/enterprises", json={"name": "苏州测试科技有限公司", "tax_id": TAX_ID},
+                                    headers=tenant_admin(service)), 201)
+
+
 def seats_allocated(service: Service) -> None:
     order = activated_order(service)
     enterprise = ok(service.client().post("/entitlements/v1/enterprises", json={"name": "苏州测试科技有限公司", "tax_id": TAX_ID},

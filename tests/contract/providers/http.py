@@ -19,14 +19,17 @@ from werkzeug.serving import make_server
 from services.marketplace.adapters.sandbox_provider import signature_headers
 from shared.envelope import new_event
 from shared.testkit import free_port
+from tests.contract.consumers.http import EXAMPLE_ORDER_NO, EXAMPLE_TENANT_ID
 from tests.contract.harness import MARKETPLACE_PAYMENT_SECRET, Service
-from tests.contract.providers import billing, entitlements, licensing, marketplace
+from tests.contract.providers import billing, entitlements, identity, licensing, marketplace
 
 
 @dataclass
 class Replay:
     headers: dict[str, str] = field(default_factory=dict)
     body: Callable[[bytes], tuple[bytes, dict[str, str]]] | None = None
+    # Example values in the path or the query string the state made real (an id, an order number).
+    substitute: dict[str, str] = field(default_factory=dict)
 
 
 HttpState = Callable[[Service], Replay]
@@ -55,6 +58,9 @@ class ProviderServer:
         self._thread.join(5)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        for example, real in self.replay.substitute.items():
+            for part in ("PATH_INFO", "QUERY_STRING"):
+                environ[part] = environ.get(part, "").replace(example, real)
         for name, value in self.replay.headers.items():
             environ["HTTP_" + name.upper().replace("-", "_")] = value
         if self.replay.body is not None:
@@ -105,6 +111,22 @@ def order_awaiting_activation(service: Service) -> Replay:
         return json.dumps({**json.loads(body), "operation_key": key}).encode(), {}
 
     return Replay(headers=signed_in(entitlements.tenant_admin(service)).headers, body=with_mailed_key)
+
+
+def support_finds_a_delivered_order(service: Service) -> Replay:
+    entitlements.order_delivered(service)
+    order_no = service.last_event("entitlements.order.delivered.v1")["data"]["order_no"]
+    return Replay(headers=platform_staff(service, "support").headers, substitute={EXAMPLE_ORDER_NO: order_no})
+
+
+def tenant_with_enterprise(service: Service) -> Replay:
+    entitlements.enterprise_added(service)
+    return signed_in(entitlements.tenant_admin(service))
+
+
+def staff_and_a_tenant(service: Service) -> Replay:
+    tenant = identity.create_tenant(service)
+    return Replay(headers=identity.platform_admin(service), substitute={EXAMPLE_TENANT_ID: tenant["id"]})
 
 
 def erp_with_imported_enterprise(service: Service) -> Replay:
@@ -160,6 +182,7 @@ HTTP_STATES: dict[str, dict[str, HttpState]] = {
         "identity is up": up,
         "the platform admin's account exists": up,
         "a platform admin is signed in": lambda service: platform_staff(service, "platform_admin"),
+        "a platform admin is signed in and a tenant exists": staff_and_a_tenant,
         "identity has an active signing key": up,
     },
     "entitlements": {
@@ -168,6 +191,8 @@ HTTP_STATES: dict[str, dict[str, HttpState]] = {
         "a tenant admin is signed in and an order awaits activation with its mailed key": order_awaiting_activation,
         "a tenant admin is signed in": tenant_admin_signed_in,
         "a tenant admin is signed in and another tenant holds a tax ID": tax_id_held_by_another_tenant,
+        "support staff is signed in and a tenant has a delivered order": support_finds_a_delivered_order,
+        "a tenant admin is signed in and the tenant has an enterprise": tenant_with_enterprise,
     },
     "licensing": {
         "licensing is up": up,

@@ -5,26 +5,33 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from services.identity.adapters import repository
-from services.identity.adapters.orm import organisations, users
+from services.identity.adapters.orm import users
 from services.identity.entrypoints import schemas
 from services.identity.entrypoints.common import PREFIX, kit, page
 from services.identity.service_layer import access, read_models
 from services.identity.service_layer import organisations as orgs
 from services.identity.service_layer import users as accounts
 from shared.auth import PLATFORM_STAFF, current_principal, require
-from shared.web import PageArgs, db, uow
+from shared.web import PageArgs, db, page_of, uow
 
 blp = Blueprint("tenants", __name__, url_prefix=f"{PREFIX}/tenants", description="Tenants and their admins")
 ADMIN_ROLE = "tenant_admin"
+DISABLED_USER = "disabled"
+
+
+def _admins_query(tenant_id: str) -> Any:
+    return repository.users_with_role(tenant_id, ADMIN_ROLE).order_by(users.c.created_at, users.c.id)
+
+
+def _admin_views(rows: list[Any]) -> list[dict[str, Any]]:
+    roles = repository.roles_of_many(db(), [row.id for row in rows])
+    return [{**read_models.user_view(row, roles[row.id]), "enabled": row.status != DISABLED_USER} for row in rows]
 
 
 def _admins(tenant_id: str) -> list[dict[str, Any]]:
-    rows = db().execute(repository.users_with_role(tenant_id, ADMIN_ROLE).order_by(users.c.created_at, users.c.id)).all()
-    roles = repository.roles_of_many(db(), [row.id for row in rows])
-    return [read_models.user_view(row, roles[row.id]) for row in rows]
+    return _admin_views(db().execute(_admins_query(tenant_id)).all())
 
 
 def _tenant_view(org: Any) -> dict[str, Any]:
@@ -45,12 +52,11 @@ class Tenants(MethodView):
         return orgs.create_tenant(uow(), kit(), body)
 
     @require(*PLATFORM_STAFF)
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(schemas.TenantsQuerySchema, location="query")
     @blp.response(200, schemas.page_schema(schemas.TenantSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List tenants (platform staff)"""
-        query = select(organisations).where(organisations.c.kind == "tenant").order_by(organisations.c.created_at, organisations.c.id)
-        return page(query, args, _tenant_view)
+        """List or search tenants (platform staff): ?q= matches the name, contact e-mail or phone; ?status="""
+        return page(orgs.tenants_query(args.get("q"), args.get("status")), args, _tenant_view)
 
 
 @blp.route("/<tenant_id>")
@@ -65,11 +71,13 @@ class Tenant(MethodView):
 @blp.route("/<tenant_id>/admins")
 class TenantAdmins(MethodView):
     @require()
-    @blp.response(200, schemas.UserSchema(many=True))
-    def get(self, tenant_id: str) -> list[dict[str, Any]]:
-        """The tenant's admins"""
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, schemas.page_schema(schemas.TenantAdminSchema))
+    def get(self, args: dict[str, Any], tenant_id: str) -> dict[str, Any]:
+        """The tenant's admins, a page: each with its state (`status`, `enabled`) and last sign-in (`last_login_at`)"""
         access.tenant(db(), current_principal(), tenant_id)
-        return _admins(tenant_id)
+        result = page_of(db(), _admins_query(tenant_id), args["page"], args["page_size"])
+        return {**result, "items": _admin_views(result["items"])}
 
 
 @blp.route("/<tenant_id>/admins/<user_id>")

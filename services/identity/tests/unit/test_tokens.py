@@ -16,7 +16,7 @@ from services.identity.adapters.crypto import SecretBox
 from services.identity.adapters.orm import signing_keys
 from services.identity.bootstrap import build_app, build_context
 from services.identity.tests.conftest import verifier_trusting
-from services.identity.tests.flows import ADMIN_PASSWORD, ADMIN_USERNAME, bearer
+from services.identity.tests.flows import ADMIN_PASSWORD, ADMIN_USERNAME, NEW_PASSWORD, bearer
 from shared.auth import JwksCache, TokenVerifier
 from shared.clock import utcnow
 from shared.errors import Problem
@@ -36,7 +36,8 @@ def test_a_login_token_is_verified_by_the_shared_verifier_with_exactly_the_agree
     principal = shared_verifier(client).verify(token)
     assert principal.org_kind == "platform" and principal.roles == {"platform_admin"} and principal.kind == "user"
     assert not principal.must_change_password
-    assert set(principal.claims) == {"iss", "aud", "sub", "org_id", "org_kind", "roles", "iat", "exp", "typ", "kind"}
+    agreed = {"iss", "aud", "sub", "org_id", "org_kind", "roles", "iat", "exp", "typ", "kind", "username", "name"}
+    assert set(principal.claims) == agreed and principal.claims["username"] == ADMIN_USERNAME
     assert principal.claims["exp"] - principal.claims["iat"] == 900
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "EdDSA" and header["kid"] in {k["kid"] for k in client.get("/identity/v1/.well-known/jwks.json").json["keys"]}
@@ -155,3 +156,11 @@ def test_a_new_key_is_published_before_it_signs(client, flows, settings, clock, 
     assert jwt.get_unverified_header(fresh)["kid"] == old_kid
     pending = app.post("/identity/v1/signing-keys/rotate", headers=admin)
     assert pending.status_code == 409 and pending.json["code"] == "rotation_pending"
+
+
+def test_a_users_token_names_the_person_for_actor_fields_elsewhere(client, flows):
+    tenant, boss = flows.activated_tenant()
+    deputy = flows.active_user(boss, tenant["id"], "deputy@tenant.test", ["tenant_admin"])
+    token = flows.token("deputy@tenant.test", NEW_PASSWORD)
+    claims = shared_verifier(client).verify(token).claims
+    assert (claims["sub"], claims["username"], claims["name"]) == (deputy["id"], "deputy@tenant.test", "Li Lei")

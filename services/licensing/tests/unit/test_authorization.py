@@ -1,6 +1,8 @@
 """Batch authorization (LIC-3, LIC-5): per-tax-ID results, the seed's fields, and the saga request."""
 from __future__ import annotations
 
+import pytest
+
 from services.licensing.tests.driver import LicensingDriver, tax_id
 
 ISSUING = "invoice_issuing"
@@ -15,7 +17,7 @@ def test_authorizing_records_date_and_authorizer_and_asks_entitlements_for_a_sea
     item = ready.license(ISSUING, A)
     assert item["authorization_status"] == "authorized"
     assert item["authorized_at"] == "2026-01-01T00:00:00Z"
-    assert item["authorized_by"] == "admin@tenant.test"
+    assert (item["authorized_by"], item["authorized_by_name"]) == ("admin-1", "admin@tenant.test")  # the id, the name beside it
     [sent] = ready.sent("licensing.license.authorized.v1")
     assert sent == {
         "tenant_id": "tenant-1",
@@ -26,7 +28,7 @@ def test_authorizing_records_date_and_authorizer_and_asks_entitlements_for_a_sea
         "serial_number": None,
         "license_type": "formal",
         "idc": False,
-        "authorized_by": "admin@tenant.test",
+        "authorized_by": "admin-1",
     }
 
 
@@ -86,19 +88,20 @@ def test_a_over_aa_counts_authorized_enterprises_over_seats_licensed(ready: Lice
     ready.authorize(ISSUING, A, B)
 
     listing = ready.listing(ISSUING)
-    assert (listing["authorized"], listing["total"], listing["items_total"]) == (2, 2, 4)
+    assert (listing["authorized"], listing["licensed"], listing["total"]) == (2, 2, 4)
+    assert set(listing) == {"items", "service_group", "authorized", "licensed", "total", "page", "page_size"}
     receiving = ready.listing("invoice_receiving")
-    assert (receiving["authorized"], receiving["total"]) == (0, 2)
+    assert (receiving["authorized"], receiving["licensed"], receiving["total"]) == (0, 2, 4)
 
 
 def test_the_list_filters_by_status_and_search_and_pages(ready: LicensingDriver) -> None:
     ready.authorize(ISSUING, A, B)
 
     authorized = ready.listing(ISSUING, authorization_status="authorized")
-    assert [i["tax_id"] for i in authorized["items"]] == [A, B] and authorized["items_total"] == 2
+    assert [i["tax_id"] for i in authorized["items"]] == [A, B] and authorized["total"] == 2
     assert [i["tax_id"] for i in ready.listing(ISSUING, q=C[-6:])["items"]] == [C]
     second_page = ready.listing(ISSUING, page=2, page_size=3)
-    assert [i["tax_id"] for i in second_page["items"]] == [D] and second_page["items_total"] == 4
+    assert [i["tax_id"] for i in second_page["items"]] == [D] and second_page["total"] == 4
 
 
 def test_every_per_tax_id_outcome_is_audited(ready: LicensingDriver) -> None:
@@ -120,3 +123,24 @@ def test_the_same_idempotency_key_replays_the_batch_without_sending_again(ready:
 
     assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
     assert len(ready.sent("licensing.license.authorized.v1")) == 1
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ({"order_no": "EO1"}, "order_no"),  # not a filter of this list: refused, not "every enterprise"
+    ({"authorization_status": "bogus"}, "authorization_status"),
+    ({"service_group": "bogus"}, "service_group"),
+    ({"page_size": 0}, "page_size"),
+])
+def test_unknown_parameters_and_bad_filter_values_are_422(ready: LicensingDriver, query: dict, field: str) -> None:
+    response = ready.client.get("/licensing/v1/enterprises", query_string={"service_group": ISSUING, **query}, headers=ready.headers)
+    assert response.status_code == 422 and field in response.json["errors"], response.json
+
+
+def test_the_authorizer_is_shown_by_name_beside_the_id_as_the_token_names_them(ready: LicensingDriver, tokens) -> None:
+    named = tokens.headers(sub="user-7", org_id=ready.tenant_id, username="li@tenant.test", name="李雷")
+    unnamed = tokens.headers(sub="user-8", org_id=ready.tenant_id)
+    for tax, headers in ((A, named), (B, unnamed)):
+        body = {"service_group": ISSUING, "tax_ids": [tax]}
+        assert ready.client.post("/licensing/v1/authorizations", json=body, headers=headers).status_code == 200
+    assert (ready.license(ISSUING, A)["authorized_by"], ready.license(ISSUING, A)["authorized_by_name"]) == ("user-7", "李雷")
+    assert (ready.license(ISSUING, B)["authorized_by"], ready.license(ISSUING, B)["authorized_by_name"]) == ("user-8", None)

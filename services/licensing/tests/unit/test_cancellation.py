@@ -28,6 +28,7 @@ def test_cancelling_clears_date_authorizer_and_validity_and_records_the_cancel_t
     item = synced.license(ISSUING, A)
     assert item["authorization_status"] == "unauthorized"
     assert (item["authorized_at"], item["authorized_by"], item["valid_from"], item["valid_to"]) == (None, None, None, None)
+    assert item["authorized_by_name"] is None
     assert item["cancelled_at"] == "2026-01-04T00:00:00Z"
     assert item["reauthorizable_on"] == "2026-03-05"
     [sent] = synced.sent("licensing.license.cancelled.v1")

@@ -66,7 +66,7 @@ def test_bad_enterprises_are_422_and_import_nothing(lic: LicensingDriver, body: 
     response = lic.client.post("/licensing/v1/enterprises", json=body, headers=lic.headers)
 
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
-    assert lic.listing(ISSUING)["items_total"] == 0
+    assert lic.listing(ISSUING)["total"] == 0
 
 
 @pytest.mark.parametrize(
@@ -124,10 +124,10 @@ def test_seat_totals_come_from_delivered_seat_lines_counted_once_and_until_they_
     lic.seats_delivered("invoice_receiving", 5, line_id="line-r")
     lic.deliver(delivered)
 
-    assert lic.listing(ISSUING)["total"] == 5
-    assert lic.listing("invoice_receiving")["total"] == 5
+    assert lic.listing(ISSUING)["licensed"] == 5
+    assert lic.listing("invoice_receiving")["licensed"] == 5
     clock.advance(days=31)
-    assert lic.listing(ISSUING)["total"] == 3
+    assert lic.listing(ISSUING)["licensed"] == 3
 
 
 def test_the_service_groups_show_a_over_aa_and_their_serial_numbers(ready: LicensingDriver) -> None:
@@ -138,6 +138,8 @@ def test_the_service_groups_show_a_over_aa_and_their_serial_numbers(ready: Licen
     groups = ready.client.get("/licensing/v1/service-groups", headers=ready.headers).json["items"]
 
     assert groups == [
-        {"service_group": ISSUING, "authorized": 1, "total": 2, "serial_number": "SN-I", "serial_number_required": True},
-        {"service_group": "invoice_receiving", "authorized": 0, "total": 2, "serial_number": None, "serial_number_required": True},
+        {"service_group": ISSUING, "service_group_label": "开票管理", "authorized": 1, "licensed": 2, "serial_number": "SN-I",
+         "serial_number_required": True},
+        {"service_group": "invoice_receiving", "service_group_label": "收票管理", "authorized": 0, "licensed": 2, "serial_number": None,
+         "serial_number_required": True},
     ]

@@ -64,7 +64,7 @@ def move_of_a(new_line: str = "line-transfer-1") -> Event:
 def totals(driver: LicensingDriver, group: str = ISSUING) -> tuple[int, int]:
     """(A, AA) of the group."""
     listing = driver.listing(group)
-    return listing["authorized"], listing["total"]
+    return listing["authorized"], listing["licensed"]
 
 
 def rows(driver: LicensingDriver) -> dict[str, list[tuple[Any, ...]]]:
