@@ -45,7 +45,7 @@ class Orders(MethodView):
                 raise Problem(422, "validation_failed", "name a tenant", errors={"tenant_id": ["required with unallocated"]})
             query = handlers.unallocated_orders_query(tenant_id, uow().clock.today())
         else:
-            query = handlers.orders_query(tenant_id, args["status"])
+            query = handlers.orders_query(tenant_id, args["status"], args["order_no"])
         page = page_of(db(), query, args["page"], args["page_size"])
         return {**page, "items": [handlers.order_summary(row._mapping) for row in page["items"]]}
 

@@ -112,6 +112,8 @@ class OrderListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(("delivered", "activated")))
     unallocated = fields.Boolean(load_default=False, metadata={"description": "only valid orders with unallocated seats"})
     tenant_id = fields.String(load_default=None, validate=validate.Length(max=64), metadata={"description": "platform staff only"})
+    order_no = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+                             metadata={"description": "the order of this number (the activation mail names it)"})
 
 
 class OrderPage(PageSchema):

@@ -262,8 +262,10 @@ def unallocated_orders_query(tenant_id: str, today: date) -> Any:
     return select(orders).where(orders.c.id.in_(open_lines)).order_by(orders.c.created_at.desc(), orders.c.id)
 
 
-def orders_query(tenant_id: str | None, status: str | None) -> Any:
+def orders_query(tenant_id: str | None, status: str | None, order_no: str | None = None) -> Any:
     query = select(orders).order_by(orders.c.created_at.desc(), orders.c.id)
+    if order_no is not None:
+        query = query.where(orders.c.order_no == order_no.strip())
     if tenant_id is not None:
         query = query.where(orders.c.tenant_id == tenant_id)
     if status:
