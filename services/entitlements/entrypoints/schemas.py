@@ -263,6 +263,14 @@ class UsageListArgs(PageArgs):
     to = fields.Date(load_default=None)
 
 
+class UsageExportArgs(Schema):
+    product_code = fields.String(load_default=None, validate=validate.Length(max=64))
+    tax_id = fields.String(load_default=None, validate=validate.Length(max=40))
+    from_ = fields.Date(load_default=None, data_key="from")
+    to = fields.Date(load_default=None)
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
 class LedgerEntryOut(Schema):
     id = fields.Integer()
     product_code = fields.String()
