@@ -139,6 +139,12 @@ def _register_errors(app: Flask) -> None:
         status = error.status if 400 <= error.status < 600 else 502
         return render_template("error.html", status=status, message=problem_message(error)), status
 
+    @app.errorhandler(403)
+    def forbidden(error: Exception) -> tuple[str, int]:
+        from flask_babel import gettext as _
+
+        return render_template("error.html", status=403, message=_("Your role does not allow this.")), 403
+
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("error.html", status=404, message=None), 404

@@ -14,6 +14,28 @@ CHANGE_KINDS = {"tax_id_replacement": _l("Tax-ID replacement"), "enterprise_move
                 "tenant_merge": _l("Merge tenants")}
 CHANGE_STATUSES = {"pending": _l("Pending review"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 
+AUTHORIZATION_STATUSES = {"unauthorized": _l("Not authorized"), "authorized": _l("Authorized"), "failed": _l("Authorization failed")}
+SYNC_STATUSES = {"succeeded": _l("Sync succeeded"), "failed": _l("Sync failed")}
+SYNC_ERRORS = {
+    "no_remaining_entitlement": _l("No rights left to allocate on the rights platform: buy more, or cancel another enterprise."),
+    "serial_number_required": _l("This license needs the product serial number: maintain it (维护产品序列号), then sync again."),
+    "unknown_serial_number": _l("The rights platform does not know this serial number: check it against the product confirmation mail."),
+    "enterprise_of_other_tenant": _l("This tax ID belongs to another tenant on the rights platform."),
+}
+LICENSE_RESULTS = {
+    "authorized": _l("Authorized; the authorization is being synced."),
+    "cancelled": _l("Authorization cancelled; it cannot be authorized again for 60 days."),
+    "sync_requested": _l("Sync sent again."),
+    "enterprise_not_imported": _l("This enterprise is not imported into the ERP."),
+    "already_authorized": _l("Already authorized: an enterprise is authorized once."),
+    "reauthorization_locked": _l("Cancelled less than 60 days ago: it cannot be authorized again yet."),
+    "not_authorized": _l("Not authorized, so there is nothing to cancel or sync."),
+    "still_authorized": _l("Still authorized: sync the authorization instead of a cancellation."),
+    "not_cancelled": _l("Never cancelled: there is no cancellation to sync."),
+}
+EXPIRY_WINDOWS = {"30": _l("Within 30 days"), "60": _l("Within 60 days"), "90": _l("Within 90 days"), "expired": _l("Expired")}
+ADMIN_STATUSES = {"active": _l("Enabled"), "disabled": _l("Disabled"), "invited": _l("Invited, not activated yet")}
+
 
 def label(table: dict[str, Any], value: str | None) -> str:
     """The words for `value`, or the value itself when the API grew one this page does not know yet."""
@@ -30,4 +52,9 @@ TEMPLATE_LABELS = {
     "product_kind_label": lambda v: label(PRODUCT_KINDS, v),
     "change_kind_label": lambda v: label(CHANGE_KINDS, v),
     "change_status_label": lambda v: label(CHANGE_STATUSES, v),
+    "authorization_status_label": lambda v: label(AUTHORIZATION_STATUSES, v),
+    "sync_status_label": lambda v: label(SYNC_STATUSES, v),
+    "sync_error_label": lambda v: label(SYNC_ERRORS, v),
+    "expiry_window_label": lambda v: label(EXPIRY_WINDOWS, v),
+    "admin_status_label": lambda v: label(ADMIN_STATUSES, v),
 }
