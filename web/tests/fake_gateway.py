@@ -299,9 +299,10 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
         if isinstance(claims, Response):
             return claims
         if request.method == "GET":
+            held = ent["allocations"] + [h for hs in state.extra.get("portal", {}).get("holders", {}).values() for h in hs]
             if "product_code" in request.args:
-                return jsonify(page_of([a for a in ent["allocations"] if a["product_code"] == request.args["product_code"]]))
-            return jsonify(page_of([a for a in ent["allocations"] if a["order_line_id"] == request.args.get("order_line_id")]))
+                return jsonify(page_of([a for a in held if a["product_code"] == request.args["product_code"]]))
+            return jsonify(page_of([a for a in held if a["order_line_id"] == request.args.get("order_line_id")]))
         body = request.get_json()
         line = next(line for o in ent["orders"].values() for line in o["lines"] if line["id"] == body["order_line_id"])
         left = line_view(line)["unallocated"]
