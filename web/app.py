@@ -19,7 +19,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from shared import logs
+from shared import logs, tracing
 from web import security
 from web.auth import SessionEnded, TokenVault, login_redirect
 from web.config import SERVICE, WebConfig
@@ -44,6 +44,7 @@ def create_app(
     """The web app; `config` is a full `WebConfig` or overrides of the environment's settings."""
     settings = config if isinstance(config, WebConfig) else WebConfig.from_env().with_overrides(config or {})
     logs.configure(SERVICE)
+    tracing.configure(SERVICE)
     app = Flask(SERVICE, static_folder="static", static_url_path=STATIC_PATH, root_path=__file__.rsplit("/", 1)[0])
     cache = store or _store(settings)
     app.config.update(
@@ -76,6 +77,7 @@ def create_app(
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    tracing.instrument_flask(app, untraced=("/healthz", "/readyz"))
     security.register(app)
     _register_template_globals(app)
     _register_errors(app)
@@ -114,6 +116,8 @@ def _register_template_globals(app: Flask) -> None:
         return {
             "signed_in": signed_in(),
             "current_user": current_user(),
+            "is_tenant_admin": "tenant_admin" in (current_user().get("roles") or []),
+            "is_support": bool({"support", "platform_admin"} & set(current_user().get("roles") or [])),
             "languages": LANGUAGES,
             "current_language": select_locale(),
         }

@@ -38,10 +38,6 @@ class PasswordChangeForm(FlaskForm):
     next = HiddenField()
 
 
-class SmsCodeForm(FlaskForm):
-    """Only the CSRF token: asks identity to text a code to the signed-in user's phone."""
-
-
 class InvitationForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED), Length(min=10, max=128,
                              message=_l("At least 10 characters."))])
@@ -54,8 +50,6 @@ class LanguageForm(FlaskForm):
     next = HiddenField()
 
 
-class SignOutForm(FlaskForm):
-    """Only the CSRF token: signing out is a POST."""
 
 
 class ActivationForm(FlaskForm):
@@ -79,10 +73,6 @@ class AllocationForm(FlaskForm):
 
     enterprise_ids = SelectMultipleField(_l("Enterprises"), choices=[], validate_choice=False,
                                          validators=[DataRequired(_l("Tick at least one enterprise."))])
-
-
-class RevealForm(FlaskForm):
-    """Only the CSRF token: 立即查看 shows the credentials once."""
 
 
 class ChangeRequestForm(FlaskForm):
@@ -163,3 +153,10 @@ class ReviewForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
                           validators=[InputRequired(_l("Choose approve or reject."))])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=1000)])
+
+
+class PaymentOutcomeForm(FlaskForm):
+    """The sandbox payer's choice."""
+
+    outcome = RadioField(_l("Outcome"), choices=[("success", _l("Payment succeeds")), ("failure", _l("Payment fails"))],
+                         validators=[InputRequired(_l("Choose the outcome."))])

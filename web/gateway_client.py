@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from opentelemetry import propagate
 
 
 @dataclass
@@ -65,6 +66,7 @@ class GatewayClient:
         sent = {"Accept": "application/json", **(headers or {})}
         if token:
             sent["Authorization"] = f"Bearer {token}"
+        propagate.inject(sent)  # the page's span is the parent of the gateway's: one trace per click
         try:
             response = self.http.request(
                 method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False

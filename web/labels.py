@@ -12,6 +12,7 @@ SERVICE_GROUPS = {"invoice_issuing": _l("Invoice issuing"), "invoice_receiving":
 PRODUCT_KINDS = {"seat": _l("Per enterprise"), "traffic": _l("Traffic")}
 CHANGE_KINDS = {"tax_id_replacement": _l("Tax-ID replacement"), "enterprise_move": _l("Move an enterprise to this tenant"),
                 "tenant_merge": _l("Merge tenants")}
+PAYMENT_METHODS = {"wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "paypal": _l("PayPal")}
 CHANGE_STATUSES = {"pending": _l("Pending review"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 
 AUTHORIZATION_STATUSES = {"unauthorized": _l("Not authorized"), "authorized": _l("Authorized"), "failed": _l("Authorization failed")}
@@ -57,4 +58,5 @@ TEMPLATE_LABELS = {
     "sync_error_label": lambda v: label(SYNC_ERRORS, v),
     "expiry_window_label": lambda v: label(EXPIRY_WINDOWS, v),
     "admin_status_label": lambda v: label(ADMIN_STATUSES, v),
+    "payment_method_label": lambda v: label(PAYMENT_METHODS, v),
 }

@@ -88,10 +88,19 @@ def _rule_of(example: Any) -> dict[str, Any]:
 
 
 def example_of(value: Any) -> Any:
+    """The example an expectation stands for, as a client would send it (matchers unwrapped)."""
     if isinstance(value, Pattern):
         return value.example
+    if isinstance(value, Exactly):
+        return example_of(value.value)
+    if isinstance(value, Nullable):
+        return example_of(value.example)
+    if isinstance(value, Each):
+        return [example_of(value.item)]
     if isinstance(value, dict):
         return {k: example_of(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [example_of(v) for v in value]
     return value
 
 

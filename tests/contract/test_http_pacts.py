@@ -25,11 +25,20 @@ from services.billing.adapters.payment_providers import http_transport
 from services.marketplace.adapters.sandbox_provider import http_poster
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 from shared.testkit import TokenFactory
-from tests.contract.consumers.http import GATEWAY, SANDBOX_CALLBACKS, TOKEN_VERIFIER, HttpExpectation, all_http_expectations
+from tests.contract.consumers.http import (
+    EXAMPLE_TOKEN,
+    GATEWAY,
+    SANDBOX_CALLBACKS,
+    TOKEN_VERIFIER,
+    WEB,
+    HttpExpectation,
+    all_http_expectations,
+)
 from tests.contract.harness import HTTP, Service, verify_pacts, write_pact
 from tests.contract.matchers import build, example_of
 from tests.contract.providers import billing, marketplace
 from tests.contract.providers.http import HTTP_STATES, ProviderServer, Replay
+from web.gateway_client import ApiError, GatewayClient
 
 # RFC 8037's example Ed25519 key: the token verifier's pact shows its public half as the example key.
 RFC8037_PRIVATE_KEY = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
@@ -118,6 +127,28 @@ def test_marketplace_sandbox_calls_back_signed(tmp_path: Path) -> None:
         paid = service.client().post(f"/marketplace/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"})
         assert paid.get_json()["callback_status"] == 200, paid.get_json()
     write_pact(pact, "marketplace-sandbox", "marketplace")
+
+
+WEB_PROVIDERS = sorted({e.provider for e in WEB})
+
+
+@pytest.mark.parametrize("provider", WEB_PROVIDERS)
+def test_the_portal_calls_the_api_as_its_pages_need(provider: str) -> None:
+    """The web app's own HTTP client (web/gateway_client.py) against pact's mock server in the gateway's place."""
+    expectations = [e for e in WEB if e.provider == provider]
+    pact = http_pact("web", provider, expectations)
+    with pact.serve(addr="127.0.0.1") as server:
+        client = GatewayClient(str(server.url).rstrip("/"))
+        for expectation in expectations:
+            token = EXAMPLE_TOKEN.removeprefix("Bearer ") if expectation.signed_in else None
+            body = example_of(expectation.body) if expectation.body is not None else None
+            try:
+                answer = client.json(expectation.method, expectation.path, token=token, json=body, params=expectation.query or None)
+            except ApiError as refused:
+                assert refused.status == expectation.status and refused.code == example_of(expectation.response)["code"], refused
+                continue
+            assert expectation.status < 400 and set(example_of(expectation.response)) <= set(answer)
+    write_pact(pact, "web", provider)
 
 
 HTTP_PROVIDERS = sorted({e.provider for e in all_http_expectations()})

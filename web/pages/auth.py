@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from web import auth
-from web.forms import InvitationForm, LanguageForm, LoginForm, PasswordChangeForm, SignOutForm, SmsCodeForm
+from web.forms import InvitationForm, LanguageForm, LoginForm, PasswordChangeForm
 from web.gateway_client import ApiError
 from web.i18n import LANGUAGES
 from web.messages import apply_to_form, problem_message
@@ -67,7 +67,7 @@ def password() -> Any:
             flash(_("Your password has been changed."), "success")
             return redirect(next_path or url_for("portal.home"))
     status = 422 if (form.errors or error) else 200
-    return render_template("pages/password.html", form=form, code_form=SmsCodeForm(), error=error,
+    return render_template("pages/password.html", form=form, error=error,
                            forced=session.get("must_change_password")), status
 
 
@@ -76,7 +76,6 @@ def sms_code() -> Any:
     """获取验证码: identity texts a code to the user's phone; with htmx only the status line changes."""
     if not auth.signed_in():
         return auth.login_redirect()
-    SmsCodeForm().validate_on_submit()  # CSRF is checked before the view (CSRFProtect)
     ok, message = True, ""
     try:
         sent = auth.gateway().request_sms_code(auth.access_token())
@@ -93,7 +92,6 @@ def sms_code() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    SignOutForm().validate_on_submit()
     auth.sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -8,9 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from web.auth import api, login_required
-from web.forms import EnterpriseForm, RevealForm
+from web.forms import EnterpriseForm
 from web.gateway_client import ApiError
 from web.messages import apply_to_form, field_messages, problem_message
+from web.pages.orders import reveal_states
 from web.security import safe_next
 
 bp = Blueprint("enterprises", __name__, url_prefix="/portal/enterprises")
@@ -43,7 +44,7 @@ def index() -> Any:
     status = 422 if (form.errors or error) and not bound_elsewhere else (409 if bound_elsewhere else 200)
     return render_template("pages/enterprises.html", form=form, error=error, enterprises=listed, bound_elsewhere=bound_elsewhere,
                            move_url=url_for("changes.index", kind="enterprise_move", tax_id=bound_elsewhere) if bound_elsewhere else None,
-                           reveal_form=RevealForm()), status
+                           clients=reveal_states([e["api_client_id"] for e in listed.get("items") or [] if e.get("api_client_id")])), status
 
 
 @bp.get("/lookup")

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from web.auth import api, login_required
-from web.forms import ActivationForm, AllocationForm, RevealForm
+from web.forms import ActivationForm, AllocationForm
 from web.gateway_client import ApiError
 from web.messages import apply_to_form, problem_message
 
@@ -93,8 +93,16 @@ def order(order_id: str) -> Any:
     return render_template("pages/order.html", order=current, form=form, error=error), status
 
 
-def _enterprises(page_size: int = 200) -> dict[str, Any]:
-    return api().get("/entitlements/v1/enterprises", params={"page": 1, "page_size": page_size})
+PICK_PAGE_SIZE = 50
+
+
+def _enterprises() -> dict[str, Any]:
+    """A page of the tenant's enterprises to tick (`?page=`), or the one with `?tax_id=` (exact)."""
+    params: dict[str, Any] = {**_page_args(), "page_size": PICK_PAGE_SIZE}
+    tax_id = (request.args.get("tax_id") or "").strip().upper()[:40]
+    if tax_id:
+        params["tax_id"] = tax_id
+    return api().get("/entitlements/v1/enterprises", params=params)
 
 
 def _holders(line_id: str) -> set[str]:
@@ -126,7 +134,7 @@ def allocate(order_id: str, line_id: str) -> Any:
             return redirect(url_for("orders.results", order_id=order_id, line=line_id))
     status = 422 if (form.errors or error) else 200
     return render_template("pages/allocate.html", order=current, line=line, enterprises=enterprises, holders=holders,
-                           form=form, error=error), status
+                           form=form, error=error, tax_id=request.args.get("tax_id", "")[:40]), status
 
 
 @bp.get("/orders/<order_id>/results")
@@ -134,19 +142,31 @@ def allocate(order_id: str, line_id: str) -> Any:
 def results(order_id: str) -> Any:
     """查看已分配结果: the enterprises holding seats of the order's lines, with their authorisation info."""
     current = _order(order_id)
-    line_ids = [line["id"] for line in current.get("lines") or [] if line.get("kind") == "seat"]
-    chosen = request.args.get("line") if request.args.get("line") in line_ids else None
-    rows: list[dict[str, Any]] = []
-    for line_id in [chosen] if chosen else line_ids:
-        rows.extend(api().get("/entitlements/v1/allocations", params={"order_line_id": line_id, "page_size": 200}).get("items") or [])
-    return render_template("pages/results.html", order=current, rows=rows, chosen=chosen, reveal_form=RevealForm())
+    seat_lines = [line for line in current.get("lines") or [] if line.get("kind") == "seat"]
+    line_ids = [line["id"] for line in seat_lines]
+    chosen = request.args.get("line") if request.args.get("line") in line_ids else (line_ids[0] if line_ids else None)
+    page: dict[str, Any] = {"items": [], "total": 0, "page": 1, "page_size": 20}
+    if chosen:
+        page = api().get("/entitlements/v1/allocations", params={"order_line_id": chosen, **_page_args()})
+    rows = page.get("items") or []
+    clients = reveal_states([row["authorisation"]["client_id"] for row in rows if row.get("authorisation")])
+    return render_template("pages/results.html", order=current, lines=seat_lines, page=page, rows=rows, chosen=chosen,
+                           clients=clients)
+
+
+def reveal_states(client_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The tenant's API clients among `client_ids` (revealed or not), from identity's list (first 200)."""
+    if not client_ids:
+        return {}
+    listed = api().get("/identity/v1/api-clients", params={"page": 1, "page_size": 200}).get("items") or []
+    wanted = set(client_ids)
+    return {item["client_id"]: item for item in listed if item.get("client_id") in wanted}
 
 
 @bp.post("/credentials/<client_id>/reveal")
 @login_required
 def reveal(client_id: str) -> Any:
     """立即查看: client_id, client_secret and encrypt key, shown this once (never stored by the portal)."""
-    RevealForm().validate_on_submit()
     if len(client_id) > 64:
         abort(404)
     try:
@@ -154,5 +174,17 @@ def reveal(client_id: str) -> Any:
     except ApiError as exc:
         if exc.status >= 500:
             raise
-        return render_template("pages/credentials.html", credentials=None, message=problem_message(exc)), exc.status
-    return render_template("pages/credentials.html", credentials=credentials, message=None)
+        return render_template("pages/credentials.html", credentials=None, message=problem_message(exc), client_id=client_id,
+                               rotatable=exc.code == "already_revealed"), exc.status
+    return render_template("pages/credentials.html", credentials=credentials, message=None, client_id=client_id)
+
+
+@bp.post("/credentials/<client_id>/rotate")
+@login_required
+def rotate(client_id: str) -> Any:
+    """重置 client secret: the old secret stops working at once; the new one can be viewed once."""
+    if len(client_id) > 64:
+        abort(404)
+    api().post(f"/identity/v1/api-clients/{client_id}/rotate-secret")
+    flash(_("The client secret is replaced; the old one no longer works. View the new one now (it is shown once)."), "success")
+    return render_template("pages/credentials.html", credentials=None, message=None, client_id=client_id, rotated=True)

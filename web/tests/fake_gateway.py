@@ -77,6 +77,7 @@ def fake_gateway(state: FakeState) -> Flask:
     @app.before_request
     def record() -> None:
         state.calls.append((request.method, request.path, request.get_json(silent=True), request.headers.get("Authorization")))
+        state.extra.setdefault("traceparents", []).append(request.headers.get("traceparent"))
 
     def authorized(allow_password_change: bool = False) -> dict[str, Any] | Response:
         claims = state.caller()
@@ -162,6 +163,18 @@ def fake_gateway(state: FakeState) -> Flask:
         return jsonify({"id": claims["sub"], "org_id": claims["org_id"]})
 
     register_entitlements(app, state, authorized)
+
+    @app.route("/billing/v1/sandbox/pay/<payment_id>", methods=["GET", "POST"])
+    @app.post("/marketplace/v1/sandbox/pay/<payment_id>")
+    def sandbox(payment_id: str) -> Response:
+        payments = state.extra.setdefault("payments", {"P-1": None})
+        if payment_id not in payments:
+            return problem(404, "not_found", "no such payment")
+        if request.method == "GET":
+            return jsonify({"payment_id": payment_id, "method": "alipay", "amount_minor": 12800, "currency": "CNY"})
+        payments[payment_id] = request.get_json()["outcome"]
+        return jsonify({"payment_id": payment_id, "outcome": payments[payment_id], "callback_status": 200})
+
     from web.tests.fake_portal import register_portal
 
     register_portal(app, state, authorized)
@@ -264,7 +277,8 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
         if isinstance(claims, Response):
             return claims
         if request.method == "GET":
-            return jsonify(page_of(list(ent["enterprises"].values())))
+            found = [e for e in ent["enterprises"].values() if request.args.get("tax_id") in (None, e["tax_id"])]
+            return jsonify(page_of(found))
         body = request.get_json()
         tax_id = body["tax_id"].strip().upper()
         refused = tax_id_problem(tax_id)
@@ -335,8 +349,30 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
         if client["revealed"]:
             return problem(409, "already_revealed", "shown once")
         client["revealed"] = True
-        return jsonify({"client_id": client_id, "client_secret": f"secret-of-{client_id}", "encrypt_key": f"key-of-{client_id}",
+        return jsonify({"client_id": client_id, "client_secret": f"secret-{client.get('rotations', 0)}-of-{client_id}",
+                        "encrypt_key": f"key-of-{client_id}",
                         "tax_id": client["tax_id"]})
+
+    @app.get("/identity/v1/api-clients")
+    def api_clients() -> Response:
+        claims = admin()
+        if isinstance(claims, Response):
+            return claims
+        return jsonify(page_of([{"client_id": client_id, "tax_id": c["tax_id"], "revealed": c["revealed"],
+                                 "revealed_at": "2026-12-07T05:00:00Z" if c["revealed"] else None}
+                                for client_id, c in ent["clients"].items()]))
+
+    @app.post("/identity/v1/api-clients/<client_id>/rotate-secret")
+    def rotate(client_id: str) -> Response:
+        claims = admin()
+        if isinstance(claims, Response):
+            return claims
+        client = ent["clients"].get(client_id)
+        if client is None:
+            return problem(404, "not_found", "no such client")
+        client["revealed"] = False
+        client["rotations"] = client.get("rotations", 0) + 1
+        return jsonify({"client_id": client_id, "tax_id": client["tax_id"], "revealed": False})
 
     @app.route("/entitlements/v1/change-requests", methods=["GET", "POST"])
     def change_requests() -> Response:

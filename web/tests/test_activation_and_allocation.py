@@ -127,7 +127,7 @@ def test_allocation_then_results_then_the_one_time_reveal(signed_in: FlaskClient
 
     shown = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": csrf_of(results)})
     again = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": csrf_of(results)})
-    assert "secret-of-client-e-1" in shown.get_data(as_text=True) and "key-of-client-e-1" in shown.get_data(as_text=True)
+    assert "secret-0-of-client-e-1" in shown.get_data(as_text=True) and "key-of-client-e-1" in shown.get_data(as_text=True)
     assert shown.headers["Cache-Control"] == "no-store"
     assert again.status_code == 409
     assert "授权信息已查看过一次" in again.get_data(as_text=True) and "secret-of" not in again.get_data(as_text=True)
@@ -179,3 +179,62 @@ def test_the_pages_in_english(signed_in: FlaskClient, state: FakeState) -> None:
 
     assert "This operation key is not valid. Copy it again from the activation mail." in html
     assert "Unknown key." in html
+
+
+def test_a_viewed_secret_is_marked_and_can_be_replaced_then_viewed_once_more(signed_in: FlaskClient, state: FakeState) -> None:
+    order = deliver(state)
+    _activate(signed_in, order)
+    _add(signed_in, TAX_IDS[0])
+    line = order["lines"][0]
+    url = f"/portal/orders/{order['id']}/lines/{line['id']}/allocate"
+    signed_in.post(url, data={"csrf_token": csrf_of(signed_in.get(url).get_data(as_text=True)), "enterprise_ids": ["e-1"]})
+    results_url = f"/portal/orders/{order['id']}/results"
+    token = csrf_of(signed_in.get(results_url).get_data(as_text=True))
+    signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": token})
+
+    results = signed_in.get(results_url).get_data(as_text=True)
+    refused = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": token}).get_data(as_text=True)
+    rotated = signed_in.post("/portal/credentials/client-e-1/rotate", data={"csrf_token": token}).get_data(as_text=True)
+    shown = signed_in.post("/portal/credentials/client-e-1/reveal", data={"csrf_token": token}).get_data(as_text=True)
+
+    assert "已于 2026-12-07 13:00 查看" in results and "/portal/credentials/client-e-1/rotate" in results
+    assert "重置 client secret" in refused
+    assert "client secret 已重置，旧密钥立即失效" in rotated
+    assert "secret-1-of-client-e-1" in shown
+
+
+def test_the_tax_ids_to_tick_come_a_page_at_a_time_and_can_be_found_by_tax_id(signed_in: FlaskClient, state: FakeState) -> None:
+    order = deliver(state)
+    _activate(signed_in, order)
+    firms = state.extra["entitlements"]["enterprises"]
+    for n in range(60):
+        firms[f"e-{n}"] = {"id": f"e-{n}", "name": f"企业{n:02d}", "tax_id": f"TAX{n:02d}", "api_client_id": None, "registration": None}
+    url = f"/portal/orders/{order['id']}/lines/{order['lines'][0]['id']}/allocate"
+
+    first = signed_in.get(url).get_data(as_text=True)
+    second = signed_in.get(url + "?page=2").get_data(as_text=True)
+    found = signed_in.get(url + "?tax_id=tax07").get_data(as_text=True)
+    missing = signed_in.get(url + "?tax_id=NOPE").get_data(as_text=True)
+
+    assert "企业49" in first and "企业50" not in first and "第 1 / 2 页" in first and "page=2" in first
+    assert "企业50" in second and "企业59" in second
+    assert "企业07" in found and "企业08" not in found
+    assert "本租户没有税号为 NOPE 的企业。" in missing
+
+
+def test_allocation_results_come_a_page_at_a_time(signed_in: FlaskClient, state: FakeState) -> None:
+    order = deliver(state, quantity=30)
+    _activate(signed_in, order)
+    line = order["lines"][0]
+    for n in range(25):
+        state.extra["entitlements"]["allocations"].append({
+            "id": f"a-{n}", "order_line_id": line["id"], "enterprise_id": f"e-{n}", "enterprise_name": f"企业{n:02d}",
+            "tax_id": f"TAX{n:02d}",
+            "product_code": "FP-ISSUE", "product_name": "发票云开票", "right_type": "invoice_issuing", "serial_number": "SN-ISSUE-1",
+            "valid_from": "2026-01-01", "valid_to": "2027-12-31", "authorisation": None})
+
+    first = signed_in.get(f"/portal/orders/{order['id']}/results").get_data(as_text=True)
+    second = signed_in.get(f"/portal/orders/{order['id']}/results?line={line['id']}&page=2").get_data(as_text=True)
+
+    assert "企业19" in first and "企业20" not in first and "第 1 / 2 页" in first
+    assert "企业24" in second and "企业19" not in second

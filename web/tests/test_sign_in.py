@@ -193,3 +193,22 @@ def test_the_activation_mail_link_opens_the_order_after_sign_in(client: FlaskCli
                                                               "next": "/portal/orders/by-number/SO-2026-0001"})
 
     assert response.headers["Location"] == "/portal/orders/by-number/SO-2026-0001"
+
+
+def test_the_gateway_call_continues_the_page_request_s_trace(client: FlaskClient, state: FakeState) -> None:
+    page_trace = "0af7651916cd43dd8448eb211c80319c"
+
+    client.post("/portal/login", headers={"traceparent": f"00-{page_trace}-b7ad6b7169203331-01"},
+                data={"csrf_token": csrf_of(client.get("/portal/login").get_data(as_text=True)), "username": "a@b.c", "password": "x"})
+
+    sent = state.extra["traceparents"][-1]
+    assert sent and sent.split("-")[1] == page_trace
+
+
+def test_a_user_who_is_not_a_tenant_admin_gets_no_tenant_menu(client: FlaskClient, state: FakeState) -> None:
+    state.users["sales@platform.test"] = {"id": "u-9", "org_id": "platform", "roles": ["sales"], "password": PASSWORD, "must_change": False}
+
+    sign_in(client, "sales@platform.test")
+    html = client.get("/portal/").get_data(as_text=True)
+
+    assert "/portal/orders" not in html and "您所在角色的页面尚未开放" in html

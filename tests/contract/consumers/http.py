@@ -1,5 +1,6 @@
 """What each HTTP consumer expects of a provider: the gateway of every service, the token verifier of
-identity's keys, and the sandbox payment providers of the billing and marketplace callbacks.
+identity's keys, the sandbox payment providers of the billing and marketplace callbacks, and the web
+app (the portal) of the API its pages call.
 
 A request body or header is written with tests/contract/matchers.py's vocabulary; the consumer test
 sends the example, the provider verification replays it (see providers/http.py for what a replay
@@ -120,5 +121,50 @@ SANDBOX_CALLBACKS: list[HttpExpectation] = [
 ]
 
 
+# The web app (the portal) calls the public API through the gateway, which forwards it unchanged, so
+# its pacts name the services as providers. Only what the portal's pages read is pinned.
+TAX_ID = "91330100716105852F"
+TENANT_ADMIN_SIGNED_IN = "a tenant admin is signed in"
+WEB: list[HttpExpectation] = [
+    HttpExpectation("web", "identity", "the portal signs a user in (登录)", "the platform admin's account exists", "POST",
+                    "/identity/v1/auth/login", 200, body={"username": PLATFORM_ADMIN[0], "password": exactly(PLATFORM_ADMIN[1])},
+                    response={"access_token": pattern("eyJ.eyJ.sig", r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$"),
+                              "refresh_token": "r1", "expires_in": 900, "must_change_password": False}),
+    HttpExpectation("web", "identity", "the portal signs in with a wrong password", "the platform admin's account exists", "POST",
+                    "/identity/v1/auth/login", 401, body={"username": PLATFORM_ADMIN[0], "password": exactly("not-the-password")},
+                    response_headers={"Content-Type": exactly("application/problem+json")},
+                    response={"status": exactly(401), "code": exactly("invalid_credentials")}),
+    HttpExpectation("web", "entitlements", "the portal lists the tenant's orders (订单激活)",
+                    "a tenant admin is signed in and the tenant has a delivered order", "GET", "/entitlements/v1/orders", 200,
+                    query={"page": "1", "page_size": "20"}, signed_in=True,
+                    response=page_of({"id": "order-1", "order_no": "ORD-2026-0001", "status": one_of("delivered", "activated"),
+                                      "created_at": pattern("2026-01-01T00:00:00Z", r"^\d{4}-\d{2}-\d{2}T.*Z$")})),
+    HttpExpectation("web", "entitlements", "the portal activates an order with the mailed operation key",
+                    "a tenant admin is signed in and an order awaits activation with its mailed key", "POST",
+                    "/entitlements/v1/orders/activate", 200, signed_in=True,
+                    body={"operation_key": "KEY-FROM-THE-MAIL", "erp": one_of("cosmic", "galaxy", "eas", "other", example="galaxy"),
+                          "deployment": one_of("public_cloud", "private_cloud", "on_premises", example="public_cloud")},
+                    response={"id": "order-1", "order_no": "ORD-2026-0001", "status": exactly("activated"), "erp": "galaxy",
+                              "deployment": "public_cloud",
+                              "lines": each({"id": "line-1", "kind": one_of("seat", "traffic"), "quantity": 3, "product_code": "INV-ISSUE",
+                                             "valid_from": pattern("2025-12-01", r"^\d{4}-\d{2}-\d{2}$"),
+                                             "valid_to": pattern("2026-12-31", r"^\d{4}-\d{2}-\d{2}$")})}),
+    HttpExpectation("web", "entitlements", "the portal looks up, while it is typed, a tax ID another tenant holds (新增企业)",
+                    "a tenant admin is signed in and another tenant holds a tax ID", "GET", f"/entitlements/v1/registrations/{TAX_ID}", 200,
+                    signed_in=True, response={"tax_id": exactly(TAX_ID), "registration": {"registered_name": "杭州示例网络有限公司"},
+                                              "bound": one_of("own", "other", example="other"),
+                                              "tenant_name": pattern("苏州XXXX有限公司", r"^.*XXXX.*$")}),
+    HttpExpectation("web", "entitlements", "the portal adds an enterprise with a mistyped check character", TENANT_ADMIN_SIGNED_IN,
+                    "POST", "/entitlements/v1/enterprises", 422, signed_in=True,
+                    body={"name": "杭州示例网络有限公司", "tax_id": exactly(TAX_ID[:17] + "G")},
+                    response_headers={"Content-Type": exactly("application/problem+json")},
+                    response={"code": exactly("validation_failed"),
+                              "errors": {"tax_id": each("the check character (GB 32100-2015) is wrong")}}),
+    HttpExpectation("web", "entitlements", "the portal adds an enterprise (新增企业)", TENANT_ADMIN_SIGNED_IN, "POST",
+                    "/entitlements/v1/enterprises", 201, signed_in=True, body={"name": "杭州示例网络有限公司", "tax_id": exactly(TAX_ID)},
+                    response={"id": "enterprise-1", "name": "杭州示例网络有限公司", "tax_id": exactly(TAX_ID)}),
+]
+
+
 def all_http_expectations() -> list[HttpExpectation]:
-    return [*GATEWAY, *TOKEN_VERIFIER, *SANDBOX_CALLBACKS]
+    return [*GATEWAY, *TOKEN_VERIFIER, *SANDBOX_CALLBACKS, *WEB]

@@ -82,6 +82,31 @@ def tenant_with_delivered_order(service: Service) -> Replay:
     return signed_in(entitlements.tenant_admin(service))
 
 
+def tenant_admin_signed_in(service: Service) -> Replay:
+    entitlements.known_tenant(service)
+    return signed_in(entitlements.tenant_admin(service))
+
+
+def tax_id_held_by_another_tenant(service: Service) -> Replay:
+    entitlements.known_tenant(service)
+    entitlements.known_tenant(service, entitlements.NEW_TENANT)
+    added = service.client().post("/entitlements/v1/enterprises", json={"name": "杭州示例网络有限公司", "tax_id": "91330100716105852F"},
+                                  headers=entitlements.tenant_admin(service, entitlements.NEW_TENANT))
+    assert added.status_code == 201, added.get_data(as_text=True)
+    return signed_in(entitlements.tenant_admin(service))
+
+
+def order_awaiting_activation(service: Service) -> Replay:
+    """A delivered order; the replayed request carries the key its activation mail carried."""
+    entitlements.order_delivered(service)
+    key = service.last_event("entitlements.order.delivered.v1")["data"]["operation_key"]
+
+    def with_mailed_key(body: bytes) -> tuple[bytes, dict[str, str]]:
+        return json.dumps({**json.loads(body), "operation_key": key}).encode(), {}
+
+    return Replay(headers=signed_in(entitlements.tenant_admin(service)).headers, body=with_mailed_key)
+
+
 def erp_with_imported_enterprise(service: Service) -> Replay:
     licensing.enterprise_imported(service)
     return signed_in(licensing.tenant_admin(service))
@@ -140,6 +165,9 @@ HTTP_STATES: dict[str, dict[str, HttpState]] = {
     "entitlements": {
         "entitlements is up": up,
         "a tenant admin is signed in and the tenant has a delivered order": tenant_with_delivered_order,
+        "a tenant admin is signed in and an order awaits activation with its mailed key": order_awaiting_activation,
+        "a tenant admin is signed in": tenant_admin_signed_in,
+        "a tenant admin is signed in and another tenant holds a tax ID": tax_id_held_by_another_tenant,
     },
     "licensing": {
         "licensing is up": up,

@@ -2,10 +2,11 @@
 
 A tenant is taken from the welcome mail's link through the first sign-in and the password change with
 the SMS code, then from the activation mail's link (signed out: sign-in first, then back to the order)
-through 订单激活, 新增企业, 权益分配 and 立即查看; change requests; the same pages at phone size (375 px,
-no sideways scrolling) and in English. axe-core runs on every page: no serious or critical violations.
-The pages run under their real Content-Security-Policy (axe is injected through the DevTools protocol,
-which the policy does not cover) and any CSP violation the browser reports fails the test.
+through 订单激活, 新增企业, 权益分配 and 立即查看 (then 重置 client secret and 立即查看 once more);
+change requests; the same pages at phone size (375 px, no sideways scrolling) and in English.
+axe-core runs on every page: no serious or critical violations. The pages run under their real
+Content-Security-Policy (axe is injected through the DevTools protocol, which the policy does not
+cover) and any CSP violation the browser reports fails the test.
 Screenshots go to web/tests/browser/screenshots/ (git-ignored).
 """
 from __future__ import annotations
@@ -236,8 +237,13 @@ def story(suite: RunningSuite, browser: Any) -> dict[str, Any]:
     assert len(secret) >= 16
     visit.check("12-credentials")
     page.goto(results_url)
-    page.get_by_role("button", name=re.compile("立即查看")).first.click()
-    page.get_by_text("授权信息已查看过一次").wait_for()
+    page.get_by_text(re.compile("已于 .* 查看")).wait_for()
+    page.get_by_role("button", name=re.compile("重置 client secret")).click()
+    page.get_by_text("client secret 已重置").wait_for()
+    visit.check("12b-secret-replaced")
+    page.get_by_role("button", name="立即查看", exact=True).click()
+    page.get_by_text("client_secret").wait_for()
+    assert page.locator("code.secret").nth(1).inner_text() != secret
 
     # Change requests: a tax-ID replacement with its reason, then its state.
     page.get_by_role("link", name="变更申请").first.click()
@@ -254,7 +260,7 @@ def story(suite: RunningSuite, browser: Any) -> dict[str, Any]:
              "order": order_url, "results": results_url, "enterprises": page.url.split("/portal")[0] + "/portal/enterprises",
              "changes": page.url}
     visit.close()
-    return {"email": email, "password": password, "pages": pages, "login": _link(welcome, "/portal")}
+    return {"email": email, "password": password, "pages": pages, "login": _link(welcome, "/portal"), "tenant_id": tenant_id}
 
 
 def test_a_tenant_goes_from_the_welcome_mail_to_the_revealed_credentials(story: dict[str, Any]) -> None:
@@ -289,4 +295,32 @@ def test_the_pages_in_english(story: dict[str, Any], browser: Any) -> None:
     page.goto(story["pages"]["order"])
     page.get_by_role("heading", name="Products of this order").wait_for()
     visit.check("02-order")
+    visit.close()
+
+
+def test_an_invited_admin_sets_a_password_from_the_mailed_link(story: dict[str, Any], suite: RunningSuite, browser: Any) -> None:
+    platform = suite.api(suite.api().login(*suite.admin_credentials)["access_token"])
+    email = f"invited-{uuid.uuid4().hex[:8]}@tenant.test"
+    invited = platform.post("/identity/v1/users", json={"org_id": story["tenant_id"], "email": email, "phone": new_phone(),
+                                                        "name": "李四", "roles": ["tenant_admin"]})
+    assert invited.status_code == 201, invited.text
+    mail = _mail_to(suite, email, "/portal/activate?token=")
+    visit = Visit(browser, 375, 812, "invitation")
+    page = visit.page
+
+    page.goto(_link(mail, "/portal/activate?token="))
+    assert "token=" not in page.url  # out of the address bar at once
+    visit.check("01-set-password")
+    page.get_by_label("新密码", exact=True).fill("short")
+    page.get_by_label("确认新密码").fill("short")
+    page.get_by_role("button", name="激活", exact=True).click()
+    page.get_by_text("至少 10 个字符。").first.wait_for()
+    visit.check("02-too-short")
+    password = "Invited-Passw0rd-" + uuid.uuid4().hex[:4]
+    page.get_by_label("新密码", exact=True).fill(password)
+    page.get_by_label("确认新密码").fill(password)
+    page.get_by_role("button", name="激活", exact=True).click()
+    page.get_by_text("账号已激活，欢迎使用！").wait_for()
+    assert email in page.content()
+    visit.check("03-welcome")
     visit.close()
