@@ -17,9 +17,9 @@ _ids = itertools.count(1)
 
 
 def _nice_top(value: int) -> int:
-    """The axis top: 1, 2 or 5 times a power of ten, at least `value`."""
-    if value <= 0:
-        return 1
+    """The axis top: 1, 2 or 5 times a power of ten, at least `value` (and at least 5: units are whole)."""
+    if value <= 5:
+        return 5
     scale = 1
     while True:
         for step in (1, 2, 5):
@@ -36,14 +36,15 @@ def bar_chart(series: Sequence[tuple[str, int]], title: str) -> Markup:
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{chart_id}" '
              f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
              f'<title id="{chart_id}">{escape(title)}</title>']
-    for step in range(5):
-        value = top * step // 4
-        y = TOP + plot_h - plot_h * step / 4
+    steps = 4 if str(top)[0] == "2" else 5  # 0, 5, 10, 15, 20 or 0, 2, 4, 6, 8, 10: whole numbers
+    for step in range(steps + 1):
+        value = top * step // steps
+        y = TOP + plot_h - plot_h * step / steps
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:,}</text>')
     if series:
         slot = plot_w / len(series)
-        bar = max(1.0, slot * 0.7)
+        bar = max(1.0, min(slot * 0.7, 40.0))
         label_every = max(1, len(series) // 6)
         for index, (label, value) in enumerate(series):
             h = plot_h * value / top

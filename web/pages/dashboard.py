@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import date, timedelta
 from typing import Any
 
 import qrcode
@@ -25,6 +26,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/portal")
 ENT = "/entitlements/v1"
 WINDOWS = ("30", "60", "90", "expired")
 HOLDERS_SHOWN = 50
+CHART_DAYS = 31
 
 
 def page_arg() -> int:
@@ -98,13 +100,19 @@ def _render_usage(traffic: list[dict[str, Any]], form: UsageFilterForm, **values
 
 
 def daily_series(product_code: str, filters: dict[str, Any]) -> list[tuple[str, int]]:
-    """Units consumed per day (all tax IDs of the product together), oldest first, the last 31 days shown."""
-    params = {**filters, "product_code": product_code, "page": 1, "page_size": 200}
+    """Units consumed per day (all tax IDs of the product together), oldest first: every day of the
+    period's last 31 days (to `to`, or today), days without use included."""
+    end = date.fromisoformat(filters["to"]) if filters.get("to") else date.today()
+    start = end - timedelta(days=CHART_DAYS - 1)
+    if filters.get("from"):
+        start = max(start, date.fromisoformat(filters["from"]))
+    params = {**filters, "from": start.isoformat(), "to": end.isoformat(), "product_code": product_code, "page": 1, "page_size": 200}
     rows = api().get(f"{ENT}/usage/daily", params=params).get("items") or []
-    per_day: dict[str, int] = {}
+    per_day = {(start + timedelta(days=n)).isoformat(): 0 for n in range((end - start).days + 1)}
     for row in rows:
-        per_day[row["day"]] = per_day.get(row["day"], 0) + int(row["units"])
-    return sorted(per_day.items())[-31:]
+        if row["day"] in per_day:
+            per_day[row["day"]] += int(row["units"])
+    return list(per_day.items())
 
 
 @bp.get("/usage")
@@ -132,7 +140,7 @@ def usage() -> Any:
     charts = []
     for pool in shown:
         series = daily_series(pool["product_code"], {k: v for k, v in filters.items() if k != "product_code"})
-        charts.append({"pool": pool, "series": series,
+        charts.append({"pool": pool, "series": series, "used": sum(units for _, units in series),
                        "svg": bar_chart(series, title=_("Units used per day: %(product)s",
                                                         product=pool.get("product_name") or pool["product_code"]))})
     query = {name: request.args[name] for name in ("product_code", "tax_id", "date_from", "date_to") if request.args.get(name)}

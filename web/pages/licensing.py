@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import api, login_required
+from web.auth import api, current_user, login_required
 from web.forms import LicenseBatchForm, SerialNumbersForm
 from web.gateway_client import ApiError
 from web.labels import LICENSE_RESULTS, label
@@ -48,6 +48,7 @@ def index() -> Any:
             error = apply_to_form(form, exc)
         else:
             results = answer.get("results") or []
+            form.tax_ids.data, form.confirm.data = [], False
             done = sum(1 for r in results if r.get("ok"))
             flash(_("%(done)s of %(count)s enterprises done; the others are listed with the reason.", done=done, count=len(results))
                   if done < len(results) else _("Done for %(count)s enterprises.", count=len(results)),
@@ -56,11 +57,23 @@ def index() -> Any:
     params = {"service_group": group, "page": _page(), "page_size": 20, **({"authorization_status": status} if status else {}),
               **({"q": q} if q else {})}
     licenses = api().get(f"{LIC}/enterprises", params=params)
+    people = _people(licenses.get("items") or [])
     listing = {"total": licenses.get("items_total") or 0, "page": licenses.get("page") or 1, "page_size": licenses.get("page_size") or 20}
     status_code = 422 if (form.errors or error) else 200
-    return render_template("pages/licensing.html", groups=groups, group=group, status=status, q=q, licenses=licenses, listing=listing,
+    return render_template("pages/licensing.html", groups=groups, group=group, status=status, q=q, licenses=licenses, listing=listing, people=people,
                            form=form, error=error, results=results, result_label=lambda code: label(LICENSE_RESULTS, code),
                            statuses=STATUSES), status_code
+
+
+def _people(items: list[dict[str, Any]]) -> dict[str, str]:
+    """授权人 by name: licensing records the token's user id when the token names no user name."""
+    if not any(item.get("authorized_by") for item in items):
+        return {}
+    try:
+        admins = api().get(f"/identity/v1/tenants/{current_user().get('org_id')}").get("admins") or []
+    except ApiError:
+        return {}
+    return {a["id"]: a.get("name") or a.get("username") for a in admins if a.get("id")}
 
 
 def _action_valid(form: LicenseBatchForm) -> bool:

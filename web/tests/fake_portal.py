@@ -35,7 +35,7 @@ def portal_data(state: FakeState) -> dict[str, Any]:
         "licenses": {
             "invoice_issuing": [
                 {"tax_id": USCC[0], "name": "杭州示例网络有限公司", "authorization_status": "authorized",
-                 "authorized_at": "2026-11-01T00:00:00Z", "authorized_by": "admin@tenant.test", "sync_status": "failed",
+                 "authorized_at": "2026-11-01T00:00:00Z", "authorized_by": "u-1", "sync_status": "failed",
                  "sync_pending": False, "sync_action": "authorize",
                  "sync_error": "no_remaining_entitlement", "valid_from": None, "valid_to": None, "cancelled_at": None,
                  "reauthorizable_on": None},

@@ -24,7 +24,7 @@ def test_the_list_shows_counts_serial_numbers_lock_and_sync_errors_in_words(sign
 
     for words in ("许可授权", "开票 (1/5)", "收票 (0/5)", "SN-ISSUE-1", "需要，未维护", "A 为已授权数，AA 为总授权数",
                   "同步失败", "权益平台无剩余可分配权益", "同步成功", "2027-01-30 起可重新授权", "取消授权", "同步许可授权",
-                  "同步取消授权", "维护产品序列号"):
+                  "同步取消授权", "维护产品序列号", "张三"):
         assert words in html, words
     assert "no_remaining_entitlement" not in html
 
