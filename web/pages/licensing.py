@@ -60,9 +60,9 @@ def index() -> Any:
     people = _people(licenses.get("items") or [])
     listing = {"total": licenses.get("items_total") or 0, "page": licenses.get("page") or 1, "page_size": licenses.get("page_size") or 20}
     status_code = 422 if (form.errors or error) else 200
-    return render_template("pages/licensing.html", groups=groups, group=group, status=status, q=q, licenses=licenses, listing=listing, people=people,
-                           form=form, error=error, results=results, result_label=lambda code: label(LICENSE_RESULTS, code),
-                           statuses=STATUSES), status_code
+    return render_template("pages/licensing.html", groups=groups, group=group, status=status, q=q, licenses=licenses,
+                           listing=listing, people=people, form=form, error=error, results=results,
+                           result_label=lambda code: label(LICENSE_RESULTS, code), statuses=STATUSES), status_code
 
 
 def _people(items: list[dict[str, Any]]) -> dict[str, str]:
