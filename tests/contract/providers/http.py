@@ -168,6 +168,7 @@ HTTP_STATES: dict[str, dict[str, HttpState]] = {
         "a tenant admin is signed in and an order awaits activation with its mailed key": order_awaiting_activation,
         "a tenant admin is signed in": tenant_admin_signed_in,
         "a tenant admin is signed in and another tenant holds a tax ID": tax_id_held_by_another_tenant,
+        "support staff is signed in": lambda service: platform_staff(service, "support"),
     },
     "licensing": {
         "licensing is up": up,

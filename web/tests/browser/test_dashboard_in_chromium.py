@@ -125,7 +125,8 @@ def test_the_dashboard_and_licensing_at_desktop_size(world: dict[str, Any], suit
     visit.check("05-product")
     page.goto(_base(suite) + "/")
     page.get_by_role("link", name=re.compile("票量耗用明细")).click()
-    page.locator("svg.chart rect.bar").first.wait_for()
+    page.locator("svg.chart").first.wait_for()
+    assert page.locator("svg.chart rect.bar").evaluate_all("bars => bars.filter(b => Number(b.getAttribute('height')) > 0).length") == 1
     assert page.get_by_text("INV-5").count() == 1
     visit.check("06-usage")
     with page.expect_download() as download:
