@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 8, 14, 40
 _ids = itertools.count(1)
 
 
@@ -41,18 +41,18 @@ def bar_chart(series: Sequence[tuple[str, int]], title: str) -> Markup:
         value = top * step // steps
         y = TOP + plot_h - plot_h * step / steps
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:,}</text>')
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">{value:,}</text>')
     if series:
         slot = plot_w / len(series)
         bar = max(1.0, min(slot * 0.7, 40.0))
-        label_every = max(1, len(series) // 6)
+        label_every = max(1, len(series) // 5)
         for index, (label, value) in enumerate(series):
             h = plot_h * value / top
             x = LEFT + slot * index + (slot - bar) / 2
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}">'
                          f'<title>{escape(label)}: {value:,}</title></rect>')
             if index % label_every == 0 or index == len(series) - 1:
-                parts.append(f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+                parts.append(f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle">'
                              f'{escape(label[5:] if len(label) == 10 else label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -35,6 +35,8 @@ LICENSE_RESULTS = {
     "not_cancelled": _l("Never cancelled: there is no cancellation to sync."),
 }
 EXPIRY_WINDOWS = {"30": _l("Within 30 days"), "60": _l("Within 60 days"), "90": _l("Within 90 days"), "expired": _l("Expired")}
+CHANGE_DETAILS = {"old_tax_id": _l("Old tax ID"), "new_tax_id": _l("New tax ID"), "new_name": _l("New enterprise name"),
+                  "tax_id": _l("Tax ID"), "target_tenant_id": _l("Tenant to merge into (its ID)")}
 ADMIN_STATUSES = {"active": _l("Enabled"), "disabled": _l("Disabled"), "invited": _l("Invited, not activated yet")}
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from web.auth import api, current_user, login_required
 from web.forms import ResendActivationForm, ReviewForm, SupportSearchForm
 from web.gateway_client import ApiError
+from web.labels import CHANGE_DETAILS
 from web.messages import apply_to_form, problem_message
 
 bp = Blueprint("support", __name__, url_prefix="/portal/support")
@@ -104,7 +105,8 @@ def change_requests() -> Any:
     page = request.args.get("page", "1")
     listed = api().get("/entitlements/v1/change-requests", params={"status": status, "page_size": 20,
                                                                     "page": int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1})
-    return render_template("pages/support_changes.html", requests=listed, status=status, forms={}, errors={})
+    return render_template("pages/support_changes.html", requests=listed, status=status, forms={}, errors={},
+                           tenant_names=_tenant_names(listed), details=CHANGE_DETAILS)
 
 
 @bp.post("/change-requests/<request_id>/review")
@@ -129,4 +131,16 @@ def review(request_id: str) -> Any:
             return redirect(url_for("support.change_requests"))
     listed = api().get("/entitlements/v1/change-requests", params={"status": "pending", "page_size": 20})
     return render_template("pages/support_changes.html", requests=listed, status="pending", forms={request_id: form},
-                           errors={request_id: error}), 422
+                           errors={request_id: error}, tenant_names=_tenant_names(listed), details=CHANGE_DETAILS), 422
+
+
+def _tenant_names(listed: dict[str, Any]) -> dict[str, str]:
+    """The tenants' names for the page's requests (one call per tenant on the page; a name not found shows the id)."""
+    names: dict[str, str] = {}
+    for tenant_id in {item.get("tenant_id") for item in listed.get("items") or []} - {None}:
+        try:
+            names[tenant_id] = api().get(f"/identity/v1/tenants/{tenant_id}").get("name") or tenant_id
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+    return names

@@ -79,6 +79,7 @@ def test_a_change_request_is_reviewed(support: FlaskClient, state: FakeState) ->
     request = _pending_request(state)
     page = support.get("/portal/support/change-requests").get_data(as_text=True)
     assert "公司并入集团" in page and "企业变更租户" in page and "待审核" in page
+    assert ">苏州示例科技有限公司</a>" in page and "<dt>企业税号</dt><dd>91330100716105852F</dd>" in page
 
     response = post_form(support, "/portal/support/change-requests", {"decision": "approve", "comment": "同意"},
                          action="/portal/support/change-requests/c-1/review")
