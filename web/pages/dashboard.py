@@ -25,7 +25,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/portal")
 
 ENT = "/entitlements/v1"
 WINDOWS = ("30", "60", "90", "expired")
-HOLDERS_SHOWN = 50
+HOLDERS_SHOWN = 20
+EXPIRING_PAGE = 5  # lines a page: each seat line costs one more API call (its holders)
 CHART_DAYS = 31
 
 
@@ -65,7 +66,7 @@ def unallocated() -> Any:
 def expiring() -> Any:
     """产品到期续费提醒: lines ending within 30/60/90 days or expired, serial numbers, who holds them."""
     window = request.args.get("window") if request.args.get("window") in WINDOWS else "30"
-    lines = api().get(f"{ENT}/expiring-lines", params={"window": window, "page": page_arg(), "page_size": 10})
+    lines = api().get(f"{ENT}/expiring-lines", params={"window": window, "page": page_arg(), "page_size": EXPIRING_PAGE})
     holders: dict[str, dict[str, Any]] = {}
     for line in lines.get("items") or []:
         if line.get("kind") == "seat" and line.get("allocated"):
