@@ -37,13 +37,15 @@ class Orders(MethodView):
     @blp.arguments(OrderListArgs, location="query")
     @blp.response(200, OrderPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List orders (the tenant's own; staff: all or ?tenant_id=)"""
+        """List orders (the tenant's own; staff: all or ?tenant_id=; ?order_no= finds one by its number)"""
         principal = current_principal()
         tenant_id = tenant_scope(principal, args["tenant_id"])
         if args["unallocated"]:
             if tenant_id is None:
                 raise Problem(422, "validation_failed", "name a tenant", errors={"tenant_id": ["required with unallocated"]})
             query = handlers.unallocated_orders_query(tenant_id, uow().clock.today())
+            if args["status"] or args["order_no"]:
+                query = handlers.filtered_orders(query, args["status"], args["order_no"])
         else:
             query = handlers.orders_query(tenant_id, args["status"], args["order_no"])
         page = page_of(db(), query, args["page"], args["page_size"])

@@ -108,12 +108,15 @@ class OrderOut(OrderSummaryOut):
     lines = fields.List(fields.Nested(OrderLineOut))
 
 
+ORDER_NO = r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$"
+
+
 class OrderListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(("delivered", "activated")))
+    order_no = fields.String(load_default=None, validate=validate.Regexp(ORDER_NO, error="an order number (letters, digits, -)"),
+                             metadata={"description": "exactly this order number (support: across tenants)"})
     unallocated = fields.Boolean(load_default=False, metadata={"description": "only valid orders with unallocated seats"})
     tenant_id = fields.String(load_default=None, validate=validate.Length(max=64), metadata={"description": "platform staff only"})
-    order_no = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
-                             metadata={"description": "the order of this number (the activation mail names it)"})
 
 
 class OrderPage(PageSchema):

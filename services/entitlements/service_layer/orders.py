@@ -264,12 +264,17 @@ def unallocated_orders_query(tenant_id: str, today: date) -> Any:
 
 def orders_query(tenant_id: str | None, status: str | None, order_no: str | None = None) -> Any:
     query = select(orders).order_by(orders.c.created_at.desc(), orders.c.id)
-    if order_no is not None:
-        query = query.where(orders.c.order_no == order_no.strip())
     if tenant_id is not None:
         query = query.where(orders.c.tenant_id == tenant_id)
+    return filtered_orders(query, status, order_no)
+
+
+def filtered_orders(query: Any, status: str | None, order_no: str | None) -> Any:
+    """`status` exactly; `order_no` exactly, ignoring case (people type order numbers from a mail)."""
     if status:
         query = query.where(orders.c.status == status)
+    if order_no:
+        query = query.where(orders.c.order_no == order_no.strip().upper())
     return query
 
 
