@@ -58,16 +58,27 @@ def index() -> Any:
               **({"q": q} if q else {})}
     licenses = api().get(f"{LIC}/enterprises", params=params)
     people = _people(licenses.get("items") or [])
-    listing = {"total": licenses.get("items_total") or 0, "page": licenses.get("page") or 1, "page_size": licenses.get("page_size") or 20}
+    licenses["licensed"], rows = _licensed_and_rows(licenses)
+    for item in groups:
+        item["licensed"] = item.get("licensed", item.get("total"))
+    listing = {"total": rows, "page": licenses.get("page") or 1, "page_size": licenses.get("page_size") or 20}
     status_code = 422 if (form.errors or error) else 200
     return render_template("pages/licensing.html", groups=groups, group=group, status=status, q=q, licenses=licenses,
                            listing=listing, people=people, form=form, error=error, results=results,
                            result_label=lambda code: label(LICENSE_RESULTS, code), statuses=STATUSES), status_code
 
 
+def _licensed_and_rows(page: dict[str, Any]) -> tuple[int, int]:
+    """AA of (A/AA) and the rows matching the filters. Licensing names them `licensed` and `total`; before
+    issue 19 it named them `total` and `items_total`."""
+    if "licensed" in page:
+        return int(page.get("licensed") or 0), int(page.get("total") or 0)
+    return int(page.get("total") or 0), int(page.get("items_total") or 0)
+
+
 def _people(items: list[dict[str, Any]]) -> dict[str, str]:
-    """授权人 by name: licensing records the token's user id when the token names no user name."""
-    if not any(item.get("authorized_by") for item in items):
+    """授权人 by name, for licenses that carry only the authorizer's id (`authorized_by_name` came with issue 19)."""
+    if not any(item.get("authorized_by") and not item.get("authorized_by_name") for item in items):
         return {}
     try:
         admins = api().get(f"/identity/v1/tenants/{current_user().get('org_id')}").get("admins") or []

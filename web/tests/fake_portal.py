@@ -256,8 +256,9 @@ def register_portal(app: Flask, state: FakeState, authorized: Any) -> None:
         claims = caller("tenant_admin")
         if isinstance(claims, Response):
             return claims
+        aa = "licensed" if state.extra.get("licensing_issue19") else "total"
         return jsonify({"items": [{"service_group": g, "authorized": sum(1 for lic in items if lic["authorization_status"] == "authorized"),
-                                   "total": 5, "serial_number": data["serials"][g], "serial_number_required": True}
+                                   aa: 5, "serial_number": data["serials"][g], "serial_number_required": True}
                                   for g, items in data["licenses"].items()]})
 
     @app.get("/licensing/v1/enterprises")
@@ -274,6 +275,10 @@ def register_portal(app: Flask, state: FakeState, authorized: Any) -> None:
                  and (request.args.get("q", "") in lic["tax_id"] or request.args.get("q", "") in lic["name"])]
         page = page_of(items)
         authorized = sum(1 for lic in data["licenses"][group] if lic["authorization_status"] == "authorized")
+        if state.extra.get("licensing_issue19"):  # issue 19: AA is `licensed`, `total` the rows, the authorizer's name beside the id
+            page["items"] = [{**lic, "authorized_by_name": "张三 (from the token)" if lic["authorized_by"] else None}
+                             for lic in page["items"]]
+            return jsonify({**page, "service_group": group, "authorized": authorized, "licensed": 5})
         return jsonify({**page, "service_group": group, "authorized": authorized, "total": 5, "items_total": len(items)})
 
     def batch(kind: str) -> Response:

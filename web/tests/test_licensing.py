@@ -98,3 +98,13 @@ def test_serial_numbers_are_kept_and_a_too_long_one_changes_nothing(signed_in: F
     good = post_form(signed_in, "/portal/licensing/serial-numbers", {"invoice_issuing": "SN-NEW", "invoice_receiving": "SN-RCV"})
     assert good.status_code == 302
     assert portal_data(state)["serials"] == {"invoice_issuing": "SN-NEW", "invoice_receiving": "SN-RCV"}
+
+
+def test_licensings_issue_19_shape_licensed_total_and_the_authorizers_name(signed_in: FlaskClient, state: FakeState) -> None:
+    state.extra["licensing_issue19"] = True
+    before = len(state.calls)
+
+    html = signed_in.get("/portal/licensing").get_data(as_text=True)
+
+    assert "开票 (1/5)" in html and '<span class="badge">1/5</span>' in html and "张三 (from the token)" in html
+    assert not any(path.startswith("/identity/") for _, path, _, _ in state.calls[before:])
