@@ -105,11 +105,14 @@ class ProxyPath:
     def _problem(
         self, environ: dict[str, Any], start_response: Callable[..., Any], service: str, method: str, rid: str, problem: Problem
     ) -> Iterable[bytes]:
-        body = problem.to_dict()
-        body["instance"] = environ.get("PATH_INFO", "")  # no Flask request here (nor a stale one of a test client)
-        body.update(problem.extra)
-        content = json.dumps(body, ensure_ascii=False).encode()
-        headers = [("Content-Type", PROBLEM_CONTENT_TYPE), ("Content-Length", str(len(content))), *problem.headers.items()]
+        if service == WEB and "text/html" in environ.get("HTTP_ACCEPT", ""):
+            content, content_type = _page_unavailable(problem), "text/html; charset=utf-8"
+        else:
+            body = problem.to_dict()
+            body["instance"] = environ.get("PATH_INFO", "")  # no Flask request here (nor a stale one of a test client)
+            body.update(problem.extra)
+            content, content_type = json.dumps(body, ensure_ascii=False).encode(), PROBLEM_CONTENT_TYPE
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(content))), *problem.headers.items()]
         headers.append(("X-Request-ID", rid))
         status = problem.status
         metrics.count_request(service, method, status)
@@ -117,3 +120,14 @@ class ProxyPath:
             log.warning("service %s failed: %s", service, status, extra={"fields": {"request_id": rid}})
         start_response(_STATUS_LINES.get(status, f"{status} {problem.title}"), headers)
         return [content] if method != "HEAD" else []  # a list: granian writes it in one go
+
+
+def _page_unavailable(problem: Problem) -> bytes:
+    """What a browser shows when the web app is down or slow (a page, not problem+json), in both languages."""
+    waited = "did not answer in time" if problem.status == 504 else "cannot be reached"
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+        f'initial-scale=1"><title>{problem.status}</title></head><body><main><h1>页面暂时无法访问</h1>'
+        "<p>门户服务暂时无法访问，请稍后刷新页面。</p>"
+        f'<p lang="en">The portal {waited} right now. Reload the page in a moment.</p></main></body></html>'
+    ).encode()

@@ -98,6 +98,8 @@ class Suite:
         self.env["PYTHONPATH"] = str(repo_root()) + os.pathsep + self.env.get("PYTHONPATH", "")
         self.services = available_services()
         self.service_env = service_accounts(self.env.pop("NOTIFIER_CLIENT_SECRET", None) or secrets.token_urlsafe(32))
+        # The web app calls the gateway from this machine and forwards the browser's address (identity's login throttle).
+        self.service_env["identity"]["IDENTITY_TRUSTED_PROXIES"] = self.env.get("IDENTITY_TRUSTED_PROXIES") or "127.0.0.1"
         for names in self.service_env.values():
             for name in names:
                 self.env.pop(name, None)

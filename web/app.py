@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from shared import logs, tracing
 from web import security
-from web.auth import SessionEnded, TokenVault, login_redirect
+from web.auth import SessionEnded, TokenVault, login_redirect, signed_in
 from web.config import SERVICE, WebConfig
 from web.gateway_client import ApiError, GatewayClient
 from web.i18n import LANGUAGES, select_locale, when
@@ -30,6 +30,8 @@ from web.messages import problem_message
 from web.pages import register_pages
 
 STATIC_PATH = "/portal/static"
+# Pages anyone may post to (no signed-in session behind them).
+ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth.activate", "auth.language", "payments.pay", None})
 
 
 def _store(config: WebConfig) -> BaseCache:
@@ -98,7 +100,7 @@ def _secure_when_https(interface: Any) -> Any:
 
 
 def _register_template_globals(app: Flask) -> None:
-    from web.auth import current_user, signed_in
+    from web.auth import current_user
 
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -125,7 +127,14 @@ def _register_template_globals(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_refused(error: CSRFError) -> tuple[str, int]:
+    def csrf_refused(error: CSRFError) -> Any:
+        """A form whose session ended meanwhile (idle timeout) goes to sign-in and back; others are refused."""
+        if not signed_in() and request.endpoint not in ANONYMOUS_ENDPOINTS:
+            from flask import flash
+            from flask_babel import gettext as _
+
+            flash(_("Your session has ended. Sign in again."), "info")
+            return login_redirect()
         return render_template("error.html", status=400, message=None, csrf=True), 400
 
     @app.errorhandler(SessionEnded)

@@ -79,7 +79,7 @@ class ChangeRequestForm(FlaskForm):
     kind = RadioField(_l("Kind of change"), choices=list(CHANGE_KINDS.items()),
                       validators=[InputRequired(_l("Choose the kind of change."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=1000)])
-    enterprise_id = SelectField(_l("Enterprise whose tax ID is replaced"), choices=[], validate_choice=False)
+    old_tax_id = StringField(_l("Tax ID to replace (one of your enterprises)"), validators=[Length(max=40)])
     new_tax_id = StringField(_l("New tax ID"), validators=[Length(max=40)])
     new_name = StringField(_l("New enterprise name"), validators=[Length(max=200)])
     tax_id = StringField(_l("Tax ID of the enterprise to move here"), validators=[Length(max=40)])

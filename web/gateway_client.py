@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from flask import has_request_context, request
 from opentelemetry import propagate
 
 
@@ -67,6 +68,10 @@ class GatewayClient:
         if token:
             sent["Authorization"] = f"Bearer {token}"
         propagate.inject(sent)  # the page's span is the parent of the gateway's: one trace per click
+        if has_request_context() and request.remote_addr:
+            # The browser's address (the gateway's entry, through ProxyFix), for identity's per-address login
+            # throttle; identity believes it only from a proxy it trusts (IDENTITY_TRUSTED_PROXIES).
+            sent["X-Forwarded-For"] = request.remote_addr
         try:
             response = self.http.request(
                 method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False

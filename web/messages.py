@@ -82,6 +82,8 @@ _FIELD_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = 
     (re.compile(r"Missing data for required field|required"), lambda m: _("Required.")),
     (re.compile(r"check character", re.I), lambda m: _("The check character (the last one) does not match: the tax ID is mistyped.")),
     (re.compile(r"tax id|length", re.I), lambda m: _("Not a valid tax ID (18 characters, or a legacy 15, 17 or 20).")),
+    (re.compile(r"no enterprise has this tax ID"), lambda m: _("No enterprise has this tax ID.")),
+    (re.compile(r"unknown tenant"), lambda m: _("No such tenant.")),
     (re.compile(r"is wrong or expired"), lambda m: _("Wrong or expired code.")),
     (re.compile(r"is wrong"), lambda m: _("Wrong.")),
     (re.compile(r"unknown key"), lambda m: _("Unknown key.")),

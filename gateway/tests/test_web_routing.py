@@ -62,3 +62,14 @@ def test_a_web_app_that_is_down_is_a_502(make_gateway: Callable[..., Flask], clo
 
     assert response.status_code == 502
     assert response.json["service"] == "web"
+
+
+def test_a_browser_gets_a_page_in_words_when_the_web_app_is_down(make_gateway: Callable[..., Flask], closed_urls: dict[str, str]) -> None:
+    client = make_gateway(web_url=closed_urls["notifier"]).test_client()
+
+    response = client.get("/portal/login", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+
+    assert response.status_code == 502
+    assert response.content_type == "text/html; charset=utf-8"
+    page = response.get_data(as_text=True)
+    assert "门户服务暂时无法访问" in page and "The portal cannot be reached" in page

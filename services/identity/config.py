@@ -7,6 +7,11 @@ rest. When it is unset, a key is generated on first start into `var/identity/key
 Links in mails (the welcome mail's portal address, invitations' `…/portal/activate?token=…`) start at
 `SUITE_PUBLIC_URL` (`shared.links`).
 
+`IDENTITY_TRUSTED_PROXIES` (comma-separated addresses or networks, e.g. `127.0.0.1` or `10.8.0.0/16`)
+names the callers of the gateway that forward their own client's address: the web app, which signs
+users in for the browser. When the gateway saw such a caller, the address before it in
+`X-Forwarded-For` is the one the per-address login throttle counts. Unset: only the gateway's entry.
+
 `SUITE_SERVICE_CLIENTS` lists the service accounts other services of the suite log in with
 (`POST /identity/v1/oauth/token`): a JSON object `{"notifier": "<secret>", …}` or
 `notifier:<secret>,billing:<secret>`. Names are 2-40 lower-case letters, digits and hyphens; secrets at
@@ -42,6 +47,7 @@ class Settings:
     key_activation_seconds: float = 5.0
     refresh_token_days: int = 14
     service_clients: dict[str, str] = field(default_factory=dict, repr=False)
+    trusted_proxies: tuple[str, ...] = ()  # IDENTITY_TRUSTED_PROXIES: addresses/networks whose X-Forwarded-For entry is believed
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -52,6 +58,7 @@ class Settings:
             admin_password=os.environ.get("SUITE_ADMIN_PASSWORD") or None,
             portal_url=links.portal(),
             service_clients=parse_service_clients(os.environ.get("SUITE_SERVICE_CLIENTS", "")),
+            trusted_proxies=tuple(part.strip() for part in os.environ.get("IDENTITY_TRUSTED_PROXIES", "").split(",") if part.strip()),
         )
 
 

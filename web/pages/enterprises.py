@@ -12,6 +12,7 @@ from web.forms import EnterpriseForm
 from web.gateway_client import ApiError
 from web.messages import apply_to_form, field_messages, problem_message
 from web.pages.orders import reveal_states
+from web.pages.paging import page_args
 from web.security import safe_next
 
 bp = Blueprint("enterprises", __name__, url_prefix="/portal/enterprises")
@@ -39,8 +40,7 @@ def index() -> Any:
         else:
             flash(_("%(name)s (%(tax_id)s) is added.", name=added["name"], tax_id=added["tax_id"]), "success")
             return redirect(next_path or url_for("enterprises.index"))
-    page = request.args.get("page", "1")
-    listed = api().get(ENTERPRISES, params={"page": int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1, "page_size": 20})
+    listed = api().get(ENTERPRISES, params=page_args())
     status = 422 if (form.errors or error) and not bound_elsewhere else (409 if bound_elsewhere else 200)
     return render_template("pages/enterprises.html", form=form, error=error, enterprises=listed, bound_elsewhere=bound_elsewhere,
                            move_url=url_for("changes.index", kind="enterprise_move", tax_id=bound_elsewhere) if bound_elsewhere else None,

@@ -10,6 +10,7 @@ from web.auth import api, login_required
 from web.forms import ActivationForm, AllocationForm
 from web.gateway_client import ApiError
 from web.messages import apply_to_form, problem_message
+from web.pages.paging import page_args
 
 bp = Blueprint("orders", __name__, url_prefix="/portal")
 
@@ -18,16 +19,11 @@ SCAN_PAGE_SIZE = 200
 SCAN_PAGES = 50
 
 
-def _page_args() -> dict[str, int]:
-    page = request.args.get("page", "1")
-    return {"page": max(1, min(int(page), 100_000)) if page.isdigit() else 1, "page_size": 20}
-
-
 @bp.get("/orders")
 @login_required
 def index() -> Any:
     status = request.args.get("status") if request.args.get("status") in ("delivered", "activated") else None
-    params: dict[str, Any] = {**_page_args(), **({"status": status} if status else {})}
+    params: dict[str, Any] = {**page_args(), **({"status": status} if status else {})}
     orders = api().get(ORDERS, params=params)
     return render_template("pages/orders.html", orders=orders, status=status)
 
@@ -98,7 +94,7 @@ PICK_PAGE_SIZE = 50
 
 def _enterprises() -> dict[str, Any]:
     """A page of the tenant's enterprises to tick (`?page=`), or the one with `?tax_id=` (exact)."""
-    params: dict[str, Any] = {**_page_args(), "page_size": PICK_PAGE_SIZE}
+    params: dict[str, Any] = page_args(PICK_PAGE_SIZE)
     tax_id = (request.args.get("tax_id") or "").strip().upper()[:40]
     if tax_id:
         params["tax_id"] = tax_id
@@ -147,7 +143,7 @@ def results(order_id: str) -> Any:
     chosen = request.args.get("line") if request.args.get("line") in line_ids else (line_ids[0] if line_ids else None)
     page: dict[str, Any] = {"items": [], "total": 0, "page": 1, "page_size": 20}
     if chosen:
-        page = api().get("/entitlements/v1/allocations", params={"order_line_id": chosen, **_page_args()})
+        page = api().get("/entitlements/v1/allocations", params={"order_line_id": chosen, **page_args()})
     rows = page.get("items") or []
     clients = reveal_states([row["authorisation"]["client_id"] for row in rows if row.get("authorisation")])
     return render_template("pages/results.html", order=current, lines=seat_lines, page=page, rows=rows, chosen=chosen,

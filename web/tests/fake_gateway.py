@@ -78,6 +78,7 @@ def fake_gateway(state: FakeState) -> Flask:
     def record() -> None:
         state.calls.append((request.method, request.path, request.get_json(silent=True), request.headers.get("Authorization")))
         state.extra.setdefault("traceparents", []).append(request.headers.get("traceparent"))
+        state.extra.setdefault("forwarded_for", []).append(request.headers.get("X-Forwarded-For"))
 
     def authorized(allow_password_change: bool = False) -> dict[str, Any] | Response:
         claims = state.caller()
@@ -388,6 +389,8 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
             if refused:
                 return problem(422, "validation_failed", "bad", errors={"new_tax_id": ["the check character (GB 32100-2015) is wrong"]})
         details = {k: v for k, v in body.items() if k not in ("kind", "reason")}
+        if body.get("enterprise_id") in ent["enterprises"]:
+            details["old_tax_id"] = ent["enterprises"][body["enterprise_id"]]["tax_id"]
         created = {"id": f"c-{len(ent['changes']) + 1}", "tenant_id": TENANT, "kind": body["kind"], "status": "pending", "details": details,
                    "reason": body["reason"], "chargeable": body["kind"] == "tax_id_replacement", "submitted_at": "2026-12-07T04:00:00Z",
                    "review_comment": None}

@@ -159,16 +159,23 @@ def test_change_requests_are_submitted_and_their_state_shown(signed_in: FlaskCli
     assert f'value="{FOREIGN_TAX_ID}"' in page and re.search(r'<input checked[^>]*value="enterprise_move"', page)
 
     missing = post_form(signed_in, "/portal/change-requests", {"kind": "tax_id_replacement", "reason": "税号填错"})
-    bad_tax = post_form(signed_in, "/portal/change-requests", {"kind": "tax_id_replacement", "reason": "税号填错", "enterprise_id": "e-1",
+    bad_tax = post_form(signed_in, "/portal/change-requests", {"kind": "tax_id_replacement", "reason": "税号填错", "old_tax_id": TAX_IDS[0],
                                                                "new_tax_id": TAX_IDS[1][:17] + "A"})
+    not_ours = post_form(signed_in, "/portal/change-requests", {"kind": "tax_id_replacement", "reason": "税号填错",
+                                                                "old_tax_id": TAX_IDS[1], "new_tax_id": TAX_IDS[0]})
     moved = post_form(signed_in, "/portal/change-requests", {"kind": "enterprise_move", "reason": "本公司企业", "tax_id": FOREIGN_TAX_ID})
 
     assert missing.status_code == 422 and "该变更类型必填。" in missing.get_data(as_text=True)
     assert "校验码（最后一位）不符" in bad_tax.get_data(as_text=True)
+    assert "本租户没有该税号的企业。" in not_ours.get_data(as_text=True)
     assert moved.status_code == 302
     listed = signed_in.get("/portal/change-requests").get_data(as_text=True)
     assert "企业变更租户" in listed and "待审核" in listed and FOREIGN_TAX_ID in listed
-    assert len(state.extra["entitlements"]["changes"]) == 1
+    replaced = post_form(signed_in, "/portal/change-requests", {"kind": "tax_id_replacement", "reason": "税号填错",
+                                                                "old_tax_id": TAX_IDS[0].lower(), "new_tax_id": TAX_IDS[1]})
+    assert replaced.status_code == 302
+    assert [c["details"].get("enterprise_id") for c in state.extra["entitlements"]["changes"]] == [None, "e-1"]
+    assert f"{TAX_IDS[0]} → {TAX_IDS[1]}" in signed_in.get("/portal/change-requests").get_data(as_text=True)
 
 
 def test_the_pages_in_english(signed_in: FlaskClient, state: FakeState) -> None:

@@ -102,3 +102,15 @@ def test_the_session_cookie_is_secure_over_https(client: FlaskClient) -> None:
 
     assert "Secure" in response.headers["Set-Cookie"]
     assert "Strict-Transport-Security" in response.headers
+
+
+def test_a_form_sent_after_the_session_ended_leads_to_sign_in_and_back(client: FlaskClient, state: FakeState) -> None:
+    sign_in(client)
+    page = client.get("/portal/enterprises").get_data(as_text=True)
+    client.delete_cookie("portal_session")  # the idle timeout ended the session
+    calls = len(state.calls)
+
+    response = client.post("/portal/enterprises", data={"csrf_token": csrf_of(page), "name": "x", "tax_id": "y"})
+
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/login?next=/portal/enterprises"
+    assert len(state.calls) == calls

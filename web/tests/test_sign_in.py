@@ -212,3 +212,12 @@ def test_a_user_who_is_not_a_tenant_admin_gets_no_tenant_menu(client: FlaskClien
     html = client.get("/portal/").get_data(as_text=True)
 
     assert "/portal/orders" not in html and "您所在角色的页面尚未开放" in html
+
+
+def test_the_browser_s_address_goes_with_the_sign_in(client: FlaskClient, state: FakeState) -> None:
+    page = client.get("/portal/login").get_data(as_text=True)
+
+    client.post("/portal/login", data={"csrf_token": csrf_of(page), "username": "a@b.c", "password": "x"},
+                headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    assert state.extra["forwarded_for"][-1] == "203.0.113.9"

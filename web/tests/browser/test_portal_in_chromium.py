@@ -248,7 +248,7 @@ def story(suite: RunningSuite, browser: Any) -> dict[str, Any]:
     # Change requests: a tax-ID replacement with its reason, then its state.
     page.get_by_role("link", name="变更申请").first.click()
     page.get_by_role("radio", name="权益税号变更").check()
-    page.get_by_label("需替换税号的企业").select_option(label=f"苏州示例第二有限公司 ({second})")
+    page.get_by_label("需替换的税号（本租户企业）").fill(second)
     page.get_by_label("新税号").fill(new_tax_id())
     page.get_by_label("申请原因").fill("分配时税号填写错误")
     page.get_by_role("button", name="提交", exact=True).click()

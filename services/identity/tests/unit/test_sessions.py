@@ -1,6 +1,8 @@
 """Logging in, throttling, refresh-token rotation with reuse detection, logout (ID-6)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from services.identity.adapters.orm import refresh_tokens, users
@@ -117,3 +119,25 @@ def test_a_disabled_admin_cannot_log_in_and_loses_its_sessions(flows, client):
     assert refused.status_code == 401 and refused.json["code"] == "account_disabled"
     assert flows.login("deputy@tenant.test", "wrong-password").json["code"] == "invalid_credentials"
     assert client.post("/identity/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}).status_code == 401
+
+
+def test_the_address_a_trusted_proxy_forwarded_is_the_one_counted():
+    from services.identity.entrypoints.common import address_of
+
+    portal = ("127.0.0.1", "10.8.0.0/16")
+    assert address_of("203.0.113.9, 127.0.0.1", "10.0.0.2", portal) == "203.0.113.9"
+    assert address_of("203.0.113.9, 10.8.3.4", "10.0.0.2", portal) == "203.0.113.9"
+    assert address_of("203.0.113.9, 198.51.100.7", "10.0.0.2", portal) == "198.51.100.7"  # forged entry before an untrusted hop
+    assert address_of("203.0.113.9, 127.0.0.1", "10.0.0.2", ()) == "127.0.0.1"  # nobody trusted: the gateway's entry
+    assert address_of("127.0.0.1", "10.0.0.2", portal) == "127.0.0.1"
+    assert address_of("not-an-address, 127.0.0.1", None, portal) == "not-an-address"
+    assert address_of("", None, portal) == "unknown"
+
+
+def test_failures_through_the_portal_lock_the_browser_s_address_not_the_portal_s(app, flows, monkeypatch):
+    extras = app.extensions["suite_context"].extras
+    monkeypatch.setitem(extras, "kit", replace(extras["kit"], settings=replace(extras["kit"].settings, trusted_proxies=("127.0.0.1",))))
+    for index in range(50):
+        flows.login(f"guess{index}@suite.test", "wrong-password", address="203.0.113.9, 127.0.0.1")
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="203.0.113.9, 127.0.0.1").status_code == 429
+    assert flows.login(ADMIN_USERNAME, ADMIN_PASSWORD, address="198.51.100.7, 127.0.0.1").status_code == 200
