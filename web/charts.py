@@ -51,8 +51,11 @@ def bar_chart(series: Sequence[tuple[str, int]], title: str) -> Markup:
             x = LEFT + slot * index + (slot - bar) / 2
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}">'
                          f'<title>{escape(label)}: {value:,}</title></rect>')
-            if index % label_every == 0 or index == len(series) - 1:
-                parts.append(f'<text class="axis" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle">'
+            last = index == len(series) - 1
+            if (index % label_every == 0 and len(series) - index > label_every / 2) or last:
+                anchor = "end" if last and len(series) > 1 else "middle"
+                parts.append(f'<text class="axis" x="{min(x + bar / 2, WIDTH - RIGHT):.1f}" y="{HEIGHT - BOTTOM + 22}" '
+                             f'text-anchor="{anchor}">'
                              f'{escape(label[5:] if len(label) == 10 else label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
