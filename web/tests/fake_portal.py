@@ -81,7 +81,9 @@ def register_portal(app: Flask, state: FakeState, authorized: Any) -> None:
             "products": [{"product_code": "FP-ISSUE", "product_name": "发票云开票", "right_type": "invoice_issuing", "quantity": 3,
                           "allocated": 1, "enterprises": {"total": 1, "items": data["holders"]["l-9"]}}],
             "traffic": [{"product_code": "OCR", "product_name": "发票识别", "category": "ocr", "deduction_rule": {"units_per_use": 1},
-                         "balance": 85, "purchased": 100, "consumed": 15, "consumption": {"total": 0, "items": []}}],
+                         "balance": 85, "purchased": 100, "consumed": 15, "consumption": {"total": 0, "items": []}},
+                        {"product_code": "SMS", "product_name": "短信", "category": "sms", "deduction_rule": {"units_per_use": 1},
+                         "balance": 500, "purchased": 500, "consumed": 0, "consumption": {"total": 0, "items": []}}],
             "digital_invoice": data["digital"],
         })
 

@@ -25,6 +25,7 @@ def test_a_tenant_admin_lands_on_the_dashboard_in_the_manuals_words(signed_in: F
         assert words in html, words
     assert 'href="/portal/expiring?window=expired"' in html and 'href="/portal/orders/unallocated"' in html
     assert 'href="/portal/products/FP-ISSUE"' in html and 'href="/portal/usage?product_code=OCR"' in html
+    assert 'href="/portal/usage?product_code=SMS">短信耗用明细<' in html
 
 
 def test_the_digital_invoice_info_is_issued_and_its_qr_code_drawn_here(signed_in: FlaskClient, state: FakeState) -> None:
