@@ -208,8 +208,8 @@ class UserApi:
         return self.call("DELETE", path, **kwargs)
 
     def download(self, path: str, **kwargs: Any) -> Any:
-        """A file the API answers (an export): the whole `requests.Response`, not its JSON."""
-        return self.call("GET", path, raw=True, headers={"Accept": "*/*"}, **kwargs)
+        """A file the API answers (an export): the `requests.Response`, its body read as it is consumed."""
+        return self.call("GET", path, raw=True, headers={"Accept": "*/*"}, stream=True, **kwargs)
 
 
 def api() -> UserApi:
