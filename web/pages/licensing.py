@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -81,7 +82,7 @@ def _people(items: list[dict[str, Any]]) -> dict[str, str]:
     if not any(item.get("authorized_by") and not item.get("authorized_by_name") for item in items):
         return {}
     try:
-        admins = api().get(f"/identity/v1/tenants/{current_user().get('org_id')}").get("admins") or []
+        admins = api().get(f"/identity/v1/tenants/{quote(str(current_user().get('org_id')), safe='')}").get("admins") or []
     except ApiError:
         return {}
     return {a["id"]: a.get("name") or a.get("username") for a in admins if a.get("id")}

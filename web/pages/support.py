@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -64,7 +65,7 @@ def tenant(tenant_id: str) -> Any:
     """A tenant: its details and admins, its orders (with 重发激活邮件)."""
     if len(tenant_id) > 64:
         abort(404)
-    details = api().get(f"/identity/v1/tenants/{tenant_id}")
+    details = api().get(f"/identity/v1/tenants/{quote(tenant_id, safe='')}")
     orders = api().get("/entitlements/v1/orders", params={"tenant_id": tenant_id, "page_size": 50})
     return render_template("pages/support_tenant.html", tenant=details, orders=orders, resend_form=ResendActivationForm())
 
@@ -74,7 +75,7 @@ def tenant(tenant_id: str) -> Any:
 def order(order_id: str) -> Any:
     if len(order_id) > 64:
         abort(404)
-    found = api().get(f"/entitlements/v1/orders/{order_id}")
+    found = api().get(f"/entitlements/v1/orders/{quote(order_id, safe='')}")
     return render_template("pages/support_order.html", order=found, resend_form=ResendActivationForm())
 
 
@@ -86,7 +87,7 @@ def resend_activation(order_id: str) -> Any:
         abort(404)
     if ResendActivationForm().validate_on_submit():
         try:
-            resent = api().post(f"/entitlements/v1/orders/{order_id}/resend-activation")
+            resent = api().post(f"/entitlements/v1/orders/{quote(order_id, safe='')}/resend-activation")
         except ApiError as exc:
             if exc.status >= 500:
                 raise
@@ -119,7 +120,7 @@ def review(request_id: str) -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            api().post(f"/entitlements/v1/change-requests/{request_id}/review",
+            api().post(f"/entitlements/v1/change-requests/{quote(request_id, safe='')}/review",
                        json={"decision": form.decision.data, "comment": (form.comment.data or "").strip() or None})
         except ApiError as exc:
             if exc.status >= 500:
@@ -139,7 +140,7 @@ def _tenant_names(listed: dict[str, Any]) -> dict[str, str]:
     names: dict[str, str] = {}
     for tenant_id in {item.get("tenant_id") for item in listed.get("items") or []} - {None}:
         try:
-            names[tenant_id] = api().get(f"/identity/v1/tenants/{tenant_id}").get("name") or tenant_id
+            names[tenant_id] = api().get(f"/identity/v1/tenants/{quote(tenant_id, safe='')}").get("name") or tenant_id
         except ApiError as exc:
             if exc.status >= 500:
                 raise

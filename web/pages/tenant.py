@@ -6,6 +6,7 @@ which the page says in words before anyone tries.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,7 +22,7 @@ ADMIN_ROLE = "tenant_admin"
 
 
 def _tenant() -> dict[str, Any]:
-    return api().get(f"/identity/v1/tenants/{current_user().get('org_id')}")
+    return api().get(f"/identity/v1/tenants/{quote(str(current_user().get('org_id')), safe='')}")
 
 
 def _body(form: AdminForm) -> dict[str, Any]:

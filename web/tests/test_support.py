@@ -102,3 +102,10 @@ def test_tenant_admins_cannot_open_support_pages(client: FlaskClient) -> None:
     response = client.get("/portal/support?q=苏州")
 
     assert response.status_code == 403 and "您的角色无权执行此操作" in response.get_data(as_text=True)
+
+
+def test_an_id_in_the_address_stays_one_path_segment_of_the_api_call(support: FlaskClient) -> None:
+    """`t-1?x=1` must not become the tenant `t-1` with a query: the id is quoted into the API's path."""
+    response = support.get("/portal/support/tenants/t-1%3Fx=1")
+
+    assert response.status_code == 404
