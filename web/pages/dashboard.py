@@ -100,20 +100,21 @@ def _render_usage(traffic: list[dict[str, Any]], form: UsageFilterForm, **values
     return render_template("pages/usage.html", form=form, traffic=traffic, product_names=names, **context)
 
 
-def daily_series(product_code: str, filters: dict[str, Any]) -> list[tuple[str, int]]:
-    """Units consumed per day (all tax IDs of the product together), oldest first: every day of the
-    period's last 31 days (to `to`, or today), days without use included."""
+def daily_series(filters: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    """Units consumed per day and product (all tax IDs together: `/usage/daily?by=product`), oldest first:
+    every day of the period's last 31 days (to `to`, or today), days without use included."""
     end = date.fromisoformat(filters["to"]) if filters.get("to") else date.today()
     start = end - timedelta(days=CHART_DAYS - 1)
     if filters.get("from"):
         start = max(start, date.fromisoformat(filters["from"]))
-    params = {**filters, "from": start.isoformat(), "to": end.isoformat(), "product_code": product_code, "page": 1, "page_size": 200}
-    rows = api().get(f"{ENT}/usage/daily", params=params).get("items") or []
-    per_day = {(start + timedelta(days=n)).isoformat(): 0 for n in range((end - start).days + 1)}
-    for row in rows:
+    params = {**filters, "from": start.isoformat(), "to": end.isoformat(), "by": "product", "page": 1, "page_size": 200}
+    days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    per_product: dict[str, dict[str, int]] = {}
+    for row in api().get(f"{ENT}/usage/daily", params=params).get("items") or []:
+        per_day = per_product.setdefault(row["product_code"], dict.fromkeys(days, 0))
         if row["day"] in per_day:
             per_day[row["day"]] += int(row["units"])
-    return list(per_day.items())
+    return {code: list(per_day.items()) for code, per_day in per_product.items()} | {"": [(day, 0) for day in days]}
 
 
 @bp.get("/usage")
@@ -138,9 +139,10 @@ def usage() -> Any:
                 target.errors = [*list(target.errors or []), *messages]
         return _render_usage(traffic, form, error=problem_message(exc)), 422
     shown = [p for p in traffic if not filters.get("product_code") or p["product_code"] == filters["product_code"]]
+    series_of = daily_series(filters) if shown else {}
     charts = []
     for pool in shown:
-        series = daily_series(pool["product_code"], {k: v for k, v in filters.items() if k != "product_code"})
+        series = series_of.get(pool["product_code"]) or series_of[""]
         charts.append({"pool": pool, "series": series, "used": sum(units for _, units in series),
                        "svg": bar_chart(series, title=_("Units used per day: %(product)s",
                                                         product=pool.get("product_name") or pool["product_code"]))})

@@ -26,6 +26,7 @@ from services.entitlements.entrypoints.callers import caller_tenant, client_tax_
 from services.entitlements.entrypoints.schemas import (
     BATCH_LIMIT,
     MAX_USES,
+    DailyArgs,
     DailyPage,
     LedgerPage,
     UsageBatchIn,
@@ -257,11 +258,12 @@ class UsageBatch(MethodView):
 @blp.route("/daily")
 class DailyTotals(MethodView):
     @require("tenant_admin")
-    @blp.arguments(UsageListArgs, location="query")
+    @blp.arguments(DailyArgs, location="query")
     @blp.response(200, DailyPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Daily consumption totals per product and tax ID"""
-        page = page_of(db(), handlers.daily_query(caller_tenant(), **_filters(args)), args["page"], args["page_size"])
+        """Daily consumption totals per product and tax ID (`?by=product`: per product, all tax IDs together)"""
+        query_of = handlers.daily_per_product_query if args["by"] == "product" else handlers.daily_query
+        page = page_of(db(), query_of(caller_tenant(), **_filters(args)), args["page"], args["page_size"])
         return {**page, "items": [daily_view(row._mapping) for row in page["items"]]}
 
 

@@ -67,3 +67,18 @@ def test_bad_filters_and_other_roles_are_refused(portal, client, monkeypatch):
     assert bad.status_code == 422 and {"format", "from"} <= set(bad.json["errors"])
     assert staff.status_code == 403
     assert too_large.status_code == 422 and too_large.json["code"] == "export_too_large" and too_large.json["rows"] == 2
+
+
+def test_daily_totals_per_product_add_up_every_tax_id(portal, client):
+    _ledger(portal)
+    assert portal.use(portal.admin(T1), "OCR", USCC[1], 4).status_code == 201
+
+    per_tax_id = client.get("/entitlements/v1/usage/daily?product_code=OCR", headers=portal.admin(T1)).json
+    per_product = client.get("/entitlements/v1/usage/daily?by=product", headers=portal.admin(T1)).json
+    bad = client.get("/entitlements/v1/usage/daily?by=enterprise", headers=portal.admin(T1))
+
+    assert per_tax_id["total"] == 2
+    assert [(r["product_code"], r["tax_id"], r["units"]) for r in per_product["items"]] == [("OCR", None, 7), ("SMS", None, 2)]
+    assert per_product["items"][0]["uses"] == sum(r["uses"] for r in per_tax_id["items"])
+    assert per_product["total"] == 2
+    assert bad.status_code == 422 and "by" in bad.json["errors"]
