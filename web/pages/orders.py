@@ -101,9 +101,12 @@ def _enterprises() -> dict[str, Any]:
     return api().get("/entitlements/v1/enterprises", params=params)
 
 
-def _holders(line_id: str) -> set[str]:
-    allocated = api().get("/entitlements/v1/allocations", params={"order_line_id": line_id, "page_size": 200})
-    return {item["enterprise_id"] for item in allocated.get("items") or []}
+def _holders(line_id: str, enterprise_ids: list[str]) -> set[str]:
+    """Which of the listed enterprises already hold a seat of the line (shown 已分配, not tickable)."""
+    if not enterprise_ids:
+        return set()
+    params = {"order_line_id": line_id, "enterprise_ids": ",".join(enterprise_ids), "page_size": len(enterprise_ids)}
+    return {item["enterprise_id"] for item in api().get("/entitlements/v1/allocations", params=params).get("items") or []}
 
 
 @bp.route("/orders/<order_id>/lines/<line_id>/allocate", methods=["GET", "POST"])
@@ -115,7 +118,7 @@ def allocate(order_id: str, line_id: str) -> Any:
     if line is None:
         abort(404)
     enterprises = _enterprises()
-    holders = _holders(line_id)
+    holders = _holders(line_id, [e["id"] for e in enterprises.get("items") or []])
     form = AllocationForm()
     error = None
     if form.validate_on_submit():

@@ -317,7 +317,9 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
             held = ent["allocations"] + [h for hs in state.extra.get("portal", {}).get("holders", {}).values() for h in hs]
             if "product_code" in request.args:
                 return jsonify(page_of([a for a in held if a["product_code"] == request.args["product_code"]]))
-            return jsonify(page_of([a for a in held if a["order_line_id"] == request.args.get("order_line_id")]))
+            chosen = request.args.get("enterprise_ids")
+            return jsonify(page_of([a for a in held if a["order_line_id"] == request.args.get("order_line_id")
+                                    and (chosen is None or a["enterprise_id"] in chosen.split(","))]))
         body = request.get_json()
         line = next(line for o in ent["orders"].values() for line in o["lines"] if line["id"] == body["order_line_id"])
         left = line_view(line)["unallocated"]

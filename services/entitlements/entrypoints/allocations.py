@@ -30,6 +30,7 @@ class Allocations(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Allocation results (by order line, product or enterprise)"""
         query = handlers.allocations_query(caller_tenant(), order_line_id=args["order_line_id"],
-                                           product_code=args["product_code"], enterprise_id=args["enterprise_id"])
+                                           product_code=args["product_code"], enterprise_id=args["enterprise_id"],
+                                           enterprise_ids=args.get("enterprise_ids"))
         page = page_of(db(), query, args["page"], args["page_size"])
         return {**page, "items": [handlers.allocation_view(row._mapping) for row in page["items"]]}

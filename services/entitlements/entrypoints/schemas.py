@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
 
 from services.entitlements.domain.change_requests import DECISIONS, KINDS
 from services.entitlements.domain.orders import DEPLOYMENTS, ERPS, PRODUCT_KINDS, SERVICE_GROUPS, TRAFFIC_CATEGORIES
@@ -209,6 +210,8 @@ class AllocationListArgs(PageArgs):
     order_line_id = fields.String(load_default=None, validate=validate.Length(max=36))
     product_code = fields.String(load_default=None, validate=validate.Length(max=64))
     enterprise_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    enterprise_ids = DelimitedList(fields.String(validate=validate.Length(min=1, max=36)), validate=validate.Length(max=200),
+                                   metadata={"description": "comma-separated: only these enterprises' allocations (at most 200)"})
 
 
 class AllocationPage(PageSchema):

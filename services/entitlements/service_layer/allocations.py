@@ -145,7 +145,7 @@ def release_allocation(uow: UnitOfWork, allocation_id: str) -> Any:
 
 
 def allocations_query(tenant_id: str, *, order_line_id: str | None = None, product_code: str | None = None,
-                      enterprise_id: str | None = None) -> Any:
+                      enterprise_id: str | None = None, enterprise_ids: list[str] | None = None) -> Any:
     query = (
         select(
             allocations.c.id, allocations.c.order_line_id, allocations.c.service_group, allocations.c.source,
@@ -167,6 +167,8 @@ def allocations_query(tenant_id: str, *, order_line_id: str | None = None, produ
         query = query.where(order_lines.c.product_code == product_code)
     if enterprise_id:
         query = query.where(allocations.c.enterprise_id == enterprise_id)
+    if enterprise_ids:
+        query = query.where(allocations.c.enterprise_id.in_(enterprise_ids))
     return query
 
 

@@ -165,3 +165,14 @@ def test_registration_lookup_says_where_a_tax_id_is_bound_with_the_other_tenant_
     assert own["bound"] == "own" and own["tenant_name"] is None
     assert other["bound"] == "other" and other["tenant_name"] == "苏州XXXX有限公司"
     assert client.get(f"/entitlements/v1/registrations/{USCC[1]}", headers=portal.staff()).status_code == 403
+
+
+def test_allocation_results_of_chosen_enterprises_only(portal, client):
+    line, firms = _seat_setup(portal, quantity=3)
+    assert portal.allocate(T1, line["id"], [firms[0]["id"], firms[1]["id"]]).status_code == 201
+    url = f"/entitlements/v1/allocations?order_line_id={line['id']}&enterprise_ids={firms[1]['id']},{firms[2]['id']}"
+    chosen = client.get(url, headers=portal.admin(T1)).json
+    assert [item["enterprise_id"] for item in chosen["items"]] == [firms[1]["id"]] and chosen["total"] == 1
+    too_many = ",".join(["x"] * 201)
+    refused = client.get(f"/entitlements/v1/allocations?enterprise_ids={too_many}", headers=portal.admin(T1))
+    assert refused.status_code == 422 and "enterprise_ids" in refused.json["errors"]
