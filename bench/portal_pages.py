@@ -1,4 +1,4 @@
-"""The portal's seed-001 pages on the dashboard bench's data set: p95 server time of each page.
+"""The portal's seed-001 and seed-000 pages on the dashboard bench's data set: p95 server time of each page.
 
     .venv/bin/python -m bench.portal_pages [--requests 50] [--ledger 1000000]
 
@@ -20,7 +20,7 @@ from cachelib import SimpleCache
 from flask import Flask, jsonify
 
 from bench._harness import database, load, ratio
-from bench.tenant_dashboard import ENTERPRISES, TENANT, seed
+from bench.tenant_dashboard import ENTERPRISES, TENANT, seed, tax_id
 from services.entitlements.bootstrap import build_app
 from services.entitlements.config import SERVICE, Settings
 from services.entitlements.service_layer import tenants
@@ -123,6 +123,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             "results": f"/portal/orders/{order_id}/results",
             "enterprises": "/portal/enterprises",
             "change requests": "/portal/change-requests",
+            "dashboard": "/portal/",
+            "unallocated": "/portal/orders/unallocated",
+            "expiring": "/portal/expiring?window=90",
+            "product": "/portal/products/FP-ISSUE",
+            "usage": "/portal/usage",
+            "usage filtered": f"/portal/usage?product_code=OCR&tax_id={tax_id(42)}",
         }
         for name, path in pages.items():
             timings = _time(client, path, args.requests)

@@ -119,6 +119,7 @@ def _register_template_globals(app: Flask) -> None:
             "signed_in": signed_in(),
             "current_user": current_user(),
             "is_tenant_admin": "tenant_admin" in (current_user().get("roles") or []),
+            "is_support": bool({"support", "platform_admin"} & set(current_user().get("roles") or [])),
             "languages": LANGUAGES,
             "current_language": select_locale(),
         }
@@ -150,6 +151,12 @@ def _register_errors(app: Flask) -> None:
     def api_refused(error: ApiError) -> tuple[str, int]:
         status = error.status if 400 <= error.status < 600 else 502
         return render_template("error.html", status=status, message=problem_message(error)), status
+
+    @app.errorhandler(403)
+    def forbidden(error: Exception) -> tuple[str, int]:
+        from flask_babel import gettext as _
+
+        return render_template("error.html", status=403, message=_("Your role does not allow this.")), 403
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:

@@ -177,14 +177,15 @@ class UserApi:
     def __init__(self, client: GatewayClient) -> None:
         self.client = client
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, raw: bool = False, **kwargs: Any) -> Any:
+        send = self.client.call if raw else self.client.json
         try:
-            return self.client.json(method, path, token=access_token(), **kwargs)
+            return send(method, path, token=access_token(), **kwargs)
         except ApiError as exc:
             if exc.status != 401:
                 raise
         try:
-            return self.client.json(method, path, token=access_token(force_refresh=True), **kwargs)
+            return send(method, path, token=access_token(force_refresh=True), **kwargs)
         except ApiError as exc:
             if exc.status == 401:
                 sign_out()
@@ -205,6 +206,10 @@ class UserApi:
 
     def delete(self, path: str, **kwargs: Any) -> Any:
         return self.call("DELETE", path, **kwargs)
+
+    def download(self, path: str, **kwargs: Any) -> Any:
+        """A file the API answers (an export): the `requests.Response`, its body read as it is consumed."""
+        return self.call("GET", path, raw=True, headers={"Accept": "*/*"}, stream=True, **kwargs)
 
 
 def api() -> UserApi:

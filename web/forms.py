@@ -3,8 +3,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from web.labels import CHANGE_KINDS, DEPLOYMENTS, ERPS
 
@@ -74,6 +84,75 @@ class ChangeRequestForm(FlaskForm):
     new_name = StringField(_l("New enterprise name"), validators=[Length(max=200)])
     tax_id = StringField(_l("Tax ID of the enterprise to move here"), validators=[Length(max=40)])
     target_tenant_id = StringField(_l("Tenant to merge into (its ID)"), validators=[Length(max=64)])
+
+
+class DigitalInvoiceForm(FlaskForm):
+    """Only the CSRF token: 更新数电信息 issues a new 数电 activation code once the current one expired."""
+
+
+class UsageFilterForm(FlaskForm):
+    """The ledger's filters (a GET form: no CSRF token)."""
+
+    product_code = SelectField(_l("Traffic product"), choices=[], default="")
+    tax_id = StringField(_l("Tax ID"), validators=[Optional(), Length(max=40)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+PHONE = Regexp(r"^\+?\d{6,20}$", message=_l("A phone number: digits, with an optional leading +."))
+
+
+class AdminForm(FlaskForm):
+    """添加 / 编辑 a tenant admin: the e-mail (the account when added), the phone for the SMS codes, the name."""
+
+    email = StringField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254),
+                        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not a valid e-mail address."))])
+    phone = StringField(_l("Mobile phone"), validators=[DataRequired(REQUIRED), PHONE])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+
+
+class AdminStatusForm(FlaskForm):
+    """Only the CSRF token: 启用 / 禁用 an admin."""
+
+
+SERVICE_GROUP_CHOICES = [("invoice_issuing", _l("Invoice issuing")), ("invoice_receiving", _l("Invoice receiving"))]
+
+
+class LicenseBatchForm(FlaskForm):
+    """许可授权 / 取消授权 / 同步许可授权 / 同步取消授权 of the ticked enterprises."""
+
+    tax_ids = SelectMultipleField(_l("Enterprises"), choices=[], validate_choice=False,
+                                  validators=[DataRequired(_l("Tick at least one enterprise."))])
+    action = HiddenField()
+    confirm = BooleanField(_l("I have checked the tax IDs"))
+
+
+class SerialNumbersForm(FlaskForm):
+    """维护产品序列号: the product serial number of each service group (from the product confirmation mail)."""
+
+    invoice_issuing = StringField(_l("Serial number of invoice issuing (开票管理)"), validators=[Optional(), Length(max=64)])
+    invoice_receiving = StringField(_l("Serial number of invoice receiving (收票管理)"), validators=[Optional(), Length(max=64)])
+
+
+class SupportSearchForm(FlaskForm):
+    """Support staff: a tenant by name, or an order by its number (a GET form)."""
+
+    q = StringField(_l("Tenant name"), validators=[Optional(), Length(max=100)])
+    order_no = StringField(_l("Order number"), validators=[Optional(), Length(max=64)])
+
+
+class ResendActivationForm(FlaskForm):
+    """Only the CSRF token: mail a new operation key for an order."""
+
+
+class ReviewForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+                          validators=[InputRequired(_l("Choose approve or reject."))])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=1000)])
 
 
 class PaymentOutcomeForm(FlaskForm):

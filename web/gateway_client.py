@@ -61,9 +61,9 @@ class GatewayClient:
 
     def call(
         self, method: str, path: str, *, token: str | None = None, json: Any = None, params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None, stream: bool = False,
     ) -> requests.Response:
-        """The answer of a 2xx call; anything else raises `ApiError`."""
+        """The answer of a 2xx call; anything else raises `ApiError`. `stream`: the body is read as it is consumed."""
         sent = {"Accept": "application/json", **(headers or {})}
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -74,7 +74,8 @@ class GatewayClient:
             sent["X-Forwarded-For"] = request.remote_addr
         try:
             response = self.http.request(
-                method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False
+                method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False,
+                stream=stream,
             )
         except requests.RequestException as exc:
             raise ApiError(503, "unavailable", str(exc)) from exc

@@ -15,6 +15,30 @@ CHANGE_KINDS = {"tax_id_replacement": _l("Tax-ID replacement"), "enterprise_move
 PAYMENT_METHODS = {"wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "paypal": _l("PayPal")}
 CHANGE_STATUSES = {"pending": _l("Pending review"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 
+AUTHORIZATION_STATUSES = {"unauthorized": _l("Not authorized"), "authorized": _l("Authorized"), "failed": _l("Authorization failed")}
+SYNC_STATUSES = {"succeeded": _l("Sync succeeded"), "failed": _l("Sync failed")}
+SYNC_ERRORS = {
+    "no_remaining_entitlement": _l("No rights left to allocate on the rights platform: buy more, or cancel another enterprise."),
+    "serial_number_required": _l("This license needs the product serial number: maintain it (维护产品序列号), then sync again."),
+    "unknown_serial_number": _l("The rights platform does not know this serial number: check it against the product confirmation mail."),
+    "enterprise_of_other_tenant": _l("This tax ID belongs to another tenant on the rights platform."),
+}
+LICENSE_RESULTS = {
+    "authorized": _l("Authorized; the authorization is being synced."),
+    "cancelled": _l("Authorization cancelled; it cannot be authorized again for 60 days."),
+    "sync_requested": _l("Sync sent again."),
+    "enterprise_not_imported": _l("This enterprise is not imported into the ERP."),
+    "already_authorized": _l("Already authorized: an enterprise is authorized once."),
+    "reauthorization_locked": _l("Cancelled less than 60 days ago: it cannot be authorized again yet."),
+    "not_authorized": _l("Not authorized, so there is nothing to cancel or sync."),
+    "still_authorized": _l("Still authorized: sync the authorization instead of a cancellation."),
+    "not_cancelled": _l("Never cancelled: there is no cancellation to sync."),
+}
+EXPIRY_WINDOWS = {"30": _l("Within 30 days"), "60": _l("Within 60 days"), "90": _l("Within 90 days"), "expired": _l("Expired")}
+CHANGE_DETAILS = {"old_tax_id": _l("Old tax ID"), "new_tax_id": _l("New tax ID"), "new_name": _l("New enterprise name"),
+                  "tax_id": _l("Tax ID"), "target_tenant_id": _l("Tenant to merge into (its ID)")}
+ADMIN_STATUSES = {"active": _l("Enabled"), "disabled": _l("Disabled"), "invited": _l("Invited, not activated yet")}
+
 
 def label(table: dict[str, Any], value: str | None) -> str:
     """The words for `value`, or the value itself when the API grew one this page does not know yet."""
@@ -31,5 +55,10 @@ TEMPLATE_LABELS = {
     "product_kind_label": lambda v: label(PRODUCT_KINDS, v),
     "change_kind_label": lambda v: label(CHANGE_KINDS, v),
     "change_status_label": lambda v: label(CHANGE_STATUSES, v),
+    "authorization_status_label": lambda v: label(AUTHORIZATION_STATUSES, v),
+    "sync_status_label": lambda v: label(SYNC_STATUSES, v),
+    "sync_error_label": lambda v: label(SYNC_ERRORS, v),
+    "expiry_window_label": lambda v: label(EXPIRY_WINDOWS, v),
+    "admin_status_label": lambda v: label(ADMIN_STATUSES, v),
     "payment_method_label": lambda v: label(PAYMENT_METHODS, v),
 }

@@ -52,6 +52,12 @@ _BY_CODE: dict[str, Callable[[ApiError], str]] = {
     "already_revealed": lambda e: _("These credentials were already shown once. Rotate the secret to get a new one."),
     "tax_id_in_use": lambda e: _("The new tax ID already belongs to an enterprise."),
     "change_request_already_reviewed": lambda e: _("This change request has already been reviewed."),
+    "last_admin": lambda e: _("This is the last enabled administrator: a tenant always keeps one who can sign in. "
+                              "Add or enable another administrator first."),
+    "username_taken": lambda e: _("An account with this e-mail already exists."),
+    "digital_invoice_info_still_valid": lambda e: _("The current 数电 information is still valid; it can be updated once it expires."),
+    "erp_instance_not_found": lambda e: _("Your ERP instance is not set up yet: its license type is set when the ERP connects."),
+    "forbidden": lambda e: _("Your role does not allow this."),
     "unavailable": lambda e: _("The service cannot be reached right now. Try again in a moment."),
     "bad_gateway": lambda e: _("The service cannot be reached right now. Try again in a moment."),
     "gateway_timeout": lambda e: _("The service did not answer in time. Try again in a moment."),
@@ -82,6 +88,8 @@ _FIELD_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = 
     (re.compile(r"is wrong"), lambda m: _("Wrong.")),
     (re.compile(r"unknown key"), lambda m: _("Unknown key.")),
     (re.compile(r"already used"), lambda m: _("Already used.")),
+    (re.compile(r"is already a username"), lambda m: _("An account with this e-mail already exists.")),
+    (re.compile(r"not a phone number"), lambda m: _("A phone number: digits, with an optional leading +.")),
     (re.compile(r"Not a valid"), lambda m: _("Not a valid value.")),
 ]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.pages import auth, changes, enterprises, market, orders, payments, portal
+from web.pages import auth, changes, dashboard, enterprises, licensing, market, orders, payments, portal, support, tenant
 
 
 def register_pages(app: Flask) -> None:
-    for blueprint in (auth.bp, portal.bp, orders.bp, enterprises.bp, changes.bp, payments.bp, market.bp):
+    for blueprint in (auth.bp, portal.bp, dashboard.bp, tenant.bp, orders.bp, enterprises.bp, licensing.bp, changes.bp, support.bp,
+                      payments.bp, market.bp):
         app.register_blueprint(blueprint)

@@ -175,6 +175,10 @@ def fake_gateway(state: FakeState) -> Flask:
             return jsonify({"payment_id": payment_id, "method": "alipay", "amount_minor": 12800, "currency": "CNY"})
         payments[payment_id] = request.get_json()["outcome"]
         return jsonify({"payment_id": payment_id, "outcome": payments[payment_id], "callback_status": 200})
+
+    from web.tests.fake_portal import register_portal
+
+    register_portal(app, state, authorized)
     app.extensions["fake_state"] = state
     return app
 
@@ -209,6 +213,14 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
             return problem(403, "forbidden", "tenant admins only")
         return claims
 
+    def staff_or_admin() -> dict[str, Any] | Response:
+        claims = authorized()
+        if isinstance(claims, Response):
+            return claims
+        if not {"tenant_admin", "support", "platform_admin"} & set(claims["roles"]):
+            return problem(403, "forbidden", "not allowed")
+        return claims
+
     def line_view(line: dict[str, Any]) -> dict[str, Any]:
         allocated = sum(1 for a in ent["allocations"] if a["order_line_id"] == line["id"])
         return {**line, "allocated": allocated, "unallocated": line["quantity"] - allocated, "remaining": line["quantity"] - allocated}
@@ -221,12 +233,17 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
 
     @app.get("/entitlements/v1/orders")
     def orders() -> Response:
-        claims = admin()
+        claims = staff_or_admin()
         if isinstance(claims, Response):
             return claims
         if "order_no" in request.args and not state.extra.get("order_no_filter"):
             return problem(422, "validation_failed", "unknown", errors={"order_no": ["Unknown field."]})
-        items = [order_view(o, False) for o in ent["orders"].values()]
+        staff = "tenant_admin" not in claims["roles"]
+        items = [order_view(o, False) for o in ent["orders"].values()
+                 if (o["tenant_id"] == request.args.get("tenant_id", o["tenant_id"]) if staff else o["tenant_id"] == claims["org_id"])]
+        if request.args.get("unallocated") == "true":
+            items = [o for o in items if o["status"] == "activated"
+                     and any(line_view(line)["unallocated"] > 0 for line in ent["orders"][o["id"]]["lines"] if line["kind"] == "seat")]
         if request.args.get("order_no"):
             items = [o for o in items if o["order_no"] == request.args["order_no"]]
         if request.args.get("status"):
@@ -235,7 +252,7 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
 
     @app.get("/entitlements/v1/orders/<order_id>")
     def order(order_id: str) -> Response:
-        claims = admin()
+        claims = staff_or_admin()
         if isinstance(claims, Response):
             return claims
         found = ent["orders"].get(order_id)
@@ -297,8 +314,11 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
         if isinstance(claims, Response):
             return claims
         if request.method == "GET":
+            held = ent["allocations"] + [h for hs in state.extra.get("portal", {}).get("holders", {}).values() for h in hs]
+            if "product_code" in request.args:
+                return jsonify(page_of([a for a in held if a["product_code"] == request.args["product_code"]]))
             chosen = request.args.get("enterprise_ids")
-            return jsonify(page_of([a for a in ent["allocations"] if a["order_line_id"] == request.args.get("order_line_id")
+            return jsonify(page_of([a for a in held if a["order_line_id"] == request.args.get("order_line_id")
                                     and (chosen is None or a["enterprise_id"] in chosen.split(","))]))
         body = request.get_json()
         line = next(line for o in ent["orders"].values() for line in o["lines"] if line["id"] == body["order_line_id"])
@@ -359,11 +379,12 @@ def register_entitlements(app: Flask, state: FakeState, authorized: Any) -> None
 
     @app.route("/entitlements/v1/change-requests", methods=["GET", "POST"])
     def change_requests() -> Response:
-        claims = admin()
+        claims = staff_or_admin() if request.method == "GET" else admin()
         if isinstance(claims, Response):
             return claims
         if request.method == "GET":
-            return jsonify(page_of(ent["changes"]))
+            status = request.args.get("status")
+            return jsonify(page_of([c for c in ent["changes"] if not status or c["status"] == status]))
         body = request.get_json()
         if body["kind"] == "tax_id_replacement" and body.get("new_tax_id"):
             refused = tax_id_problem(body["new_tax_id"])

@@ -272,6 +272,20 @@ class UsageListArgs(PageArgs):
     to = fields.Date(load_default=None)
 
 
+class DailyArgs(UsageListArgs):
+    by = fields.String(load_default="tax_id", validate=validate.OneOf(("tax_id", "product")),
+                       metadata={"description": "tax_id: a row per day, product and tax ID; product: per day and product, "
+                                                "all tax IDs together (tax_id null) — a chart's series"})
+
+
+class UsageExportArgs(Schema):
+    product_code = fields.String(load_default=None, validate=validate.Length(max=64))
+    tax_id = fields.String(load_default=None, validate=validate.Length(max=40))
+    from_ = fields.Date(load_default=None, data_key="from")
+    to = fields.Date(load_default=None)
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
 class LedgerEntryOut(Schema):
     id = fields.Integer()
     product_code = fields.String()

@@ -16,18 +16,22 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import func, select
 
+from services.entitlements.adapters import exports
 from services.entitlements.entrypoints.callers import caller_tenant, client_tax_id
 from services.entitlements.entrypoints.schemas import (
     BATCH_LIMIT,
     MAX_USES,
+    DailyArgs,
     DailyPage,
     LedgerPage,
     UsageBatchIn,
     UsageBatchOut,
+    UsageExportArgs,
     UsageListArgs,
     UsageOut,
     UsageRequestIn,
@@ -254,9 +258,50 @@ class UsageBatch(MethodView):
 @blp.route("/daily")
 class DailyTotals(MethodView):
     @require("tenant_admin")
-    @blp.arguments(UsageListArgs, location="query")
+    @blp.arguments(DailyArgs, location="query")
     @blp.response(200, DailyPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Daily consumption totals per product and tax ID"""
-        page = page_of(db(), handlers.daily_query(caller_tenant(), **_filters(args)), args["page"], args["page_size"])
+        """Daily consumption totals per product and tax ID (`?by=product`: per product, all tax IDs together)"""
+        query_of = handlers.daily_per_product_query if args["by"] == "product" else handlers.daily_query
+        page = page_of(db(), query_of(caller_tenant(), **_filters(args)), args["page"], args["page_size"])
         return {**page, "items": [daily_view(row._mapping) for row in page["items"]]}
+
+
+EXPORT_HEADER = ["used_at", "product_code", "tax_id", "units", "reference", "order_line_id", "id"]
+XLSX_ROW_LIMIT = 100_000
+
+
+@blp.route("/export")
+class UsageExport(MethodView):
+    @require("tenant_admin")
+    @blp.arguments(UsageExportArgs, location="query")
+    @blp.response(200, content_type="text/csv")
+    def get(self, args: dict[str, Any]) -> Response:
+        """导出: the ledger with the list's filters as CSV (streamed, any size) or XLSX (up to 100,000 rows)"""
+        query = handlers.ledger_query(caller_tenant(), **_filters(args))
+        if args["format"] == "xlsx":
+            count = db().execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+            if count > XLSX_ROW_LIMIT:
+                raise Problem(422, "export_too_large", f"{count} rows; XLSX holds up to {XLSX_ROW_LIMIT}: narrow the filters or choose CSV",
+                              limit=XLSX_ROW_LIMIT, rows=count)
+            content = exports.xlsx_bytes(EXPORT_HEADER, (_export_row(row) for row in db().execute(query)))
+            return _attachment(Response(content, mimetype=exports.XLSX_MIMETYPE), "xlsx")
+        session = current_context().session_factory()
+
+        def chunks() -> Any:
+            try:
+                rows = session.execute(query.execution_options(yield_per=2000))
+                yield from exports.csv_chunks(EXPORT_HEADER, (_export_row(row) for row in rows))
+            finally:
+                session.close()
+
+        return _attachment(Response(stream_with_context(chunks()), mimetype="text/csv"), "csv")
+
+
+def _export_row(row: Any) -> list[Any]:
+    return [row.used_at.isoformat(), row.product_code, row.tax_id or "", row.units, row.reference or "", row.order_line_id, row.id]
+
+
+def _attachment(response: Response, fmt: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="usage.{fmt}"'
+    return response

@@ -37,7 +37,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from sqlalchemy import Engine, and_, bindparam, select, text, update
+from sqlalchemy import Engine, and_, bindparam, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -325,6 +325,18 @@ def daily_query(tenant_id: str, *, product_code: str | None, tax_id: str | None,
     if day_to:
         query = query.where(usage_daily.c.day <= day_to)
     return query
+
+
+def daily_per_product_query(tenant_id: str, *, product_code: str | None, tax_id: str | None, day_from: date | None,
+                            day_to: date | None) -> Any:
+    """Daily totals per product, all tax IDs together (`?by=product`): one row per day and product, for a
+    chart of the tenant's consumption over a period."""
+    filtered = daily_query(tenant_id, product_code=product_code, tax_id=tax_id, day_from=day_from, day_to=day_to).order_by(None)
+    rows = filtered.subquery()
+    return (select(rows.c.day, rows.c.product_code, literal("").label("tax_id"), func.sum(rows.c.units).label("units"),
+                   func.sum(rows.c.uses).label("uses"))
+            .group_by(rows.c.day, rows.c.product_code)
+            .order_by(rows.c.day.desc(), rows.c.product_code))
 
 
 # ---- the PostgreSQL fast path --------------------------------------------------------------------

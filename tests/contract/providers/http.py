@@ -193,6 +193,7 @@ HTTP_STATES: dict[str, dict[str, HttpState]] = {
         "a tenant admin is signed in and another tenant holds a tax ID": tax_id_held_by_another_tenant,
         "support staff is signed in and a tenant has a delivered order": support_finds_a_delivered_order,
         "a tenant admin is signed in and the tenant has an enterprise": tenant_with_enterprise,
+        "support staff is signed in": lambda service: platform_staff(service, "support"),
     },
     "licensing": {
         "licensing is up": up,

@@ -141,3 +141,21 @@ def test_products_table_is_untouched_by_a_refused_product(portal, client):
     response = client.post("/entitlements/v1/products", headers=portal.staff("platform_admin"),
                            json={"code": "x" * 65, "name": "n", "kind": "traffic"})
     assert response.status_code == 422 and portal.count(products) == 0
+
+
+def test_an_order_is_found_by_its_number_within_what_the_caller_may_see(portal, client):
+    portal.tenant_known(T1)
+    portal.tenant_known(T2)
+    portal.product("FP-ISSUE")
+    mine = portal.deliver(T1, {"product_code": "FP-ISSUE", "quantity": 1})
+    theirs = portal.deliver(T2, {"product_code": "FP-ISSUE", "quantity": 1})
+
+    found = client.get(f"/entitlements/v1/orders?order_no={mine['order_no']}", headers=portal.admin(T1)).json
+    hidden = client.get(f"/entitlements/v1/orders?order_no={theirs['order_no']}", headers=portal.admin(T1)).json
+    staff = client.get(f"/entitlements/v1/orders?order_no={theirs['order_no']}", headers=portal.staff("support")).json
+    too_long = client.get("/entitlements/v1/orders?order_no=" + "9" * 65, headers=portal.staff("support"))
+
+    assert [o["id"] for o in found["items"]] == [mine["id"]] and found["total"] == 1
+    assert hidden["items"] == [] and hidden["total"] == 0
+    assert [o["id"] for o in staff["items"]] == [theirs["id"]]
+    assert too_long.status_code == 422 and "order_no" in too_long.json["errors"]
