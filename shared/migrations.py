@@ -2,8 +2,6 @@
 and test fixtures call `upgrade(service)` to bring a database to head."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool
@@ -33,7 +31,6 @@ def run_migrations(context: object, target_metadata: MetaData) -> None:
         context.configure(  # type: ignore[attr-defined]
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )
         with context.begin_transaction():  # type: ignore[attr-defined]
@@ -41,18 +38,20 @@ def run_migrations(context: object, target_metadata: MetaData) -> None:
         connection.commit()
 
 
-def migrations_dir(service: str) -> Path:
-    return repo_root() / "services" / service / "migrations"
-
-
 def new_revision(service: str, message: str) -> None:
-    """Autogenerate a migration from the difference between the models and a scratch SQLite at head."""
-    import tempfile
+    """Autogenerate a migration from the difference between the models and a scratch database at head
+    (on TEST_POSTGRES_URL's server, or an embedded one)."""
+    from shared.testkit import TemporaryPostgres, postgres_admin_url
 
-    with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite:///{scratch}/scratch.db"
-        upgrade(service, url)
-        command.revision(alembic_config(service, url), message=message, autogenerate=True)
+    admin, reason = postgres_admin_url()
+    if admin is None:
+        raise SystemExit(reason)
+    scratch = TemporaryPostgres(admin).create()
+    try:
+        upgrade(service, scratch.url)
+        command.revision(alembic_config(service, scratch.url), message=message, autogenerate=True)
+    finally:
+        scratch.drop()
 
 
 def main(argv: list[str]) -> None:

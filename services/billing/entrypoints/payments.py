@@ -54,8 +54,8 @@ class SandboxCheckout(MethodView):
 
 
 def _sandbox_checkout(payment_id: str) -> tuple[SandboxProvider, Checkout]:
-    """Read in a short session of its own: the callback comes back into this service over HTTP, and
-    on SQLite a transaction held open by this request would block it."""
+    """Read in a short session of its own: the callback comes back into this service over HTTP while this
+    request waits, so it holds no transaction (nor its connection) meanwhile."""
     provider = payment_provider()
     if not isinstance(provider, SandboxProvider):
         raise Problem(404, "not_found", "the sandbox provider is not in use")

@@ -35,7 +35,7 @@ def request_sms_code(uow: UnitOfWork, kit: IdentityKit, user_id: str, purpose: s
     recent = uow.session.execute(
         select(sms_codes.c.created_at).where(sms_codes.c.user_id == user_id, sms_codes.c.created_at > now - timedelta(hours=1))
     ).all()
-    wait = codes.retry_after(now, [repository.utc(row.created_at) for row in recent])
+    wait = codes.retry_after(now, [row.created_at for row in recent])
     if wait is not None:
         raise with_headers(Problem(429, "sms_code_rate_limited", "a code was sent recently; wait before asking again"), Retry_After=wait)
     code = codes.new_code()
@@ -93,7 +93,7 @@ def _use_sms_code(uow: UnitOfWork, kit: IdentityKit, user_id: str, purpose: str,
         .with_for_update()
     ).first()
     invalid = Problem(422, "invalid_sms_code", "the SMS code is wrong or expired", errors={"sms_code": ["is wrong or expired"]})
-    if row is None or repository.utc(row.expires_at) <= now:
+    if row is None or row.expires_at <= now:
         raise invalid
     if not kit.digests.matches(code, row.code_hash, _code_context(user_id, purpose)):
         raise DurableRejection(invalid, lambda fresh: _count_wrong_attempt(fresh, row.id))

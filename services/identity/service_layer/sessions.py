@@ -94,7 +94,7 @@ def refresh(uow: UnitOfWork, kit: IdentityKit, token: str) -> TokenPair:
     row = uow.session.execute(
         select(refresh_tokens).where(refresh_tokens.c.token_hash == kit.digests.digest(token, REFRESH_CONTEXT)).with_for_update()
     ).first()
-    if row is None or row.revoked_at is not None or repository.utc(row.expires_at) <= now:
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Problem(401, "invalid_refresh_token", "the refresh token is not valid")
     if row.rotated_at is not None:
         reused = Problem(401, "refresh_token_reused", "the refresh token was already used; the session is revoked")

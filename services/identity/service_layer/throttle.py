@@ -5,11 +5,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.identity.adapters.orm import login_failures, login_locks
-from services.identity.adapters.repository import utc
 from services.identity.domain.throttling import ThrottleRule, seconds_until
 from services.identity.service_layer.rejections import with_headers
 from shared.errors import Problem
@@ -21,9 +20,9 @@ def check_not_locked(session: Session, keys: Iterable[str], now: datetime) -> No
     until = session.execute(
         select(func.max(login_locks.c.locked_until)).where(login_locks.c.throttle_key.in_(list(keys)))
     ).scalar_one_or_none()
-    if until is not None and utc(until) > now:
+    if until is not None and until > now:
         problem = Problem(429, "too_many_attempts", "too many failed attempts; try again later")
-        raise with_headers(problem, Retry_After=seconds_until(now, utc(until)))
+        raise with_headers(problem, Retry_After=seconds_until(now, until))
 
 
 def record_failure(uow: UnitOfWork, rules: dict[str, ThrottleRule]) -> None:
@@ -50,6 +49,5 @@ def purge(session: Session, now: datetime) -> None:
 
 
 def _lock(session: Session, key: str, until: datetime) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(login_locks).values(throttle_key=key, locked_until=until)
+    statement = insert(login_locks).values(throttle_key=key, locked_until=until)
     session.execute(statement.on_conflict_do_update(index_elements=["throttle_key"], set_={"locked_until": until}))
