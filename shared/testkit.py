@@ -188,6 +188,7 @@ class EmbeddedPostgres:
     durable: bool = True
     max_connections: int = 300
     process: subprocess.Popen | None = None
+    relocated: Path | None = None  # where the data went when `directory` is out of the server account's reach
 
     @property
     def url(self) -> str:
@@ -209,25 +210,24 @@ class EmbeddedPostgres:
         bin_dir = postgres_binaries()
         self.directory.mkdir(parents=True, exist_ok=True)
         account = _server_account()
-        if account is not None:  # the server's account must reach its directory and own it
-            shutil.chown(self.directory, *account)
-            self.directory.chmod(0o700)
-            _open_the_way(self.directory.parent)
+        if account is not None:
+            self._give_data_to(*account)
         log = self.directory / "server.log"
         if not (self.data / "PG_VERSION").exists():
-            shutil.rmtree(self.data, ignore_errors=True)
-            subprocess.run(
-                [str(bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+            made = subprocess.run(
+                [str(bin_dir / "initdb"), "-D", str(self.data.resolve()), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                  "--locale=C", "--no-sync"],
-                check=True, capture_output=True, timeout=120, **self._as_server(),
+                capture_output=True, text=True, timeout=120, **self._as_server(),
             )
+            if made.returncode != 0:
+                raise RuntimeError(f"initdb failed ({made.returncode}): {made.stderr[-1500:]}")
         settings = [
             "-p", str(self.port), "-h", "127.0.0.1", "-k", "", "-c", f"max_connections={self.max_connections}",
             "-c", "logging_collector=off",
         ]
         if not self.durable:
             settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        command = [str(bin_dir / "postgres"), "-D", str(self.data), *settings]
+        command = [str(bin_dir / "postgres"), "-D", str(self.data.resolve()), *settings]  # resolved: the link may sit in a private folder
         self.process = _start_kept(command, log, self._as_server())
 
         def ready() -> bool:
@@ -238,6 +238,30 @@ class EmbeddedPostgres:
 
         wait_until(ready, timeout, interval=0.1, what=f"embedded PostgreSQL on :{self.port}")
         return self
+
+    def _give_data_to(self, user: str, group: str) -> None:
+        """Root starts the server as another account, which must own the data directory and reach it. When a
+        parent folder is private to root (pytest's temporary folders are, and pytest makes them private
+        again whenever a session starts), the data goes to a folder of the system's temporary directory
+        instead, `data` being a link to it, removed with the server by `stop()` (throw-away test suites)."""
+        import pwd
+
+        uid = pwd.getpwnam(user).pw_uid
+        if not _reachable(self.directory, uid):
+            if not self.data.is_symlink():
+                shutil.rmtree(self.data, ignore_errors=True)
+                self.data.symlink_to(tempfile.mkdtemp(prefix="suite-pg-"))
+            self.relocated = self.data.resolve()
+            target = self.relocated
+        else:
+            target = self.data
+            target.mkdir(exist_ok=True)
+        shutil.chown(target, user, group)
+        target.chmod(0o700)
+        if not (target / "PG_VERSION").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(mode=0o700)
+            shutil.chown(target, user, group)
 
     def _answers(self) -> bool:
         from sqlalchemy.exc import OperationalError
@@ -263,7 +287,8 @@ class EmbeddedPostgres:
         engine.dispose()
 
     def stop(self) -> None:
-        """A fast shutdown (SIGINT: open transactions roll back, the data is kept)."""
+        """A fast shutdown (SIGINT: open transactions roll back, the data is kept, unless it had to be put
+        out of `directory`, see `_give_data_to`)."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -271,6 +296,9 @@ class EmbeddedPostgres:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        if self.relocated is not None:
+            shutil.rmtree(self.relocated, ignore_errors=True)
+            self.data.unlink(missing_ok=True)
 
 
 def _start_kept(command: list[str], log: Path, account: dict[str, Any]) -> subprocess.Popen:
@@ -315,13 +343,15 @@ def _load_prctl() -> Any:
 _prctl = _load_prctl()
 
 
-def _open_the_way(folder: Path) -> None:
-    """Lets other accounts traverse `folder` and its parents (o+x), as the server's account must reach its
-    data directory (pytest's temporary folders are private to their user)."""
-    for path in (folder, *folder.parents):
-        mode = path.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            path.chmod(mode | stat.S_IXOTH)
+def _reachable(folder: Path, uid: int) -> bool:
+    """Whether the account `uid` may traverse every folder down to `folder` (by its owner or other bits; the
+    accounts the server runs as share no group with root's folders)."""
+    for path in (folder.resolve(), *folder.resolve().parents):
+        mode = path.stat()
+        allowed = mode.st_mode & (stat.S_IXUSR if mode.st_uid == uid else stat.S_IXOTH)
+        if not allowed:
+            return False
+    return True
 
 
 def _with_database(url: str, name: str) -> str:
@@ -601,6 +631,30 @@ class PrivateRabbitMQ:
             self.stop()
             raise RuntimeError(str(late)) from None
         return self
+
+    def _give_data_to(self, user: str, group: str) -> None:
+        """Root starts the server as another account, which must own the data directory and reach it. When a
+        parent folder is private to root (pytest's temporary folders are, and pytest makes them private
+        again whenever a session starts), the data goes to a folder of the system's temporary directory
+        instead, `data` being a link to it, removed with the server by `stop()` (throw-away test suites)."""
+        import pwd
+
+        uid = pwd.getpwnam(user).pw_uid
+        if not _reachable(self.directory, uid):
+            if not self.data.is_symlink():
+                shutil.rmtree(self.data, ignore_errors=True)
+                self.data.symlink_to(tempfile.mkdtemp(prefix="suite-pg-"))
+            self.relocated = self.data.resolve()
+            target = self.relocated
+        else:
+            target = self.data
+            target.mkdir(exist_ok=True)
+        shutil.chown(target, user, group)
+        target.chmod(0o700)
+        if not (target / "PG_VERSION").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(mode=0o700)
+            shutil.chown(target, user, group)
 
     def _answers(self) -> bool:
         try:
