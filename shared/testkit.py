@@ -445,14 +445,17 @@ class TemplateDatabases:
     for each test a copy of it (`CREATE DATABASE … TEMPLATE`, a fraction of a second where migrating
     costs seconds).
 
-    `clone(service)` gives a `TemporaryPostgres` at head; `release(database)` drops it. A thread of its own
-    does the slow parts off the tests' path: it drops released copies, and keeps one copy of each service
-    asked for so far made in advance, so a test mostly takes a ready one. `close()` drops everything left
-    (copies out or ready, and the templates). Names carry a random part: test runs sharing a server never meet.
+    `clone(service)` gives a `TemporaryPostgres` at head; `release(database)` ends its sessions at once and
+    drops it soon. Two threads of their own do the slow parts off the tests' path: one drops released
+    copies, one keeps a copy of each service asked for so far made in advance, so a test mostly takes a
+    ready one. Copies commit without waiting for the WAL flush (`synchronous_commit = off`, set on each
+    copy: a test database is thrown away, and on a shared, busy server the flush of every commit was most
+    of a test's time). `close()` drops everything left (copies out or ready, and the templates). Names
+    carry a random part: test runs sharing a server never meet.
     """
 
     READY_PER_SERVICE = 1
-    PENDING_DROPS = 2  # `release` waits while more drops than this are queued (the sessions they hold stay few)
+    PENDING_DROPS = 8  # `release` waits while more drops than this are queued (disk a run holds, and its exit, stay short)
 
     def __init__(self, admin_url: str) -> None:
         import queue
@@ -466,9 +469,14 @@ class TemplateDatabases:
         self._engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=2)
         self._lock = threading.Lock()
         self._template_lock = threading.Lock()
-        self._jobs: queue.Queue[tuple[str, str] | None] = queue.Queue()
-        self._worker = threading.Thread(target=self._work, name="test-databases", daemon=True)
-        self._worker.start()
+        self._drops: queue.Queue[str | None] = queue.Queue()
+        self._prepares: queue.Queue[str | None] = queue.Queue()
+        self._workers = [
+            threading.Thread(target=self._work, args=(self._drops, self._drop), name="test-database-drops", daemon=True),
+            threading.Thread(target=self._work, args=(self._prepares, self._prepare), name="test-database-copies", daemon=True),
+        ]
+        for worker in self._workers:
+            worker.start()
 
     def template(self, service: str) -> str:
         """The name of `service`'s template database, created and migrated on first use."""
@@ -491,7 +499,7 @@ class TemplateDatabases:
             name = self._copy(template)
         with self._lock:
             self.out.add(name)
-        self._jobs.put(("prepare", service))
+        self._prepares.put(service)
         return TemporaryPostgres(self.admin_url, name)
 
     def release(self, database: TemporaryPostgres) -> None:
@@ -500,7 +508,10 @@ class TemplateDatabases:
         with self._lock:
             self.out.discard(database.name)
             self._pending_drops += 1
-        self._jobs.put(("drop", database.name))
+        with self._engine.connect() as conn:  # its connection slots are free at once, the files go later
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                         {"name": database.name})
+        self._drops.put(database.name)
         deadline = time.monotonic() + 60
         while self._pending_drops > self.PENDING_DROPS and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -508,26 +519,27 @@ class TemplateDatabases:
     def _copy(self, template: str) -> str:
         name = TemporaryPostgres(self.admin_url).name
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         return name
 
     def _execute(self, statement: str) -> None:
         with self._engine.connect() as conn:
             conn.execute(text(statement))
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            kind, what = job
+    @staticmethod
+    def _work(jobs: Any, do: Callable[[str], None]) -> None:
+        while (what := jobs.get()) is not None:
             try:
-                if kind == "drop":
-                    self._execute(f'DROP DATABASE IF EXISTS "{what}" WITH (FORCE)')
-                else:
-                    self._prepare(what)
+                do(what)
             except Exception as failed:  # noqa: BLE001 - a database left behind or not made ahead must not stop the run
-                print(f"test databases: could not {kind} {what}: {failed}")
-            finally:
-                if kind == "drop":
-                    with self._lock:
-                        self._pending_drops -= 1
+                print(f"test databases: {do.__name__} {what} failed: {failed}")
+
+    def _drop(self, name: str) -> None:
+        try:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            with self._lock:
+                self._pending_drops -= 1
 
     def _prepare(self, service: str) -> None:
         with self._lock:
@@ -538,10 +550,12 @@ class TemplateDatabases:
             self._ready[service].append(name)
 
     def close(self) -> None:
-        if not self._worker.is_alive():
+        if not self._workers[0].is_alive():
             return
-        self._jobs.put(None)
-        self._worker.join(120)
+        self._drops.put(None)
+        self._prepares.put(None)
+        for worker in self._workers:
+            worker.join(300)
         with self._lock:
             left = [*self.out, *(name for names in self._ready.values() for name in names), *self.templates.values()]
             self.out.clear()
