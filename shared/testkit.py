@@ -188,7 +188,7 @@ class EmbeddedPostgres:
     durable: bool = True
     max_connections: int = 300
     process: subprocess.Popen | None = None
-    relocated: Path | None = None  # where the data went when `directory` is out of the server account's reach
+    relocated: Path | None = None  # throw-away data put out of `directory` (out of the server account's reach)
 
     @property
     def url(self) -> str:
@@ -242,26 +242,32 @@ class EmbeddedPostgres:
     def _give_data_to(self, user: str, group: str) -> None:
         """Root starts the server as another account, which must own the data directory and reach it. When a
         parent folder is private to root (pytest's temporary folders are, and pytest makes them private
-        again whenever a session starts), the data goes to a folder of the system's temporary directory
-        instead, `data` being a link to it, removed with the server by `stop()` (throw-away test suites)."""
+        again whenever a session starts; so is /root), `data` is a link to a folder the account can reach:
+        a fresh one in the system's temporary directory, removed by `stop()`, when `directory` is itself
+        in the temporary directory (test suites); else /var/tmp/suite-pg-<hash of directory>, kept."""
+        import hashlib
         import pwd
 
         uid = pwd.getpwnam(user).pw_uid
-        if not _reachable(self.directory, uid):
-            if not self.data.is_symlink():
-                shutil.rmtree(self.data, ignore_errors=True)
-                self.data.symlink_to(tempfile.mkdtemp(prefix="suite-pg-"))
-            self.relocated = self.data.resolve()
-            target = self.relocated
-        else:
+        if _reachable(self.directory, uid):
             target = self.data
             target.mkdir(exist_ok=True)
+        else:
+            if self.data.is_dir() and not self.data.is_symlink():
+                if (self.data / "PG_VERSION").exists():
+                    raise RuntimeError(f"{self.data} is out of reach of the {user} account the server runs as: make its parent "
+                                       "folders traversable (o+x) or name another account in EMBEDDED_POSTGRES_USER")
+                shutil.rmtree(self.data)
+            temporary = Path(tempfile.gettempdir()).resolve()
+            if self.directory.resolve().is_relative_to(temporary):
+                self.relocated = target = Path(tempfile.mkdtemp(prefix="suite-pg-"))
+            else:
+                target = Path("/var/tmp") / f"suite-pg-{hashlib.sha1(str(self.directory.resolve()).encode()).hexdigest()[:12]}"
+                target.mkdir(mode=0o700, exist_ok=True)
+            self.data.unlink(missing_ok=True)
+            self.data.symlink_to(target)
         shutil.chown(target, user, group)
         target.chmod(0o700)
-        if not (target / "PG_VERSION").exists():
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir(mode=0o700)
-            shutil.chown(target, user, group)
 
     def _answers(self) -> bool:
         from sqlalchemy.exc import OperationalError
