@@ -24,8 +24,9 @@ install-dev: $(VENV)/.installed-dev
 up: install
 	$(BIN)/python -m shared.launcher
 
-## Run every test (unit, integration, contract, end-to-end). Integration tests need
-## TEST_POSTGRES_URL and AMQP_URL (.ci/run sets them) and say so when they skip.
+## Run every test (unit, integration, contract, end-to-end). Tests run on TEST_POSTGRES_URL's
+## PostgreSQL, or on an embedded one the session starts; RabbitMQ tests need AMQP_URL (.ci/run sets
+## both) and say so when they skip.
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m shared.catalogue --check

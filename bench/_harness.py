@@ -1,7 +1,7 @@
 """What the benchmarks share: where they run, the processes they start, the load they drive, how they report.
 
-- `database()` / `broker()`: a private PostgreSQL database and RabbitMQ virtual host when
-  TEST_POSTGRES_URL / AMQP_URL are set (shared/testkit.py), else a SQLite file and the embedded broker.
+- `database()` / `broker()`: a private PostgreSQL database (on TEST_POSTGRES_URL's server, else an
+  embedded one, shared/testkit.py) and a RabbitMQ virtual host when AMQP_URL is set, else the embedded broker.
 - `JwksServer`: a stand-in for identity that only publishes the bench's token key, so services and the
   gateway verify the bench's tokens exactly as they verify identity's.
 - `started(...)`: the services' APIs, workers and the gateway started by `shared.launcher.Suite` (the
@@ -52,16 +52,14 @@ def ratio(value: float, goal: float, *, at_most: bool = False) -> str:
 @contextmanager
 def database() -> Iterator[tuple[str, str]]:
     """(url, engine name) of a fresh database, dropped afterwards."""
-    admin, _ = testkit.postgres_admin_url()
-    if admin:
-        temporary = testkit.TemporaryPostgres(admin).create()
-        try:
-            yield temporary.url, "PostgreSQL"
-        finally:
-            temporary.drop()
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-db-") as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite"
+    admin, reason = testkit.postgres_admin_url()
+    if admin is None:
+        raise SystemExit(reason)
+    temporary = testkit.TemporaryPostgres(admin).create()
+    try:
+        yield temporary.url, "PostgreSQL"
+    finally:
+        temporary.drop()
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Benchmark of billing's bulk paths: an expiry import of 100,000 rows and an export of 100,000 orders.
 
 Runs the real app (Flask test client) and the worker's import runner on PostgreSQL when
-TEST_POSTGRES_URL is set (a fresh database), else on a SQLite file. Prints seconds per step and
+TEST_POSTGRES_URL is set (a fresh database), else on an embedded PostgreSQL server. Prints seconds per step and
 the ratio to the 20-second goal. `python -m bench.billing_import_export [--rows N]`.
 """
 
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
@@ -38,16 +36,14 @@ INSERT_CHUNK = 10_000
 
 @contextmanager
 def database() -> Iterator[tuple[str, str]]:
-    admin, _ = postgres_admin_url()
-    if admin:
-        temporary = TemporaryPostgres(admin).create()
-        try:
-            yield temporary.url, "PostgreSQL"
-        finally:
-            temporary.drop()
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite"
+    admin, reason = postgres_admin_url()
+    if admin is None:
+        raise SystemExit(reason)
+    temporary = TemporaryPostgres(admin).create()
+    try:
+        yield temporary.url, "PostgreSQL"
+    finally:
+        temporary.drop()
 
 
 def in_uow(context, work: Callable[[UnitOfWork], object]) -> None:

@@ -70,8 +70,9 @@ def target_app():  # type: ignore[no-untyped-def] # server factory: `bench.gatew
             """The signing keys"""
             return jsonify(keys.jwks())
 
-    settings = CommonSettings(service="identity", database_url="sqlite://", broker_url="memory://", identity_url="http://unused")
-    context = ServiceContext("identity", make_session_factory(make_engine("sqlite://")), platform_tables(MetaData()))
+    unused = "postgresql+psycopg://bench@127.0.0.1:1/unused"  # the ping and the keys never touch a database
+    settings = CommonSettings(service="identity", database_url=unused, broker_url="memory://", identity_url="http://unused")
+    context = ServiceContext("identity", make_session_factory(make_engine(unused)), platform_tables(MetaData()))
     return create_app(settings, context, [blp], verifier=keys.verifier())
 
 

@@ -41,7 +41,7 @@ from services.entitlements.service_layer import tenants
 from services.licensing.adapters.orm import licenses
 from services.licensing.bootstrap import build_app as build_licensing
 from services.licensing.config import Settings as LicensingSettings
-from shared import bus, testkit
+from shared import bus
 from shared.db import make_engine
 from shared.envelope import new_event
 from shared.migrations import upgrade
@@ -290,11 +290,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--goal-only", action="store_true", help="only the goal's rate (no side-by-side wake-up runs)")
     parser.add_argument("--profile", metavar="FOLDER", help="py-spy record (--gil, speedscope) the workers during the goal's run")
     args = parser.parse_args(argv or [])
-    admin, _ = testkit.postgres_admin_url()
-    if admin:
-        runs = [("poll", args.sustainable), ("listen", args.sustainable), ("listen", args.rate)]
-    else:  # SQLite has no NOTIFY: the relays always poll
-        runs = [("poll", args.sustainable), ("poll", args.rate)]
+    runs = [("poll", args.sustainable), ("listen", args.sustainable), ("listen", args.rate)]
     if args.goal_only:
         runs = runs[-1:]
     needed = sum(int(rate * args.seconds) + args.batch * 20 for _, rate in runs)

@@ -2,8 +2,8 @@
 
 Seeds 10,000 published solutions (Chinese and Latin names, summaries, SKUs) straight into a fresh
 database, then times `GET /marketplace/v1/solutions?q=&category=` through the Flask app (routing,
-validation, query, serialisation). SQLite always; PostgreSQL too when TEST_POSTGRES_URL is set (its
-search is served by the pg_trgm GIN index). Run: `.venv/bin/python bench/marketplace_search.py`.
+validation, query, serialisation), on PostgreSQL (TEST_POSTGRES_URL's server, else an embedded one;
+the search is served by the pg_trgm GIN index). Run: `.venv/bin/python bench/marketplace_search.py`.
 """
 from __future__ import annotations
 
@@ -85,8 +85,6 @@ def measure(database_url: str, label: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        measure(f"sqlite:///{Path(folder) / 'bench.db'}", "sqlite (substring LIKE)")
     admin, reason = postgres_admin_url()
     if admin is None:
         print(f"postgresql: skipped ({reason})")

@@ -1,8 +1,8 @@
 """Outbox relay throughput: events/s published and confirmed, next to kombu with per-message confirms.
 
 Run: `python -m bench.outbox_relay [N]` (defaults to 20,000 events). Uses RabbitMQ when AMQP_URL is
-set (a private virtual host) and PostgreSQL when TEST_POSTGRES_URL is set (a private database);
-otherwise the embedded broker and SQLite.
+set (a private virtual host), otherwise the embedded broker; a private PostgreSQL database on
+TEST_POSTGRES_URL's server, otherwise on an embedded one.
 """
 from __future__ import annotations
 
@@ -60,13 +60,12 @@ def main(n: int = 20000) -> dict[str, float]:
         broker = testkit.EmbeddedBroker(testkit.free_port(), Path(tempfile.mkdtemp())).start()
         cleanups.append(broker.stop)
         url = broker.url
-    admin, _ = testkit.postgres_admin_url()
-    if admin:
-        database = testkit.TemporaryPostgres(admin).create()
-        cleanups.append(database.drop)
-        db_url = database.url
-    else:
-        db_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    admin, reason = testkit.postgres_admin_url()
+    if admin is None:
+        raise SystemExit(reason)
+    database = testkit.TemporaryPostgres(admin).create()
+    cleanups.append(database.drop)
+    db_url = database.url
     try:
         metadata = MetaData()
         tables = platform_tables(metadata)
@@ -87,7 +86,7 @@ def main(n: int = 20000) -> dict[str, float]:
         for cleanup in reversed(cleanups):
             cleanup()
     broker_name = "RabbitMQ" if amqp else "embedded broker"
-    db_name = "PostgreSQL" if admin else "SQLite"
+    db_name = "PostgreSQL"
     print(f"outbox relay ({broker_name}, {db_name}): {relay_rate:,.0f} events/s published+confirmed+marked "
           f"(goal {GOAL:,.0f}: {relay_rate / GOAL:.2f}x)  ({load()})")
     print(f"kombu per-message confirms, same broker: {reference:,.0f} events/s (relay / kombu = {relay_rate / reference:.2f}x)  ({load()})")

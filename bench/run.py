@@ -45,7 +45,7 @@ def use_local_servers() -> None:
         try:
             socket.create_connection((host, port), timeout=1).close()
         except OSError:
-            print(f"# {name} unset and nothing on {host}:{port}: that part runs embedded (SQLite / in-process broker)")
+            print(f"# {name} unset and nothing on {host}:{port}: that part runs embedded (PostgreSQL / broker)")
             continue
         os.environ[name] = url
         print(f"# {name} unset: using {url}")

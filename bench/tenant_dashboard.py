@@ -5,7 +5,7 @@
 Seeds one tenant straight into a fresh database with bulk SQL (no API): 40 orders of two seat lines
 and three traffic lines (valid until dates spread over the expiry windows, some expired), 10,000
 enterprises holding 15,000 seats, and a ledger of 1,000,000 deductions over 90 days generated inside
-the database (`generate_series` on PostgreSQL, a recursive CTE on SQLite), with the daily totals
+the database (`generate_series`), with the daily totals
 aggregated from it. Then times the dashboard through the Flask app (routing, token check, queries,
 serialisation; HTTP itself is the gateway bench's business). Goal: p95 ≤ 100 ms.
 """
@@ -39,31 +39,16 @@ SEAT_PRODUCTS = {"FP-ISSUE": "invoice_issuing", "FP-RECV": "invoice_receiving"}
 TRAFFIC_PRODUCTS = ("CHECK", "OCR", "SMS")
 GOAL_P95_MS = 100.0
 
-LEDGER_SQL = {
-    "postgresql": """
-        INSERT INTO usage_ledger (tenant_id, product_code, tax_id, units, reference, order_line_id, used_at)
-        SELECT :tenant, (ARRAY['CHECK','OCR','SMS'])[1 + g % 3], '8' || lpad(((g * 7919) % :enterprises)::text, 16, '0'),
-               1 + g % 3, 'bench-' || g, (ARRAY[:line_check, :line_ocr, :line_sms])[1 + g % 3],
-               CAST(:now AS timestamptz) - make_interval(days => CAST(g % 90 AS int), secs => g % 86400)
-        FROM generate_series(CAST(1 AS bigint), :rows) AS g""",
-    "sqlite": """
-        WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < :rows)
-        INSERT INTO usage_ledger (tenant_id, product_code, tax_id, units, reference, order_line_id, used_at)
-        SELECT :tenant, CASE g % 3 WHEN 0 THEN 'CHECK' WHEN 1 THEN 'OCR' ELSE 'SMS' END,
-               '8' || substr('0000000000000000' || ((g * 7919) % :enterprises), -16, 16), 1 + g % 3, 'bench-' || g,
-               CASE g % 3 WHEN 0 THEN :line_check WHEN 1 THEN :line_ocr ELSE :line_sms END,
-               datetime(:now, '-' || (g % 90) || ' days', '-' || (g % 86400) || ' seconds')
-        FROM n""",
-}
-DAILY_SQL = {
-    "postgresql": """
-        INSERT INTO usage_daily (tenant_id, product_code, tax_id, day, units, uses)
-        SELECT tenant_id, product_code, tax_id, (used_at AT TIME ZONE 'UTC')::date, sum(units), count(*)
-        FROM usage_ledger GROUP BY 1, 2, 3, 4""",
-    "sqlite": """
-        INSERT INTO usage_daily (tenant_id, product_code, tax_id, day, units, uses)
-        SELECT tenant_id, product_code, tax_id, date(used_at), sum(units), count(*) FROM usage_ledger GROUP BY 1, 2, 3, 4""",
-}
+LEDGER_SQL = """
+    INSERT INTO usage_ledger (tenant_id, product_code, tax_id, units, reference, order_line_id, used_at)
+    SELECT :tenant, (ARRAY['CHECK','OCR','SMS'])[1 + g % 3], '8' || lpad(((g * 7919) % :enterprises)::text, 16, '0'),
+           1 + g % 3, 'bench-' || g, (ARRAY[:line_check, :line_ocr, :line_sms])[1 + g % 3],
+           CAST(:now AS timestamptz) - make_interval(days => CAST(g % 90 AS int), secs => g % 86400)
+    FROM generate_series(CAST(1 AS bigint), :rows) AS g"""
+DAILY_SQL = """
+    INSERT INTO usage_daily (tenant_id, product_code, tax_id, day, units, uses)
+    SELECT tenant_id, product_code, tax_id, (used_at AT TIME ZONE 'UTC')::date, sum(units), count(*)
+    FROM usage_ledger GROUP BY 1, 2, 3, 4"""
 
 
 def tax_id(n: int) -> str:
@@ -118,11 +103,11 @@ def seed(url: str, ledger_rows: int) -> None:
         conn.execute(insert(order_lines), line_rows)
         conn.execute(insert(enterprises), firms)
         conn.execute(insert(allocations), seats)
-        conn.execute(text(LEDGER_SQL[engine.dialect.name]), {
+        conn.execute(text(LEDGER_SQL), {
             "tenant": TENANT, "enterprises": ENTERPRISES, "rows": ledger_rows, "now": now.isoformat(),
             "line_check": traffic["CHECK"], "line_ocr": traffic["OCR"], "line_sms": traffic["SMS"],
         })
-        conn.execute(text(DAILY_SQL[engine.dialect.name]))
+        conn.execute(text(DAILY_SQL))
         conn.execute(text("ANALYZE"))  # as autovacuum would after a bulk load
     engine.dispose()
 

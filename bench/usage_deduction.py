@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             for label, goal in (("direct", GOAL_DIRECT), ("gateway", GOAL_GATEWAY)):
                 outcome = outcomes[label]
                 share = outcome.rate / pg if pg else float("nan")
-                verdict = f"{share:.0%} of pgbench, {ratio(share, goal)} ({goal:.0%})" if pg else "no pgbench on SQLite"
+                verdict = f"{share:.0%} of pgbench, {ratio(share, goal)} ({goal:.0%})" if pg else "no pgbench reference"
                 print(_line(f"single deduction {label}", outcome, verdict), flush=True)
                 _capacity(meters[label], outcome.count)
                 figures[f"single_{label}_per_s"] = outcome.rate

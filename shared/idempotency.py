@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Response, request
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
@@ -78,10 +78,9 @@ def _stored(session: Session, table: Any, scope: str, key: str) -> Any:
 
 
 @functools.cache
-def _claim_statement(table: Any, dialect_name: str) -> Any:
-    """Built once per table and dialect (like `_store_statement`), so SQLAlchemy computes the cache key once, not per request."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(
+def _claim_statement(table: Any) -> Any:
+    """Built once per table (like `_store_statement`), so SQLAlchemy computes the cache key once, not per request."""
+    statement = insert(table).values(
         scope=bindparam("scope"), key=bindparam("key"), request_hash=bindparam("request_hash"), created_at=bindparam("created_at")
     )
     return statement.on_conflict_do_nothing(index_elements=[table.c.scope, table.c.key]).returning(table.c.key)
@@ -98,7 +97,7 @@ def _store_statement(table: Any) -> Any:
 
 def _claim(session: Session, table: Any, scope: str, key: str, request_hash: str) -> bool:
     """Insert the key row unless the key is taken; True when this request claimed it."""
-    statement = _claim_statement(table, session.get_bind().dialect.name)
+    statement = _claim_statement(table)
     parameters = {"scope": scope, "key": key, "request_hash": request_hash, "created_at": utcnow()}
     return session.execute(statement, parameters).first() is not None
 

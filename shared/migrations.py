@@ -2,9 +2,8 @@
 and test fixtures call `upgrade(service)` to bring a database to head."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
+import sqlalchemy as sa
+from alembic import command, op
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool
 
@@ -33,7 +32,6 @@ def run_migrations(context: object, target_metadata: MetaData) -> None:
         context.configure(  # type: ignore[attr-defined]
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )
         with context.begin_transaction():  # type: ignore[attr-defined]
@@ -41,19 +39,85 @@ def run_migrations(context: object, target_metadata: MetaData) -> None:
         connection.commit()
 
 
-def migrations_dir(service: str) -> Path:
-    return repo_root() / "services" / service / "migrations"
-
-
 def new_revision(service: str, message: str) -> None:
-    """Autogenerate a migration from the difference between the models and a scratch SQLite at head."""
-    import tempfile
+    """Autogenerate a migration from the difference between the models and a scratch database at head
+    (on TEST_POSTGRES_URL's server, or an embedded one)."""
+    from shared.testkit import TemporaryPostgres, postgres_admin_url
 
-    with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite:///{scratch}/scratch.db"
-        upgrade(service, url)
-        command.revision(alembic_config(service, url), message=message, autogenerate=True)
+    admin, reason = postgres_admin_url()
+    if admin is None:
+        raise SystemExit(reason)
+    scratch = TemporaryPostgres(admin).create()
+    try:
+        upgrade(service, scratch.url)
+        command.revision(alembic_config(service, scratch.url), message=message, autogenerate=True)
+    finally:
+        scratch.drop()
 
+
+# ---- the platform tables' migration ----------------------------------------------------------------
+# Every service's first revision (`<rev>_platform_tables.py`) is these two functions: the outbox, inbox,
+# idempotency-key and audit tables of shared/db.py `platform_tables`, written once here.
+
+
+def platform_tables_upgrade() -> None:
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.String(length=64), nullable=True),
+        sa.Column("actor_org_id", sa.String(length=64), nullable=True),
+        sa.Column("action", sa.String(length=120), nullable=False),
+        sa.Column("target_type", sa.String(length=60), nullable=False),
+        sa.Column("target_id", sa.String(length=120), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=True),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"], unique=False)
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key"),
+    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"], unique=False)
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=120), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=120), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.String(length=120), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id"),
+    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["published_at", "id"], unique=False)
+
+
+def platform_tables_downgrade() -> None:
+    op.drop_index("ix_outbox_unpublished", table_name="outbox")
+    op.drop_table("outbox")
+    op.drop_table("inbox")
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
+    op.drop_index("ix_audit_log_at", table_name="audit_log")
+    op.drop_table("audit_log")
 
 def main(argv: list[str]) -> None:
     """`python -m shared.migrations SERVICE...` upgrades; `... revision SERVICE MESSAGE` autogenerates."""

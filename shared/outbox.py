@@ -10,7 +10,7 @@ extra round trip); PostgreSQL delivers the notification only when the transactio
 relay LISTENs on that channel, so it publishes within a millisecond or two of the commit instead of
 after up to `idle_seconds` of polling (bench/README.md: authorize → seat granted). The poll stays as
 the safety net (`listen_fallback_seconds`). `OUTBOX_LISTEN=0` turns listening off (a connection pooler
-in transaction mode, e.g. PgBouncer, does not carry LISTEN); SQLite always polls.
+in transaction mode, e.g. PgBouncer, does not carry LISTEN).
 """
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from shared import metrics
 from shared.bus import EncodedEvent
 from shared.clock import utcnow
-from shared.db import is_postgres
 from shared.envelope import Event
 
 log = logging.getLogger(__name__)
@@ -42,13 +41,13 @@ class Publisher(Protocol):
 
 
 @functools.cache
-def _record_statement(table: Any, postgres: bool) -> Any:
-    """Built once per table (SQLAlchemy then compiles it once): the insert, on PostgreSQL with its pg_notify."""
+def _record_statement(table: Any) -> Any:
+    """Built once per table (SQLAlchemy then compiles it once): the insert with its pg_notify."""
     insert = table.insert().values(
         event_id=bindparam("event_id"), type=bindparam("type"), payload=bindparam("payload"),
         created_at=bindparam("created_at"), attempts=0,
     )
-    return select(func.pg_notify(NOTIFY_CHANNEL, "")).add_cte(insert.cte("recorded")) if postgres else insert
+    return select(func.pg_notify(NOTIFY_CHANNEL, "")).add_cte(insert.cte("recorded"))
 
 
 def _row(event: Event) -> dict[str, Any]:
@@ -62,7 +61,7 @@ def record(session: Session, table: Any, event: Event) -> None:
     if buffer is not None:
         buffer.append((table, _row(event)))
         return
-    session.execute(_record_statement(table, is_postgres(session)), _row(event))
+    session.execute(_record_statement(table), _row(event))
 
 
 _BUFFER = "shared.outbox.buffer"
@@ -86,14 +85,13 @@ def flush(session: Session) -> int:
     tables: dict[Any, list[dict[str, Any]]] = {}
     for table, row in buffer:
         tables.setdefault(table, []).append(row)
-    postgres = is_postgres(session)
     if len(buffer) == 1:  # one row: `record`'s one statement (insert and NOTIFY together)
         table, row = buffer[0]
-        session.execute(_record_statement(table, postgres), row)
+        session.execute(_record_statement(table), row)
         return 1
     for table, rows in tables.items():
         session.execute(table.insert(), rows)  # `attempts` takes the column's default, 0
-    if buffer and postgres:
+    if buffer:
         session.execute(_NOTIFY)
     return len(buffer)
 
@@ -145,13 +143,12 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.stop_event = threading.Event()
         listen = listening_enabled() if listen is None else listen
-        self.notifications = _Notifications(engine) if listen and is_postgres(engine) else None
+        self.notifications = _Notifications(engine) if listen else None
         t = table
         self.query = (
             select(t.c.id, t.c.event_id, t.c.type, t.c.payload).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(batch_size)
+            .with_for_update(skip_locked=True)
         )
-        if is_postgres(engine):
-            self.query = self.query.with_for_update(skip_locked=True)
         self.mark = update(t).where(t.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("now"))
 
     def publish_pending(self) -> int:

@@ -1,7 +1,7 @@
 """pytest fixtures of the test kit (loaded by the root conftest.py)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,13 +28,42 @@ def amqp_url() -> Iterator[str]:
     vhost.drop()
 
 
-@pytest.fixture()
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test."""
+@pytest.fixture(scope="session")
+def postgres_admin() -> str:
+    """The admin URL of the tests' PostgreSQL server: TEST_POSTGRES_URL (CI sets it), else an embedded
+    server this test session starts (`testkit.embedded_test_postgres`)."""
     admin, reason = testkit.postgres_admin_url()
     if admin is None:
         pytest.skip(reason)
-    database = testkit.TemporaryPostgres(admin).create()
+    return admin
+
+
+@pytest.fixture(scope="session")
+def database_templates(postgres_admin: str) -> testkit.TemplateDatabases:
+    """Each service's database migrated to head once per test session, to clone for each test
+    (`testkit.shared_templates()`, which the contract and security harnesses clone from too)."""
+    return testkit.shared_templates()
+
+
+@pytest.fixture()
+def service_database(database_templates: testkit.TemplateDatabases) -> Iterator[Callable[[str], str]]:
+    """`service_database(service)`: the URL of a fresh database of `service` at head (a copy of its template),
+    dropped after the test. Each service's `database_url` fixture is `service_database(SERVICE)`."""
+    made: list[testkit.TemporaryPostgres] = []
+
+    def make(service: str) -> str:
+        made.append(database_templates.clone(service))
+        return made[-1].url
+
+    yield make
+    for database in made:
+        database_templates.release(database)
+
+
+@pytest.fixture()
+def postgres_url(postgres_admin: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    database = testkit.TemporaryPostgres(postgres_admin).create()
     yield database.url
     database.drop()
 

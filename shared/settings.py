@@ -16,6 +16,7 @@ SERVICE_PORTS: dict[str, int] = {
 GATEWAY_PORT = 8080
 WEB_PORT = 8087  # the web app (web/), reached through the gateway under /portal and /market
 EMBEDDED_BROKER_PORT = 6399
+EMBEDDED_POSTGRES_PORT = 6398
 
 
 def repo_root() -> Path:
@@ -49,13 +50,14 @@ def web_url() -> str:
 
 
 def database_url(service: str) -> str:
-    """`<SERVICE>_DATABASE_URL`, else an embedded SQLite file under var/."""
+    """`<SERVICE>_DATABASE_URL`, else the service's database on the embedded PostgreSQL server the suite
+    starts (`EMBEDDED_POSTGRES_URL`, its admin URL, set by the launcher; port 6398 + SUITE_PORT_OFFSET)."""
     explicit = os.environ.get(f"{service.upper()}_DATABASE_URL")
     if explicit:
         return explicit
-    data = var_dir() / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{data / (service + '.db')}"
+    embedded = os.environ.get("EMBEDDED_POSTGRES_URL") or \
+        f"postgresql+psycopg://postgres@127.0.0.1:{EMBEDDED_POSTGRES_PORT + port_offset()}/postgres"
+    return embedded.rsplit("/", 1)[0] + "/" + service
 
 
 def broker_url() -> str:

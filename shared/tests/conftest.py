@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table
@@ -30,10 +29,9 @@ def make_schema() -> Schema:
     return Schema(metadata, platform_tables(metadata), ledger)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'shared.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
+@pytest.fixture()
+def engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
     yield engine
     engine.dispose()
 

@@ -1,6 +1,6 @@
 """Outbox, relay, inbox and consumer together on a real broker and database.
 
-Run on the embedded broker and on RabbitMQ, on SQLite and on PostgreSQL.
+Run on the embedded broker and on RabbitMQ, on PostgreSQL.
 """
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture()
-def app(tmp_path, tokens: TokenFactory):
+def app(postgres_url: str, tokens: TokenFactory):
     blp = Blueprint("demo", __name__, url_prefix="/demo/v1")
     seen: list[str] = []
 
@@ -70,9 +70,9 @@ def app(tmp_path, tokens: TokenFactory):
 
         return work
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    engine = make_engine(postgres_url)
     context = ServiceContext("demo", make_session_factory(engine), platform_tables(MetaData()))
-    settings = CommonSettings("demo", "sqlite://", "memory://", "http://identity.invalid")
+    settings = CommonSettings("demo", postgres_url, "memory://", "http://identity.invalid")
     flask_app = create_app(settings, context, [blp], verifier=tokens.verifier())
     add_fast_route(flask_app, "POST", PATH, fast)
     flask_app.config["seen"] = seen

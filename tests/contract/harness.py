@@ -1,5 +1,6 @@
 """Each service as the contract tests run it: its real app and its worker's real handlers, on a scratch
-SQLite database migrated once per test process (every `Service` works on a copy of that template).
+PostgreSQL database: a copy of the service's template, migrated once per test process
+(`testkit.shared_templates()`); the copies a test made are dropped after it (`release_databases`).
 
 `Service.run(work)` runs service-layer work in a committed unit of work (as the worker's jobs do),
 `Service.handle(envelope)` delivers an event the way the worker's consumer does (envelope validation,
@@ -9,11 +10,8 @@ serialiser (what its relay publishes).
 """
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import json
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -29,9 +27,8 @@ from shared import inbox, tracing
 from shared.auth import JwksCache, TokenVerifier
 from shared.clock import FrozenClock
 from shared.envelope import validate_event
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
-from shared.testkit import TokenFactory
+from shared.testkit import TemporaryPostgres, TokenFactory, shared_templates
 from shared.uow import UnitOfWork
 from shared.web import ServiceContext
 from shared.worker import EventHandler
@@ -41,22 +38,25 @@ BILLING_SANDBOX_SECRET = b"contract-billing-sandbox-secret"
 MARKETPLACE_PAYMENT_SECRET = "contract-marketplace-sandbox-secret"
 NOTIFIER_SECRET_KEY = "contract-notifier-secret-key"
 
-_templates: dict[str, Path] = {}
-_templates_lock = threading.Lock()
+_made: list[TemporaryPostgres] = []
+_made_lock = threading.Lock()
 
 
 def migrated_database(service: str, folder: Path) -> str:
-    """A copy of the service's database migrated to head (migrated once per process, removed at exit)."""
-    with _templates_lock:
-        if service not in _templates:
-            root = Path(tempfile.mkdtemp(prefix=f"contract-{service}-"))
-            atexit.register(shutil.rmtree, root, ignore_errors=True)
-            upgrade(service, f"sqlite:///{root / 'template.db'}")
-            _templates[service] = root / "template.db"
+    """A fresh copy of the service's database at head (`folder` is the service's scratch folder, for files)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{service}.db"
-    shutil.copyfile(_templates[service], target)
-    return f"sqlite:///{target}"
+    database = shared_templates().clone(service)
+    with _made_lock:
+        _made.append(database)
+    return database.url
+
+
+def release_databases() -> None:
+    """Drops the databases made so far (the contract tests' conftest does it after each test)."""
+    with _made_lock:
+        made, _made[:] = list(_made), []
+    for database in made:
+        shared_templates().release(database)
 
 
 def common_settings(service: str, database_url: str) -> CommonSettings:

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the whole suite started as processes and driven through the gateway.
 
-`suite` is started once per test session for each variant: `embedded` (SQLite files, the embedded
-broker) and `rabbitmq_postgres` (a fresh PostgreSQL database per service and a RabbitMQ virtual host
+`suite` is started once per test session for each variant: `embedded` (the embedded PostgreSQL server
+and broker) and `rabbitmq_postgres` (a fresh PostgreSQL database per service and a RabbitMQ virtual host
 of its own; skipped, saying why, when TEST_POSTGRES_URL / AMQP_URL are not set). Mail goes to a real
 SMTP server (aiosmtpd) the fixture runs; SMS files land in the suite's var/sms.
 Ports: 8080+E2E_PORT_OFFSET (default 10000) and +100 for the second variant.

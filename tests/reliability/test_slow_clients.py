@@ -2,7 +2,7 @@
 
 70 such clients stalled the gateway (health and proxying timed out at 15 s) and 10 stalled a service:
 granian hands the app a request once its headers are in, and reading the body then blocked the app's
-thread with no timeout (issue 16). Here the gateway and a service (licensing, on SQLite) run as the
+thread with no timeout (issue 16). Here the gateway and a service (licensing, on a PostgreSQL database of its own) run as the
 launcher runs them — granian, one worker each so that nothing else absorbs the load — with a body
 deadline of 2 s a chunk (`SUITE_BODY_CHUNK_TIMEOUT`). 80 slow clients hold the gateway, 20 the
 service; meanwhile health, a proxied POST with a body and the service's own health must still answer
@@ -39,11 +39,11 @@ def _ready(url: str) -> bool:
 
 
 @pytest.fixture()
-def served(tmp_path: Path) -> Iterator[dict[str, str]]:
+def served(tmp_path: Path, service_database: Callable[[str], str]) -> Iterator[dict[str, str]]:
     stub = ServedApp(echo_service("billing")).start()
     env = {**os.environ, "PYTHONPATH": str(repo_root()), "SUITE_VAR_DIR": str(tmp_path), "LOG_LEVEL": "WARNING",
            "BILLING_URL": stub.url, "SUITE_BODY_CHUNK_TIMEOUT": "2",
-           "LICENSING_DATABASE_URL": f"sqlite:///{tmp_path / 'licensing.db'}"}
+           "LICENSING_DATABASE_URL": service_database("licensing")}
     env.pop("AMQP_URL", None)
     subprocess.run([sys.executable, "-m", "shared.migrations", "licensing"], env=env, check=True, cwd=repo_root(),
                    capture_output=True)

@@ -1,4 +1,4 @@
-"""Every service's API app in-process, on a fresh migrated database (SQLite or PostgreSQL), trusting a test key.
+"""Every service's API app in-process, on a fresh migrated PostgreSQL database, trusting a test key.
 
 `build(service, tmp, tokens)` builds the app the way the service's own tests do (identity also
 trusts its own signing keys, so its logins work; billing and marketplace get their sandbox payment
@@ -14,7 +14,7 @@ from flask import Flask
 from shared.clock import FrozenClock
 from shared.migrations import upgrade
 from shared.settings import CommonSettings
-from shared.testkit import TokenFactory
+from shared.testkit import TokenFactory, shared_templates
 
 SERVICES = ("identity", "entitlements", "licensing", "billing", "marketplace", "notifier")
 
@@ -26,11 +26,14 @@ def common(service: str, database_url: str) -> CommonSettings:
 def build(
     service: str, tmp: Path, tokens: TokenFactory, clock: FrozenClock | None = None, verifier: Any = None, database_url: str | None = None
 ) -> Flask:
-    """The service's app on `database_url` (default: `tmp/<service>.db`), migrated; `verifier` replaces the test key's."""
+    """The service's app on `database_url`, migrated (default: a fresh copy of the service's template database,
+    `testkit.shared_templates()`, dropped when the test process ends); `verifier` replaces the test key's."""
     clock = clock or FrozenClock()
     tmp.mkdir(parents=True, exist_ok=True)
-    database_url = database_url or f"sqlite:///{tmp / (service + '.db')}"
-    upgrade(service, database_url)
+    if database_url is None:
+        database_url = shared_templates().clone(service).url
+    else:
+        upgrade(service, database_url)
     return BUILDERS[service](database_url, tmp, tokens, clock, verifier)
 
 

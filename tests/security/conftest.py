@@ -1,8 +1,8 @@
 """Fixtures of the security proofs: every service's app in-process, trusting one test key.
 
-`seeded_apps` is one app per service for the whole session, on PostgreSQL when TEST_POSTGRES_URL is
-set (its text, integer and length rules are stricter than SQLite's, so bad input that slips past a
-schema shows there as a 500) and on SQLite otherwise. Their read models know the organisations the
+`seeded_apps` is one app per service for the whole session, on PostgreSQL (TEST_POSTGRES_URL's server,
+or the embedded one; its text, integer and length rules are strict, so bad input that slips past a
+schema shows there as a 500). Their read models know the organisations the
 `Callers` tokens name (tenant, company, reseller and its dealer). `served` runs them on loopback
 ports behind an in-process gateway, for what must be proven through the gateway.
 """
@@ -80,7 +80,7 @@ def seed(service: str, app: Flask, tokens: TokenFactory) -> None:
 
 @pytest.fixture(scope="session")
 def database_kind() -> str:
-    return "postgresql" if testkit.postgres_admin_url()[0] else "sqlite"
+    return "postgresql"
 
 
 @pytest.fixture(scope="session")
@@ -90,18 +90,15 @@ def seeded_apps(tmp_path_factory: pytest.TempPathFactory, app_tokens: TokenFacto
     built: dict[str, Flask] = {}
     try:
         for service in apps.SERVICES:
-            url = None
-            if database_kind == "postgresql":
-                databases.append(testkit.TemporaryPostgres(testkit.postgres_admin_url()[0]).create())
-                url = databases[-1].url
-            built[service] = apps.build(service, tmp / service, app_tokens, database_url=url)
+            databases.append(testkit.shared_templates().clone(service))
+            built[service] = apps.build(service, tmp / service, app_tokens, database_url=databases[-1].url)
             seed(service, built[service], app_tokens)
         yield built
     finally:
         for app in built.values():
             app.extensions["suite_context"].session_factory.kw["bind"].dispose()
         for database in databases:
-            database.drop()
+            testkit.shared_templates().release(database)
 
 
 @dataclass

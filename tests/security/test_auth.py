@@ -235,7 +235,7 @@ ARGON2 = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
 
 
 def database_url(suite: RunningSuite, service: str) -> str:
-    return suite.database_urls.get(service) or f"sqlite:///{suite.var_dir / 'data' / (service + '.db')}"
+    return suite.database_urls.get(service) or suite.suite.database_server.url_of(service)
 
 
 def rows(url: str, sql: str) -> list[Any]:

@@ -189,7 +189,7 @@ def test_unicode_edge_cases_are_answered_cleanly(write: Write, seeded_apps: dict
     assert seen["10k characters"] == 422
 
 
-# A lone surrogate cannot be encoded for SQLite or PostgreSQL, and PostgreSQL refuses NUL in text:
+# A lone surrogate cannot be encoded for PostgreSQL, and PostgreSQL refuses NUL in text:
 # shared/request_guard.py refuses both (422 unstorable_text) before any view or database sees them.
 UNSTORABLE = {"lone surrogate": '"\\ud800"', "NUL": '"a\\u0000b"'}
 

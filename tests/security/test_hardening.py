@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.migrations import upgrade
 from shared.testkit import TokenFactory
 from tests.security import apps
 from tests.security.conftest import seed
@@ -34,13 +33,12 @@ OLD_PUBLISHED_SECRET = "sandbox-provider-shared-secret"
 
 
 def test_a_callback_signed_with_the_old_published_secret_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                     figures: Any) -> None:
+                                                                     figures: Any, service_database: Any) -> None:
     from services.marketplace.adapters.sandbox_provider import SIGNATURE_HEADER, signature_headers
     from services.marketplace.bootstrap import build_app
     from services.marketplace.config import Settings
 
-    database_url = f"sqlite:///{tmp_path / 'marketplace.db'}"
-    upgrade("marketplace", database_url)
+    database_url = service_database("marketplace")
     monkeypatch.setenv("SUITE_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("MARKETPLACE_DATABASE_URL", database_url)
     monkeypatch.delenv("MARKETPLACE_PAYMENT_SECRET", raising=False)

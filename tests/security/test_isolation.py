@@ -2,7 +2,7 @@
 organisation's user with the victim's ids, answers 404 (or 403 for a role) and never the victim's data;
 mass-assignment attempts are refused or ignored.
 
-For each service, in-process on SQLite with test-key tokens, two organisations of the same kind are
+For each service, in-process on PostgreSQL with test-key tokens, two organisations of the same kind are
 set up with one of each of their resources (the victim's and the attacker's own). Then every
 operation of the service's OpenAPI with a `{…}` path parameter is called:
 - by the attacker with the victim's ids: the answer must be 403 or 404, or a 4xx exactly equal in

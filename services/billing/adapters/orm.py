@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shared.db import BigIntPK, platform_tables
+from shared.db import platform_tables
 
 metadata = MetaData()
 platform = platform_tables(metadata)
@@ -82,7 +82,7 @@ devices = Table(
 device_value_added = Table(
     "device_value_added",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("device_id", String(64), ForeignKey("devices.device_id"), nullable=False),
     Column("package_code", String(40), ForeignKey("packages.code"), nullable=False),
     Column("order_id", String(36), nullable=False, index=True),
@@ -115,7 +115,7 @@ Index("ix_orders_created_at", orders.c.created_at, orders.c.id)
 order_items = Table(
     "order_items",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("order_id", String(36), ForeignKey("orders.id"), nullable=False, index=True),
     Column("device_id", String(64), nullable=True),
     Column("package_code", String(40), nullable=True),
@@ -167,7 +167,7 @@ balances = Table(
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("company_id", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
@@ -203,7 +203,7 @@ offline_topups = Table(
 offline_topup_history = Table(
     "offline_topup_history",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("topup_id", String(36), ForeignKey("offline_topups.id"), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor_id", String(64), nullable=True),

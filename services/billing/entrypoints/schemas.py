@@ -21,7 +21,7 @@ MAX_BATCH = 1000
 
 
 class UtcDateTime(fields.DateTime):
-    """ISO 8601 UTC with a `Z`: SQLite hands back naive values that are UTC."""
+    """ISO 8601 UTC with a `Z` (marshmallow's own field writes `+00:00`)."""
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         return isoformat(value) if isinstance(value, datetime) else value

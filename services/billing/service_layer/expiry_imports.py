@@ -9,14 +9,13 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from services.billing.adapters.orm import devices, expiry_import_rejections, expiry_imports
 from services.billing.domain.errors import NotFound
 from services.billing.domain.expiry_import import ExpiryRow, RejectedRow
 from services.billing.service_layer.companies import Caller, company_tree, require_company, require_in_scope
-from shared.db import is_postgres
 from shared.uow import UnitOfWork
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
@@ -100,23 +99,16 @@ def apply_batch(uow: UnitOfWork, import_id: str, rows: Iterable[ExpiryRow | Reje
 
 
 def _set_expiries(session: Session, expiries: dict[str, date]) -> None:
-    """One statement per batch: UPDATE … FROM unnest(arrays) on PostgreSQL, executemany on SQLite
-    (in-process, where it is as fast). Within a batch the last row for a device wins."""
+    """One statement per batch: UPDATE … FROM unnest(arrays). Within a batch the last row for a device wins."""
     if not expiries:
         return
-    if is_postgres(session):
-        session.execute(
-            text(
-                "UPDATE devices AS d SET expires_on = v.expires_on "
-                "FROM unnest(CAST(:device_ids AS varchar[]), CAST(:expiries AS date[])) AS v(device_id, expires_on) "
-                "WHERE d.device_id = v.device_id"
-            ),
-            {"device_ids": list(expiries), "expiries": list(expiries.values())},
-        )
-        return
     session.execute(
-        devices.update().where(devices.c.device_id == bindparam("b_device_id")).values(expires_on=bindparam("b_expires_on")),
-        [{"b_device_id": device_id, "b_expires_on": day} for device_id, day in expiries.items()],
+        text(
+            "UPDATE devices AS d SET expires_on = v.expires_on "
+            "FROM unnest(CAST(:device_ids AS varchar[]), CAST(:expiries AS date[])) AS v(device_id, expires_on) "
+            "WHERE d.device_id = v.device_id"
+        ),
+        {"device_ids": list(expiries), "expiries": list(expiries.values())},
     )
 
 

@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.billing.adapters.orm import balances, ledger_entries
 from services.billing.domain.errors import RuleViolation, StateConflict
-from shared.db import is_postgres
 
 TOPUP, OFFLINE_TOPUP, PAYMENT, REFUND = "topup", "offline_topup", "payment", "refund"
 
@@ -94,9 +93,8 @@ def _require_positive(amount_minor: int) -> None:
 
 def _ensure_balance_row(session: Session, company_id: str, currency: str) -> None:
     """Concurrent first credits of a currency must not collide on the balance row's primary key."""
-    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
     session.execute(
-        dialect_insert(balances)
+        insert(balances)
         .values(company_id=company_id, currency=currency, amount_minor=0)
         .on_conflict_do_nothing(index_elements=["company_id", "currency"])
     )

@@ -52,7 +52,7 @@ def due_notices(session: Session, now: datetime) -> list[Any]:
 
 def deliver_sandbox_notices(open_session: Callable[[], Session], now: Callable[[], datetime], deliver: Deliver) -> list[int | None]:
     """Send every due notice's callback, each outside any transaction (billing's own callback writes
-    the payment; on SQLite a transaction held here would block it). A 2xx or 4xx answer is final; no
+    the payment; a transaction held here would wait on it and hold a connection meanwhile). A 2xx or 4xx answer is final; no
     answer or a 5xx is tried again after 2^attempts seconds (at most a minute), `MAX_ATTEMPTS` times.
     Billing applies a repeated callback once, so a notice sent twice (two workers) changes nothing.
     Answers the status of each callback sent (None: no answer)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -20,7 +19,6 @@ from services.billing.entrypoints.worker import SandboxCallbacks
 from services.billing.service_layer.companies import record_organisation
 from shared.clock import FrozenClock
 from shared.envelope import new_event
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory, free_port
 from shared.uow import UnitOfWork
@@ -30,10 +28,9 @@ SANDBOX_SECRET = b"test-sandbox-secret"
 
 
 @pytest.fixture()
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'billing.db'}"
-    upgrade(SERVICE, url)
-    return url
+def database_url(service_database: Callable[[str], str]) -> str:
+    """A fresh database at head (a copy of the session's migrated template, shared/pytest_plugin.py)."""
+    return service_database(SERVICE)
 
 
 @pytest.fixture()

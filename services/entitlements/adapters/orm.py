@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from shared.db import BigIntPK, platform_tables
+from shared.db import platform_tables
 
 metadata = MetaData()
 platform = platform_tables(metadata)
@@ -139,7 +139,6 @@ Index(
     allocations.c.order_line_id,
     allocations.c.enterprise_id,
     unique=True,
-    sqlite_where=text("status = 'active'"),
     postgresql_where=text("status = 'active'"),
 )
 
@@ -162,14 +161,13 @@ Index(
     license_grants.c.tax_id,
     license_grants.c.service_group,
     unique=True,
-    sqlite_where=text("status = 'held'"),
     postgresql_where=text("status = 'held'"),
 )
 
 usage_ledger = Table(
     "usage_ledger",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("tenant_id", TenantId, nullable=False),
     Column("product_code", String(64), nullable=False),
     Column("tax_id", String(20), nullable=True),  # null: tenant-level traffic (SMS drawn by the notifier)

@@ -20,7 +20,7 @@ Code = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class UtcDateTime(fields.DateTime):
-    """ISO 8601 UTC with a `Z`; the database may hand back naive UTC values (SQLite)."""
+    """ISO 8601 UTC with a `Z` (marshmallow's own field writes `+00:00`)."""
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         return isoformat(value) if isinstance(value, datetime) else value

@@ -5,7 +5,7 @@ valid kind (`single_arguments`, `batch_arguments`: a few dict lookups instead of
 same limits as the schemas), one function call does the request (service_layer/usage.py
 `UsageFastPath`). It is tried twice: as a WSGI-level fast route (shared/web.py `add_fast_route`, no
 Flask request machinery), and, for what that one leaves to Flask, first thing in the view
-(`fast_first`). Anything else — SQLite, a body the schema would refuse, a caller the checks would
+(`fast_first`). Anything else — a body the schema would refuse, a caller the checks would
 refuse, a fast path turned off — goes through the decorated view below exactly as before, so every
 refusal keeps its current order (idempotency first, then the caller, then the body) and its answer.
 The schemas still describe the bodies in the OpenAPI document.
@@ -184,10 +184,8 @@ REPLAYED = (("Idempotent-Replayed", "true"),)
 
 @blp.record_once
 def _register_fast_routes(state: Any) -> None:
-    context: ServiceContext = state.app.extensions["suite_context"]
-    if context.session_factory.kw["bind"].dialect.name == "postgresql":
-        add_fast_route(state.app, "POST", SINGLE_PATH, _wsgi_route(single_arguments, "consume"))
-        add_fast_route(state.app, "POST", BATCH_PATH, _wsgi_route(batch_arguments, "consume_batch"))
+    add_fast_route(state.app, "POST", SINGLE_PATH, _wsgi_route(single_arguments, "consume"))
+    add_fast_route(state.app, "POST", BATCH_PATH, _wsgi_route(batch_arguments, "consume_batch"))
 
 
 # Second tier: inside the Flask view, for what the first tier leaves (e.g. a body the guard had to read).

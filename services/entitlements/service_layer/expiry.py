@@ -5,12 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.entitlements.adapters.orm import expiry_notices, order_lines, orders, products
 from services.entitlements.domain.expiry import EXPIRED, EXPIRED_NOTICE_WINDOW_DAYS, REMINDER_DAYS, days_left, due_reminder
 from services.entitlements.service_layer.tenants import tenant_recipient
-from shared.db import is_postgres
 from shared.uow import UnitOfWork
 
 LINE_EXPIRING = "entitlements.line.expiring.v1"
@@ -52,8 +50,9 @@ def send_expiry_reminders(uow: UnitOfWork) -> int:
 
 def _claim(uow: UnitOfWork, line_id: str, threshold: str) -> bool:
     """Records the reminder; False when it was raised before (also by a concurrent worker)."""
-    insert = postgres_insert if is_postgres(uow.session) else sqlite_insert
-    result = uow.session.execute(
-        insert(expiry_notices).values(order_line_id=line_id, threshold=threshold, sent_at=uow.clock.now()).on_conflict_do_nothing()
+    # RETURNING, not rowcount: SQLAlchemy reports -1 as the rowcount of a Core INSERT on psycopg
+    claimed = uow.session.execute(
+        postgres_insert(expiry_notices).values(order_line_id=line_id, threshold=threshold, sent_at=uow.clock.now())
+        .on_conflict_do_nothing().returning(expiry_notices.c.order_line_id)
     )
-    return result.rowcount == 1
+    return claimed.first() is not None

@@ -102,9 +102,8 @@ _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 def _serialise(uow: UnitOfWork, key: str) -> None:
-    """adapters/locks.serialise_on, with its statement and dialect check made once."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        uow.session.execute(_LOCK, {"key": key})
+    """adapters/locks.serialise_on, with its statement made once."""
+    uow.session.execute(_LOCK, {"key": key})
 
 
 @functools.cache
@@ -302,8 +301,7 @@ def _authorize_set(uow: UnitOfWork, batch: list[Mapping[str, Any]]) -> None:
     if len(set(tax_ids)) != len(tax_ids):
         raise _SetPathNotTaken()
     subjects = [seats.seat_subject(tenant_id, tax_id, group) for tax_id in tax_ids]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_MANY, {"keys": [f"seat:{subject}" for subject in subjects]})
+    session.execute(_LOCK_MANY, {"keys": [f"seat:{subject}" for subject in subjects]})
     if session.execute(_HELD_OF, {"tenant_id": tenant_id, "service_group": group, "tax_ids": tax_ids}).first() is not None:
         raise _SetPathNotTaken()
     known = {row.tax_id: row for row in session.execute(_ENTERPRISES_OF, {"tax_ids": tax_ids})}

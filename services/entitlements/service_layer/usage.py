@@ -5,7 +5,7 @@ enterprise check), one guarded `UPDATE … WHERE remaining >= n` per line drawn,
 one daily-total upsert. A guarded update that loses a race re-reads the pool; a pool too small is 409
 and the request's transaction rolls back every draw it made.
 
-In the Python path on PostgreSQL a deduction one line covers (the usual case) sends the guarded update, the ledger row
+In the Python path a deduction one line covers (the usual case) sends the guarded update, the ledger row
 and the daily total as one statement (`TAKE_AND_RECORD`): the pool line stays locked from that
 statement to the commit, and every round trip inside that window serialises all deductions of a hot
 pool (bench/README.md). The guard is the same `remaining >= n`: a lost race takes and records nothing.
@@ -21,7 +21,7 @@ trip, and the hot pool line stays locked only inside the server, from the guarde
 The function claims the Idempotency-Key (or answers the stored replay), does what `consume` /
 `consume_batch` below do, stores the response and returns it; a refusal is raised so nothing is kept,
 and comes back here as the same `Problem`. The functions follow the same rules as the Python below,
-which SQLite (and any request the fast path does not take, see entrypoints/usage.py) still runs;
+which any request the fast path does not take (see entrypoints/usage.py) still runs;
 tests/integration/test_usage_fast_path.py compares the two answer for answer.
 """
 from __future__ import annotations
@@ -39,12 +39,10 @@ import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy import Engine, and_, bindparam, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.entitlements.adapters.orm import enterprises, order_lines, products, usage_daily, usage_ledger
 from services.entitlements.domain.traffic import Draw, InsufficientQuota, PoolLine, plan_draws, units_for
-from shared.db import is_postgres
 from shared.errors import Problem, validation
 from shared.uow import UnitOfWork
 
@@ -138,7 +136,7 @@ SELECT remaining FROM taken
 
 def _take_and_record(session: Session, tenant_id: str, product_code: str, tax_id: str | None, uses: int,
                      reference: str | None, draw: Draw, now: datetime) -> int | None:
-    """PostgreSQL, one line drawn: take, ledger row and daily total in one statement; the line's remaining, None if the race was lost."""
+    """One line drawn: take, ledger row and daily total in one statement; the line's remaining, None if the race was lost."""
     return session.execute(TAKE_AND_RECORD, {
         "units": draw.units, "line_id": draw.line_id, "tenant_id": tenant_id, "product_code": product_code, "tax_id": tax_id,
         "reference": reference, "used_at": now, "daily_tax_id": TENANT_LEVEL if tax_id is None else tax_id, "day": now.date(),
@@ -147,8 +145,7 @@ def _take_and_record(session: Session, tenant_id: str, product_code: str, tax_id
 
 
 def upsert_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
-    insert = postgres_insert if is_postgres(session) else sqlite_insert
-    statement = insert(usage_daily)
+    statement = postgres_insert(usage_daily)
     statement = statement.on_conflict_do_update(
         index_elements=[usage_daily.c.tenant_id, usage_daily.c.product_code, usage_daily.c.tax_id, usage_daily.c.day],
         set_={"units": usage_daily.c.units + statement.excluded.units, "uses": usage_daily.c.uses + statement.excluded.uses},
@@ -205,7 +202,7 @@ def consume(uow: UnitOfWork, *, tenant_id: str, product_code: str, tax_id: str |
             raise Problem(409, "insufficient_quota", f"{short.requested} units needed, {short.available} left",
                           available=short.available, requested=short.requested) from None
         available = sum(line.remaining for line in lines)
-        if not draws and len(plan) == 1 and is_postgres(session):
+        if not draws and len(plan) == 1:
             left = _take_and_record(session, tenant_id, product_code, tax_id, uses, reference, plan[0], uow.clock.now())
             if left is None:
                 continue
@@ -517,13 +514,13 @@ _fast_path_lock = threading.Lock()
 
 
 def fast_path(extras: dict[str, Any], engine: Engine) -> UsageFastPath | None:
-    """The service's fast path, made on first use; None on SQLite, when turned off or when the functions are missing."""
+    """The service's fast path, made on first use; None when turned off or when the functions are missing."""
     path = extras.get("usage_fast_path", False)
     if path is False:
         with _fast_path_lock:
             path = extras.get("usage_fast_path", False)
             if path is False:
-                enabled = engine.dialect.name == "postgresql" and os.environ.get(FAST_PATH_ENV, "1") != "0"
+                enabled = os.environ.get(FAST_PATH_ENV, "1") != "0"
                 concurrency = int(os.environ.get(CONCURRENCY_ENV) or DEFAULT_CONCURRENCY)
                 path = extras["usage_fast_path"] = UsageFastPath(engine, concurrency) if enabled else None
     return path if path is not None and path.available else None

@@ -2,8 +2,7 @@
 and a `portal` that drives the API as platform staff and tenant admins do."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -13,16 +12,14 @@ from services.entitlements.bootstrap import build_app
 from services.entitlements.config import SERVICE, Settings
 from services.entitlements.tests.portal import Portal
 from shared.clock import FrozenClock
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory
 
 
 @pytest.fixture()
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'entitlements.db'}"
-    upgrade(SERVICE, url)
-    return url
+def database_url(service_database: Callable[[str], str]) -> str:
+    """A fresh database at head (a copy of the session's migrated template, shared/pytest_plugin.py)."""
+    return service_database(SERVICE)
 
 
 def make_app(database_url: str, tokens: TokenFactory, clock: FrozenClock) -> Flask:

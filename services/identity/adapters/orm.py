@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -14,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-from shared.db import BigIntPK, platform_tables
+from shared.db import platform_tables
 
 metadata = MetaData()
 platform = platform_tables(metadata)
@@ -59,7 +60,6 @@ Index(
     users.c.username,
     unique=True,
     postgresql_where=users.c.deleted_at.is_(None),
-    sqlite_where=users.c.deleted_at.is_(None),
 )
 
 user_roles = Table(
@@ -86,7 +86,7 @@ refresh_tokens = Table(
 login_failures = Table(
     "login_failures",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("throttle_key", String(300), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False, index=True),
 )

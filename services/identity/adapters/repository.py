@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from services.identity.adapters.orm import organisations, refresh_tokens, user_roles, users
-
-
-def utc(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything identity stores is UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def organisation(session: Session, org_id: str, *, for_update: bool = False) -> Any:

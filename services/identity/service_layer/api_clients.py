@@ -195,16 +195,11 @@ def client_token(uow: UnitOfWork, kit: IdentityKit, client_id: str, client_secre
     """The client-credentials grant: a short-lived access token for one enterprise's tax ID, or for a
     service account of the suite when `client_id` names one.
 
-    Nothing is written. On PostgreSQL the client is read in autocommit outside the request's
+    Nothing is written. The client is read in autocommit outside the request's
     transaction (one round trip, adapters/reads.py), so a disabled client or a rotated secret is
     refused from the next request on; the signing key comes from the ring's 10 s cache.
     """
-    if kit.reads is not None:
-        row = reads.first(kit.reads, _CLIENT_FOR_TOKEN, {"client_id": client_id})
-        session = None
-    else:
-        row = uow.session.execute(_CLIENT_FOR_TOKEN, {"client_id": client_id}).first()
-        session = uow.session
+    row = reads.first(kit.reads, _CLIENT_FOR_TOKEN, {"client_id": client_id})
     if row is None:
         granted = service_clients.service_token(uow, kit, client_id, client_secret)
         if granted is not None:
@@ -215,4 +210,4 @@ def client_token(uow: UnitOfWork, kit: IdentityKit, client_id: str, client_secre
         raise problem
     ttl = kit.settings.access_token_seconds
     claims = client_claims(client_id=client_id, tenant_id=row.tenant_id, tax_id=row.tax_id, issued_at=int(time.time()), ttl=ttl)
-    return {"access_token": kit.keys.sign(session, claims), "token_type": "Bearer", "expires_in": ttl}
+    return {"access_token": kit.keys.sign(None, claims), "token_type": "Bearer", "expires_in": ttl}

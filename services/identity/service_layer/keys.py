@@ -104,8 +104,8 @@ class SigningKeyRing:
         return kid, activates_at
 
     def current(self, session: Session | None) -> SigningKey:
-        """The key to sign with, read through the caller's session (SQLite allows one writer), or in a
-        session of its own when the caller has none (the token path on PostgreSQL)."""
+        """The key to sign with, read through the caller's session, or in a session of its own when the
+        caller has none (the client-credentials token path, which has no transaction)."""
         with self._lock:
             if self._cached is not None and time.monotonic() - self._cached[0] < self._cache_seconds:
                 return self._cached[1]

@@ -18,7 +18,7 @@ class IdentityKit:
     box: SecretBox
     digests: SecretDigest
     passwords: Passwords
-    reads: Engine | None = None  # autocommit reads of the token path (PostgreSQL); None: the request's session
+    reads: Engine  # autocommit reads of the token path (adapters/reads.py)
 
     def activation_url(self, token: str) -> str:
         return f"{self.settings.portal_url}/activate?{urlencode({'token': token})}"

@@ -36,7 +36,7 @@ def request_sms_code(uow: UnitOfWork, kit: IdentityKit, user_id: str, purpose: s
     recent = uow.session.execute(
         select(sms_codes.c.created_at).where(sms_codes.c.user_id == user_id, sms_codes.c.created_at > now - timedelta(hours=1))
     ).all()
-    wait = codes.retry_after(now, [repository.utc(row.created_at) for row in recent])
+    wait = codes.retry_after(now, [row.created_at for row in recent])
     if wait is not None:
         raise with_headers(Problem(429, "sms_code_rate_limited", "a code was sent recently; wait before asking again"), Retry_After=wait)
     code = codes.new_code()
@@ -60,7 +60,7 @@ def change_password(
     now = uow.clock.now()
     # As at login, the try is counted against the account (atomically, in a transaction of its own) before
     # the current password is checked, so racing wrong tries get no more checks than the limit. This
-    # happens before the request's own transaction starts (SQLite: it would hold the write lock).
+    # happens before the request's own transaction starts (it would otherwise wait on the request's own locks).
     with Session(uow.session.get_bind()) as lookup:
         username = lookup.execute(select(users.c.username).where(users.c.id == user_id)).scalar_one_or_none()
     if username is None:
@@ -102,7 +102,7 @@ def _use_sms_code(uow: UnitOfWork, kit: IdentityKit, user_id: str, purpose: str,
         .with_for_update()
     ).first()
     invalid = Problem(422, "invalid_sms_code", "the SMS code is wrong or expired", errors={"sms_code": ["is wrong or expired"]})
-    if row is None or repository.utc(row.expires_at) <= now:
+    if row is None or row.expires_at <= now:
         raise invalid
     if not kit.digests.matches(code, row.code_hash, _code_context(user_id, purpose)):
         raise DurableRejection(invalid, lambda fresh: _count_wrong_attempt(fresh, user_id, row.id))

@@ -105,7 +105,7 @@ def refresh(uow: UnitOfWork, kit: IdentityKit, token: str) -> TokenPair:
         # key-share lock on the user). Token first, the two deadlocked in PostgreSQL.
         repository.user(uow.session, seen.user_id, for_update=True)
     row = uow.session.execute(by_hash.with_for_update()).first() if seen is not None else None
-    if row is None or row.revoked_at is not None or repository.utc(row.expires_at) <= now:
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Problem(401, "invalid_refresh_token", "the refresh token is not valid")
     if row.rotated_at is not None:
         reused = Problem(401, "refresh_token_reused", "the refresh token was already used; the session is revoked")

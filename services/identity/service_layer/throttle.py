@@ -19,11 +19,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.identity.adapters.orm import login_attempts, login_failures, login_locks
-from services.identity.adapters.repository import utc
 from services.identity.domain.throttling import ThrottleRule, seconds_until
 from services.identity.service_layer.rejections import with_headers
 from shared.errors import Problem
@@ -39,7 +38,7 @@ def _locked_until(session: Session, keys: Iterable[str]) -> datetime | None:
     until = session.execute(
         select(func.max(login_locks.c.locked_until)).where(login_locks.c.throttle_key.in_(list(keys)))
     ).scalar_one_or_none()
-    return utc(until) if until is not None else None
+    return until
 
 
 def check_not_locked(session: Session, keys: Iterable[str], now: datetime) -> None:
@@ -102,15 +101,11 @@ def purge(session: Session, now: datetime) -> None:
     session.execute(delete(login_locks).where(login_locks.c.locked_until < now))
 
 
-def _dialect(session: Session):  # type: ignore[no-untyped-def]
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-
-
 def _count(session: Session, key: str, rule: ThrottleRule, now: datetime) -> int:
     """One atomic UPSERT: this key's attempts in its current window, this one included."""
     table = login_attempts
     expired = table.c.window_started_at <= now - rule.window
-    statement = _dialect(session).insert(table).values(throttle_key=key, window_started_at=now, attempts=1)
+    statement = insert(table).values(throttle_key=key, window_started_at=now, attempts=1)
     statement = statement.on_conflict_do_update(index_elements=["throttle_key"], set_={
         "attempts": case((expired, 1), else_=table.c.attempts + 1),
         "window_started_at": case((expired, now), else_=table.c.window_started_at),
@@ -119,5 +114,5 @@ def _count(session: Session, key: str, rule: ThrottleRule, now: datetime) -> int
 
 
 def _lock(session: Session, key: str, until: datetime) -> None:
-    statement = _dialect(session).insert(login_locks).values(throttle_key=key, locked_until=until)
+    statement = insert(login_locks).values(throttle_key=key, locked_until=until)
     session.execute(statement.on_conflict_do_update(index_elements=["throttle_key"], set_={"locked_until": until}))

@@ -129,7 +129,7 @@ def accept_invitation(uow: UnitOfWork, kit: IdentityKit, token: str, password: s
         select(invitations).where(invitations.c.token_hash == kit.digests.digest(token, INVITATION_CONTEXT)).with_for_update()
     ).first()
     invalid = Problem(410, "invitation_invalid", "this invitation link is unknown, used or expired; ask for a new one")
-    if invitation is None or invitation.accepted_at or invitation.revoked_at or repository.utc(invitation.expires_at) <= now:
+    if invitation is None or invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= now:
         raise invalid
     user = repository.user(uow.session, invitation.user_id, for_update=True)
     if user is None or user.status != INVITED:

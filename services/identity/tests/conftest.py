@@ -3,8 +3,7 @@ own signing keys and a test key (`tokens`), the platform admin's session, and th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,17 +16,15 @@ from services.identity.config import SERVICE, Settings
 from services.identity.tests.flows import ADMIN_PASSWORD, ADMIN_USERNAME, Flows
 from shared.auth import JwksCache, TokenVerifier
 from shared.clock import FrozenClock
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory
 from shared.web import ServiceContext
 
 
 @pytest.fixture()
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'identity.db'}"
-    upgrade(SERVICE, url)
-    return url
+def database_url(service_database: Callable[[str], str]) -> str:
+    """A fresh database at head (a copy of the session's migrated template, shared/pytest_plugin.py)."""
+    return service_database(SERVICE)
 
 
 def make_settings(database_url: str) -> Settings:

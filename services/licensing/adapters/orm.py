@@ -1,9 +1,9 @@
 """The licensing service's tables (its database and nobody else's)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, UniqueConstraint
 
-from shared.db import BigIntPK, platform_tables
+from shared.db import platform_tables
 
 metadata = MetaData()
 platform = platform_tables(metadata)
@@ -23,7 +23,7 @@ erp_instances = Table(
 enterprises = Table(
     "enterprises",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("tenant_id", String(64), ForeignKey("erp_instances.tenant_id"), nullable=False),
     Column("tax_id", String(20), nullable=False),
     Column("name", String(200), nullable=False),
@@ -34,8 +34,8 @@ enterprises = Table(
 licenses = Table(
     "licenses",
     metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
-    Column("enterprise_id", BigIntPK, ForeignKey("enterprises.id"), nullable=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("enterprise_id", BigInteger, ForeignKey("enterprises.id"), nullable=False),
     Column("tenant_id", String(64), nullable=False),
     Column("tax_id", String(20), nullable=False),
     Column("service_group", String(40), nullable=False),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, update
@@ -18,11 +18,6 @@ from services.licensing.domain.model import (
     SyncAction,
     SyncStatus,
 )
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 @dataclass
@@ -50,8 +45,8 @@ def get_erp_instance(session: Session, tenant_id: str, *, for_update: bool = Fal
             ServiceGroup.INVOICE_ISSUING: row.serial_invoice_issuing,
             ServiceGroup.INVOICE_RECEIVING: row.serial_invoice_receiving,
         },
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -121,7 +116,7 @@ def _to_stored(row: Any) -> StoredLicense:
             tax_id=row.tax_id,
             service_group=ServiceGroup(row.service_group),
             authorization_status=AuthorizationStatus(row.authorization_status),
-            authorized_at=_aware(row.authorized_at),
+            authorized_at=row.authorized_at,
             authorized_by=row.authorized_by,
             authorized_by_name=row.authorized_by_name,
             sync_action=SyncAction(row.sync_action) if row.sync_action else None,
@@ -129,7 +124,7 @@ def _to_stored(row: Any) -> StoredLicense:
             sync_error=row.sync_error,
             valid_from=row.valid_from,
             valid_to=row.valid_to,
-            cancelled_at=_aware(row.cancelled_at),
+            cancelled_at=row.cancelled_at,
             request_id=row.request_id,
         ),
     )

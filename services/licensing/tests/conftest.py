@@ -1,8 +1,7 @@
 """Fixtures of the licensing service's tests: an app on a fresh migrated database, tokens signed by a test key."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -12,16 +11,14 @@ from services.licensing.bootstrap import build_app
 from services.licensing.config import SERVICE, Settings
 from services.licensing.tests.driver import LicensingDriver, tax_id
 from shared.clock import FrozenClock
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory
 
 
 @pytest.fixture()
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'licensing.db'}"
-    upgrade(SERVICE, url)
-    return url
+def database_url(service_database: Callable[[str], str]) -> str:
+    """A fresh database at head (a copy of the session's migrated template, shared/pytest_plugin.py)."""
+    return service_database(SERVICE)
 
 
 @pytest.fixture()

@@ -40,8 +40,8 @@ def record_outcome(uow: UnitOfWork, payment_id: str, outcome: str) -> dict[str, 
 
 def deliver_sandbox_notices(open_uow: Callable[[Session], UnitOfWork], open_session: Callable[[], Session],
                             now: Callable[[], datetime], notify: Notify) -> list[int | None]:
-    """Send each due notice, outside any transaction (the callback writes the payment; on SQLite a
-    transaction held here would block it). A notice for a payment no longer pending is settled
+    """Send each due notice, outside any transaction (the callback writes the payment; a
+    transaction held here would wait on it and hold a connection meanwhile). A notice for a payment no longer pending is settled
     without sending; a 2xx or 4xx answer is final; no answer or a 5xx is tried again after
     2^attempts seconds (at most a minute), `MAX_ATTEMPTS` times. The callback is applied once, so a
     notice sent twice (two workers) changes nothing. Answers the status of each notice handled."""

@@ -5,8 +5,7 @@ signed-callback path is exercised end to end without a network.
 """
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,26 +16,16 @@ from services.marketplace.bootstrap import build_app
 from services.marketplace.config import SERVICE, Settings
 from services.marketplace.tests.helpers import Marketplace
 from shared.clock import FrozenClock
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory
 
 OWN_URL = "http://marketplace.test"
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database migrated to head per test session; each test works on a copy of it."""
-    path = tmp_path_factory.mktemp("template") / "marketplace.db"
-    upgrade(SERVICE, f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture()
-def database_url(tmp_path: Path, migrated_template: Path) -> str:
-    target = tmp_path / "marketplace.db"
-    shutil.copyfile(migrated_template, target)
-    return f"sqlite:///{target}"
+def database_url(service_database: Callable[[str], str]) -> str:
+    """A fresh database at head (a copy of the session's migrated template, shared/pytest_plugin.py)."""
+    return service_database(SERVICE)
 
 
 def make_settings(database_url: str, uploads: Path) -> Settings:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from services.notifier.adapters.orm import message_contents, messages, organisation_preferences
 from services.notifier.domain.delivery import Status
-from shared.db import is_postgres
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ def claim_due(
     session: Session, now: datetime, lease_until: datetime, limit: int, only: Sequence[str] | None = None
 ) -> list[ClaimedMessage]:
     """Take up to `limit` due queued messages for this sender: each is hidden from other senders until
-    `lease_until` and its attempt is counted. On PostgreSQL rows another sender is claiming are skipped
-    (FOR UPDATE SKIP LOCKED); on SQLite, writers are serialised by BEGIN IMMEDIATE."""
+    `lease_until` and its attempt is counted. Rows another sender is claiming are skipped (FOR UPDATE
+    SKIP LOCKED)."""
     query = (
         select(messages.c.id)
         .where(messages.c.status == Status.QUEUED, messages.c.next_attempt_at <= now)
@@ -74,8 +73,7 @@ def claim_due(
     )
     if only is not None:
         query = query.where(messages.c.id.in_(list(only)))
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
+    query = query.with_for_update(skip_locked=True)
     ids = list(session.execute(query).scalars())
     if not ids:
         return []

@@ -14,7 +14,7 @@ from shared.web import PageArgs
 
 
 class UtcDateTime(fields.Field):
-    """ISO 8601 UTC with a `Z`, also for the naive values SQLite gives back."""
+    """ISO 8601 UTC with a `Z` (marshmallow's own field writes `+00:00`)."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return isoformat(value)

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from services.notifier.bootstrap import NotifierWorkerParts, build_app, build_context, build_worker_parts
 from services.notifier.config import SERVICE, DeliverySettings, Settings, SmtpSettings
 from shared.clock import FrozenClock
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory
 from shared.web import ServiceContext
@@ -30,10 +29,9 @@ def worker_settings(database_url: str, smtp_port: int | None) -> Settings:
 
 
 @pytest.fixture()
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'notifier.db'}"
-    upgrade(SERVICE, url)
-    return url
+def database_url(service_database: Callable[[str], str]) -> str:
+    """A fresh database at head (a copy of the session's migrated template, shared/pytest_plugin.py)."""
+    return service_database(SERVICE)
 
 
 @pytest.fixture()

@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('device_id', 'expires_on', 'stage')
     )
     op.create_table('ledger_entries',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('company_id', sa.String(length=64), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('import_id', 'row')
     )
     op.create_table('offline_topup_history',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('topup_id', sa.String(length=36), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.String(length=64), nullable=True),
@@ -166,7 +166,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_offline_topup_history_topup_id'), ['topup_id'], unique=False)
 
     op.create_table('order_items',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('device_id', sa.String(length=64), nullable=True),
     sa.Column('package_code', sa.String(length=40), nullable=True),
@@ -233,7 +233,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_devices_package_code'), ['package_code'], unique=False)
 
     op.create_table('device_value_added',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('device_id', sa.String(length=64), nullable=False),
     sa.Column('package_code', sa.String(length=40), nullable=False),
     sa.Column('order_id', sa.String(length=36), nullable=False),

@@ -2,7 +2,6 @@
 balance, the balance is never negative, and a payment the balance cannot cover changes nothing."""
 
 import itertools
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -16,7 +15,6 @@ from services.billing.domain.errors import StateConflict
 from services.billing.service_layer import ledger
 from shared.clock import utcnow
 from shared.db import make_engine, make_session_factory
-from shared.migrations import upgrade
 
 COMPANIES = ("C1", "C2")
 CURRENCIES = ("CNY", "USD")
@@ -24,10 +22,12 @@ amounts = st.integers(min_value=1, max_value=50_000)
 
 
 @pytest.fixture(scope="module")
-def session_factory(tmp_path_factory: pytest.TempPathFactory):
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('ledger')) / 'ledger.db'}"
-    upgrade(SERVICE, url)
-    return make_session_factory(make_engine(url))
+def session_factory(database_templates):
+    database = database_templates.clone(SERVICE)
+    engine = make_engine(database.url)
+    yield make_session_factory(engine)
+    engine.dispose()
+    database_templates.release(database)
 
 
 class LedgerMachine(RuleBasedStateMachine):

@@ -1,4 +1,4 @@
-"""usage fast path: the strict, idempotent deduction and the batch as PL/pgSQL functions (PostgreSQL only)
+"""usage fast path: the strict, idempotent deduction and the batch as PL/pgSQL functions
 
 One call does what the Python path does in several round trips (services/entitlements/service_layer/usage.py):
 claims the Idempotency-Key (or answers the stored replay), reads the pool, takes with the guarded update
@@ -6,7 +6,7 @@ claims the Idempotency-Key (or answers the stored replay), reads the pool, takes
 response and returns it. A refusal is raised (`entitlements_problem`, the problem as JSON in DETAIL), so
 the call's transaction keeps nothing, the key claim included. The response bodies are built here in the
 exact bytes Flask writes (compact JSON, sorted keys, trailing newline), so a replay is the same whichever
-path answered first. SQLite has no functions: it keeps the Python path, and so does this migration.
+path answered first.
 
 Revision ID: 86f7ea77a324
 Revises: 77ec89802115
@@ -279,14 +279,10 @@ FUNCTIONS = ("entitlements_consume_batch(text, text, text, timestamptz, text, te
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     for statement in (PROBLEM, REPLAY, CONSUME, CONSUME_BATCH):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     for function in FUNCTIONS:
         op.execute(f"DROP FUNCTION IF EXISTS {function}")

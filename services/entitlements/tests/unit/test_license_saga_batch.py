@@ -9,7 +9,6 @@ allocation by allocation.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,16 +20,13 @@ from services.entitlements.service_layer.licenses import on_license_authorized, 
 from services.entitlements.tests.conftest import make_app
 from services.entitlements.tests.portal import USCC, Portal
 from services.entitlements.tests.unit.test_license_saga import T1, T2, authorized
-from shared.migrations import upgrade
 
 LEGACY = [f"110105491231002{i:02d}" for i in range(6)]
 IDS = {"order_line_id", "enterprise_id"}
 
 
-def _portal(tmp_path: Path, name: str, tokens, clock) -> Portal:  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / name}.db"
-    upgrade("entitlements", url)
-    app = make_app(url, tokens, clock)
+def _portal(service_database, tokens, clock) -> Portal:  # type: ignore[no-untyped-def]
+    app = make_app(service_database("entitlements"), tokens, clock)
     return Portal(app, app.test_client(), tokens)
 
 
@@ -112,8 +108,8 @@ def _held_and_portal_seats(portal: Portal) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("scenario", [_mixed, _allocated_before, _repeated_tax_id, _held_and_portal_seats])
-def test_a_batch_ends_as_the_same_events_one_by_one(scenario, tmp_path, tokens, clock):  # type: ignore[no-untyped-def]
-    one_by_one, batched = _portal(tmp_path, "one", tokens, clock), _portal(tmp_path, "batch", tokens, clock)
+def test_a_batch_ends_as_the_same_events_one_by_one(scenario, service_database, tokens, clock):  # type: ignore[no-untyped-def]
+    one_by_one, batched = _portal(service_database, tokens, clock), _portal(service_database, tokens, clock)
     batch = scenario(one_by_one)
     assert scenario(batched) == batch
     before = _last_ids(one_by_one), _last_ids(batched)

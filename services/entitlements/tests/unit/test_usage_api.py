@@ -161,20 +161,3 @@ def test_batch_client_items_for_other_tax_ids_are_refused(portal):
     items = [{"product_code": "CHECK", "tax_id": USCC[0], "units": 1}, {"product_code": "CHECK", "tax_id": USCC[1], "units": 1}]
     response = portal.client.post("/entitlements/v1/usage/batch", json={"items": items}, headers=portal.api_client(T1, USCC[0]))
     assert [r["code"] for r in response.json["results"]] == [None, "tax_id_not_allowed"]
-
-
-def test_sqlite_keeps_the_python_path(app, portal, monkeypatch):
-    """The PL/pgSQL fast path is PostgreSQL's; on SQLite (`make up` embedded) every deduction runs the Python path."""
-    from services.entitlements.service_layer import usage as handlers
-
-    context = app.extensions["suite_context"]
-    assert handlers.fast_path(context.extras, context.session_factory.kw["bind"]) is None
-    calls = []
-    original, original_batch = handlers.consume, handlers.consume_batch
-    monkeypatch.setattr(handlers, "consume", lambda *a, **k: calls.append("single") or original(*a, **k))
-    monkeypatch.setattr(handlers, "consume_batch", lambda *a, **k: calls.append("batch") or original_batch(*a, **k))
-    _pool(portal, (10, "2026-12-31"))
-    assert portal.use(portal.admin(T1), "CHECK", USCC[0], 1, key="k").status_code == 201
-    items = [{"product_code": "CHECK", "tax_id": USCC[0], "units": 1}]
-    assert portal.client.post("/entitlements/v1/usage/batch", json={"items": items}, headers=portal.admin(T1)).status_code == 200
-    assert calls == ["single", "batch"]

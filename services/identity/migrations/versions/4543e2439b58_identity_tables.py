@@ -37,7 +37,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_api_clients_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('login_failures',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('throttle_key', sa.String(length=300), nullable=False),
     sa.Column('failed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -101,7 +101,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_org_id'), ['org_id'], unique=False)
-        batch_op.create_index('ux_users_live_username', ['username'], unique=True, postgresql_where=sa.text('deleted_at IS NULL'), sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ux_users_live_username', ['username'], unique=True, postgresql_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('invitations',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -177,7 +177,7 @@ def downgrade() -> None:
 
     op.drop_table('invitations')
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index('ux_users_live_username', postgresql_where=sa.text('deleted_at IS NULL'), sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ux_users_live_username', postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_users_org_id'))
 
     op.drop_table('users')

@@ -40,7 +40,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_licensed_seats_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('enterprises',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('tax_id', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -50,8 +50,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('tenant_id', 'tax_id', name='uq_enterprises_tenant_tax_id')
     )
     op.create_table('licenses',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('enterprise_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
+    sa.Column('enterprise_id', sa.BigInteger(), nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('tax_id', sa.String(length=20), nullable=False),
     sa.Column('service_group', sa.String(length=40), nullable=False),

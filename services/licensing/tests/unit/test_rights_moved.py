@@ -1,10 +1,9 @@
 """entitlements.rights.moved.v1 (SPEC ENT-8): licensing's seat totals (AA) and licenses (A) follow an
 approved tax-ID replacement, enterprise move or tenant merge; a redelivery changes nothing more.
-Each test runs on SQLite and, with TEST_POSTGRES_URL, on PostgreSQL (foreign keys, locks, unique keys)."""
+Each test runs on PostgreSQL (foreign keys, locks, unique keys) through the service's `database_url` fixture."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services.licensing.adapters.orm import enterprises, licensed_seats, licenses
-from services.licensing.config import SERVICE
 from services.licensing.tests.driver import LicensingDriver, entitlements_event, tax_id
 from shared.envelope import Event
-from shared.migrations import upgrade
 from shared.testkit import TokenFactory
 
 ISSUING, RECEIVING = "invoice_issuing", "invoice_receiving"
@@ -24,13 +21,6 @@ T1, T2 = "tenant-1", "tenant-2"
 A, B = tax_id(1), tax_id(2)
 NEW_TAX_ID = tax_id(77)
 LINE = "line-t1-issuing"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else f"sqlite:///{tmp_path / 'licensing.db'}"
-    upgrade(SERVICE, url)
-    return url
 
 
 @pytest.fixture()

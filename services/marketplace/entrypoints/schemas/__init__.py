@@ -11,7 +11,7 @@ from shared.clock import isoformat
 
 
 class UtcDateTime(fields.DateTime):
-    """ISO 8601 UTC with a `Z`: SQLite hands back naive values that are UTC."""
+    """ISO 8601 UTC with a `Z` (marshmallow's own field writes `+00:00`)."""
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         return isoformat(value) if isinstance(value, datetime) else value

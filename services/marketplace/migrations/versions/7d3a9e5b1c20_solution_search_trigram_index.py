@@ -1,4 +1,4 @@
-"""solution search: pg_trgm GIN index on PostgreSQL (SQLite keeps a plain substring scan)
+"""solution search: pg_trgm GIN index (where the server has pg_trgm; else a plain substring scan)
 
 Revision ID: 7d3a9e5b1c20
 Revises: c4fc939c6bfc
@@ -20,12 +20,11 @@ def _trigram_available(bind) -> bool:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name != 'postgresql' or not _trigram_available(bind):
+    if not _trigram_available(bind):
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.execute("CREATE INDEX IF NOT EXISTS ix_solutions_search_trgm ON solutions USING gin (search_text gin_trgm_ops)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute("DROP INDEX IF EXISTS ix_solutions_search_trgm")
+    op.execute("DROP INDEX IF EXISTS ix_solutions_search_trgm")

@@ -18,7 +18,7 @@ def test_a_settlement_run_for_an_impossible_month_is_refused_without_effect(mark
     assert listed.status_code == 422
 
 
-def test_times_are_served_as_utc_with_a_z_even_from_sqlite(market: Marketplace) -> None:
+def test_times_are_served_as_utc_with_a_z(market: Marketplace) -> None:
     me = market.reseller(market.known_reseller())
     customer = market.customer(me)
     solution = market.publish()

@@ -1,24 +1,25 @@
 """Stateful (hypothesis) tests: the stored rebate and credit ledgers never go negative or beyond limits.
 
-Each machine drives the real service-layer handlers against a SQLite database and the pure ledger
-rules in `domain.ledgers` side by side; after every step the stored balance, owed amount and ledger
-sums must agree with the model, and refused operations must change nothing.
+Each machine drives the real service-layer handlers against a PostgreSQL database (one per test,
+emptied of ledger rows before each example) and the pure ledger rules in `domain.ledgers` side by
+side; after every step the stored balance, owed amount and ledger sums must agree with the model,
+and refused operations must change nothing.
 """
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from sqlalchemy import func, insert, select
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.marketplace.adapters.orm import (
     credit_bills,
     credit_entries,
     credit_lines,
-    metadata,
     platform,
     rebate_accounts,
     rebate_entries,
@@ -34,14 +35,25 @@ RESELLER = "reseller-h"
 amounts = st.integers(min_value=1, max_value=5000)
 
 
+LEDGER_TABLES = (rebate_entries, rebate_accounts, credit_entries, credit_bills, credit_lines)
+
+
+@pytest.fixture()
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
 class _LedgerMachine(RuleBasedStateMachine):
+    sessions: sessionmaker[Session]
+
     def __init__(self) -> None:
         super().__init__()
-        self._folder = tempfile.TemporaryDirectory()
-        engine = make_engine(f"sqlite:///{Path(self._folder.name) / 'ledger.db'}")
-        metadata.create_all(engine)
-        self.sessions = make_session_factory(engine)
         self.clock = FrozenClock()
+        with self.sessions.begin() as session:
+            for table in LEDGER_TABLES:
+                session.execute(delete(table))
 
     def attempt(self, handler, *args) -> str | None:  # type: ignore[no-untyped-def]
         """Runs a handler in its own transaction like a request: committed on success, rolled back on a problem."""
@@ -57,9 +69,6 @@ class _LedgerMachine(RuleBasedStateMachine):
     def scalar(self, query):  # type: ignore[no-untyped-def]
         with self.sessions() as session:
             return session.execute(query).scalar()
-
-    def teardown(self) -> None:
-        self._folder.cleanup()
 
 
 class RebateLedgerMachine(_LedgerMachine):
@@ -135,7 +144,14 @@ class CreditLedgerMachine(_LedgerMachine):
         assert owed == self.model.owed_minor and limit == self.model.limit_minor and -ledger_sum == owed
 
 
-TestRebateLedger = RebateLedgerMachine.TestCase
-TestRebateLedger.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
-TestCreditLedger = CreditLedgerMachine.TestCase
-TestCreditLedger.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
+EXAMPLES = settings(max_examples=25, stateful_step_count=20, deadline=None)
+
+
+def test_rebate_ledger(sessions: sessionmaker[Session]) -> None:
+    RebateLedgerMachine.sessions = sessions
+    run_state_machine_as_test(RebateLedgerMachine, settings=EXAMPLES)
+
+
+def test_credit_ledger(sessions: sessionmaker[Session]) -> None:
+    CreditLedgerMachine.sessions = sessions
+    run_state_machine_as_test(CreditLedgerMachine, settings=EXAMPLES)

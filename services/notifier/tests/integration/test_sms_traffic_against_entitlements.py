@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,6 @@ from services.notifier.tests.conftest import worker_settings
 from services.notifier.tests.helpers import consume, stored_messages
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 from shared.clock import FrozenClock
-from shared.migrations import upgrade
 from shared.settings import CommonSettings
 from shared.testkit import TokenFactory, free_port
 
@@ -57,12 +55,10 @@ def _common(service: str, database_url: str, identity_url: str = "http://identit
 
 
 @pytest.fixture()
-def suite(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def suite(service_database: Callable[[str], str]) -> Iterator[dict[str, Any]]:
     """identity (with the notifier's service account) and entitlements (trusting identity's keys over HTTP,
     and a test key for setting up the tenant's pool)."""
-    identity_db, entitlements_db = f"sqlite:///{tmp_path / 'identity.db'}", f"sqlite:///{tmp_path / 'entitlements.db'}"
-    upgrade("identity", identity_db)
-    upgrade("entitlements", entitlements_db)
+    identity_db, entitlements_db = service_database("identity"), service_database("entitlements")
     identity = Served(build_identity(IdentitySettings(
         common=_common("identity", identity_db), key_encryption_key=b"k" * 32, key_activation_seconds=0,
         service_clients={"notifier": SECRET})))
@@ -128,11 +124,9 @@ class LostAnswers:
 
 
 @pytest.fixture()
-def notifier(suite, tmp_path, clock):
+def notifier(suite, database_url, tmp_path, clock):
     from services.notifier.bootstrap import build_context
 
-    database_url = f"sqlite:///{tmp_path / 'notifier.db'}"
-    upgrade("notifier", database_url)
     settings = dataclasses.replace(worker_settings(database_url, None), traffic=TrafficSettings(
         client_id="notifier", client_secret=SECRET, identity_url=suite["identity"].url,
         entitlements_url=suite["entitlements"].url, product_code="SMS"))
