@@ -124,10 +124,12 @@ def service(name: str) -> dict:
     traces = [{"title": "Traces of ${service} in Jaeger", "url": JAEGER_SEARCH, "targetBlank": True}]
     selector = 'service="$service"'
     panels = [
-        panel("Requests per second by route", {"{{method}} {{route}}": f"sum by (method, route) (rate(http_requests_total{{{selector}}}[5m]))"},
+        panel("Requests per second by route",
+              {"{{method}} {{route}}": f"sum by (method, route) (rate(http_requests_total{{{selector}}}[5m]))"},
               "reqps", width=24),
         panel("Errors by route and status", {
-            "{{method}} {{route}} {{status}}": f'sum by (method, route, status) (rate(http_requests_total{{{selector}, status=~"4..|5.."}}[5m]))',
+            "{{method}} {{route}} {{status}}":
+                f'sum by (method, route, status) (rate(http_requests_total{{{selector}, status=~"4..|5.."}}[5m]))',
         }, "reqps"),
         panel("p95 time by route (click for traces)", {
             "{{method}} {{route}}": f'route:http_request_duration_seconds:p95_5m{{{selector}}}',
@@ -147,7 +149,8 @@ def service(name: str) -> dict:
                             {"{{channel}} {{outcome}}": "sum by (channel, outcome) (rate(notifications_total[5m]))"}, "ops"))
     if name == "entitlements":
         panels.append(panel("Usage deductions (2xx) and refusals (4xx) by route", {
-            "{{route}} {{status}}": f'sum by (route, status) (rate(http_requests_total{{{selector}, route=~".*/usage.*", method="POST"}}[5m]))',
+            "{{route}} {{status}}":
+                f'sum by (route, status) (rate(http_requests_total{{{selector}, route=~".*/usage.*", method="POST"}}[5m]))',
         }, "reqps"))
     return dashboard(f"suite-{name}", f"Service: {name}", panels, [constant("service", name)], tags=("service",))
 
