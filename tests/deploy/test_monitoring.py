@@ -6,9 +6,12 @@ registers (shared/metrics.py, gateway/metrics.py), RabbitMQ's plugin exports, or
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import prometheus_client
 import pytest
@@ -17,6 +20,7 @@ import yaml
 from shared.settings import GATEWAY_PORT, SERVICE_PORTS, repo_root
 
 ROOT = repo_root()
+BIN = Path(sys.executable).parent
 MONITORING = ROOT / "deploy" / "monitoring"
 RULES = sorted((MONITORING / "rules").glob("*.yml"))
 DASHBOARDS = sorted((MONITORING / "grafana" / "dashboards").glob("*.json"))
@@ -102,17 +106,12 @@ def test_the_suites_metrics_follow_prometheus_naming_with_bounded_labels():
     assert "http_requests_total" in exported_metrics() and "events_redelivered_total" in exported_metrics()
 
 
-def test_the_dashboards_are_what_build_dashboards_makes():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_dashboards", MONITORING / "build_dashboards.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
+def test_the_dashboards_are_what_build_makes():
+    module = _build_module()
     built = module.dashboards()
     assert {path.name for path in DASHBOARDS} == set(built)
     for path in DASHBOARDS:
-        assert path.read_text() == module.render(built[path.name]), f"{path.name}: run deploy/monitoring/build_dashboards.py"
+        assert path.read_text() == module.render(built[path.name]), f"{path.name}: run deploy/monitoring/build.py"
     uids = [json.loads(path.read_text())["uid"] for path in DASHBOARDS]
     assert len(set(uids)) == len(uids)
     assert {"suite-overview", "suite-event-bus"} | {f"suite-{s}" for s in SERVICE_PORTS} == set(uids)
@@ -176,3 +175,99 @@ def test_promtool_rule_unit_tests_pass():
     assert tests
     result = subprocess.run([_promtool(), "test", "rules", *map(str, tests)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ---- deploy/k8s/components/monitoring (Prometheus Operator) -------------------------------------------
+
+COMPONENT = ROOT / "deploy" / "k8s" / "components" / "monitoring"
+CRDS = Path(__file__).parent / "crds"  # openAPIV3Schema of the operator's v1 CRDs (crds/README.md)
+
+
+def _build_module():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build", MONITORING / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def _unknown_fields(document: object, schema: dict, where: str = "") -> list[str]:
+    """Fields the schema does not declare (the API server would prune them silently: a typo is lost)."""
+    found: list[str] = []
+    if isinstance(document, dict) and "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        for key, value in document.items():
+            if key not in schema["properties"]:
+                found.append(f"{where}.{key}")
+            else:
+                found += _unknown_fields(value, schema["properties"][key], f"{where}.{key}")
+    elif isinstance(document, list) and "items" in schema:
+        for n, item in enumerate(document):
+            found += _unknown_fields(item, schema["items"], f"{where}[{n}]")
+    return found
+
+
+def validate_crd_object(document: dict) -> None:
+    import jsonschema
+
+    schema = json.loads((CRDS / f"monitoring.coreos.com_v1_{document['kind']}.json").read_text())
+    # The schemas' patterns are Go regexes (`(?i)` mid-pattern), so the schema itself is not checked as Python's.
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(document)]
+    assert not errors, errors
+    assert not _unknown_fields(document, schema), f"{document['kind']} {document['metadata']['name']}"
+
+
+def _render_with_monitoring(tmp_path: Path) -> list[dict]:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl (for `kubectl kustomize`) is not installed")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    k8s = os.path.relpath(ROOT / "deploy" / "k8s", overlay)
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": "suite",
+        "resources": [f"{k8s}/base"],
+        "components": [f"{k8s}/components/network-policies", f"{k8s}/components/monitoring"],
+    }))
+    out = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def test_the_monitoring_component_renders_and_validates_with_the_operators_schemas(tmp_path):
+    documents = _render_with_monitoring(tmp_path)
+    operator = [d for d in documents if d["apiVersion"].startswith("monitoring.coreos.com/")]
+    core = [d for d in documents if d not in operator]
+    for document in operator:
+        validate_crd_object(document)
+    rendered = tmp_path / "core.yaml"
+    rendered.write_text(yaml.safe_dump_all(core))
+    result = subprocess.run([str(BIN / "kubernetes-validate"), "--strict", "--quiet", str(rendered)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {(d["kind"], d["metadata"]["name"]) for d in operator} == {
+        ("PodMonitor", "suite-apis"), ("PodMonitor", "suite-workers"), ("PodMonitor", "rabbitmq"), ("PrometheusRule", "suite")}
+    [rule] = [d for d in operator if d["kind"] == "PrometheusRule"]
+    assert rule["spec"]["groups"] == yaml.safe_load((MONITORING / "rules" / "suite.yml").read_text())["groups"]
+    [dashboards] = [d for d in core if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "suite-dashboards"]
+    assert set(dashboards["data"]) == {path.name for path in DASHBOARDS}
+    workers = [d for d in core if d["kind"] == "Deployment"
+               and d["metadata"]["labels"].get("app.kubernetes.io/component") in ("relay", "consumer")]
+    assert len(workers) == 2 * len(SERVICE_PORTS)
+    for worker in workers:
+        [container] = worker["spec"]["template"]["spec"]["containers"]
+        assert {"name": "METRICS_PORT", "value": "9100"} in container["env"], worker["metadata"]["name"]
+        assert {"name": "metrics", "containerPort": 9100} in container["ports"]
+    [rabbitmq] = [d for d in core if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "rabbitmq"]
+    assert {"name": "prometheus", "containerPort": 15692} in rabbitmq["spec"]["template"]["spec"]["containers"][0]["ports"]
+
+
+def test_the_crd_check_catches_a_misspelt_field():
+    monitor = next(yaml.safe_load_all((COMPONENT / "pod-monitors.yaml").read_text()))
+    validate_crd_object(monitor)
+    monitor["spec"]["podMetricsEndpoints"][0]["intervall"] = "15s"
+    with pytest.raises(AssertionError):
+        validate_crd_object(monitor)
+
+
+def test_the_components_generated_files_are_what_build_makes():
+    for name, text in _build_module().k8s_files().items():
+        assert (COMPONENT / name).read_text() == text, f"{name}: run deploy/monitoring/build.py"
