@@ -36,6 +36,11 @@ EVENTS_REDELIVERED = Counter(
     "events_redelivered_total", "Deliveries handed back to the queue for another attempt after a failure", ["service", "queue"]
 )
 EVENTS_DEAD_LETTERED = Counter("events_dead_lettered_total", "Events sent to a dead-letter queue", ["service", "queue"])
+LICENSE_SAGA_SECONDS = Histogram(
+    "license_saga_seconds",
+    "License authorize → seat granted: from the authorization to licensing recording entitlements' grant",
+    buckets=(0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 PAYMENT_CALLBACKS = Counter(
     "payment_callbacks_total",
     "Payment provider notices by result (paid, failed, refunded_to_balance, already_processed, rejected, refused)",

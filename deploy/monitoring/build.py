@@ -90,6 +90,10 @@ def overview() -> dict:
         panel("Payment callbacks by result", {"{{result}}": "sum by (result) (rate(payment_callbacks_total[5m]))"}, "ops"),
         panel("Mail and SMS by outcome",
               {"{{channel}} {{outcome}}": "sum by (channel, outcome) (rate(notifications_total[5m]))"}, "ops"),
+        panel("License saga p50 / p99 (authorize → seat granted; goal p99 ≤ 100 ms)", {
+            "p50": "histogram_quantile(0.5, sum by (le) (rate(license_saga_seconds_bucket[5m])))",
+            "p99": "histogram_quantile(0.99, sum by (le) (rate(license_saga_seconds_bucket[5m])))",
+        }, "s"),
         panel("Usage deductions and refusals (entitlements)", {
             "{{status}}": 'sum by (status) (rate(http_requests_total{service="entitlements", route=~".*/usage.*", method="POST"}[5m]))',
         }, "reqps"),
@@ -151,6 +155,11 @@ def service(name: str) -> dict:
     if name == "notifier":
         panels.append(panel("Mail and SMS by outcome",
                             {"{{channel}} {{outcome}}": "sum by (channel, outcome) (rate(notifications_total[5m]))"}, "ops"))
+    if name == "licensing":
+        panels.append(panel("License saga p50 / p99 (authorize → seat granted; goal p99 ≤ 100 ms)", {
+            "p50": "histogram_quantile(0.5, sum by (le) (rate(license_saga_seconds_bucket[5m])))",
+            "p99": "histogram_quantile(0.99, sum by (le) (rate(license_saga_seconds_bucket[5m])))",
+        }, "s"))
     if name == "entitlements":
         panels.append(panel("Usage deductions (2xx) and refusals (4xx) by route", {
             "{{route}} {{status}}":
