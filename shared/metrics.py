@@ -13,7 +13,24 @@ from __future__ import annotations
 import logging
 import os
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+# granian runs each API and the gateway as several worker processes; with PROMETHEUS_MULTIPROC_DIR set
+# (compose and deploy/k8s set it for them) every process writes its values there and `/metrics` sums them
+# (`render`), so one scrape sees the whole server, not whichever process took the request. The directory
+# must exist before the first metric below is created.
+MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+if MULTIPROC_DIR:
+    os.makedirs(MULTIPROC_DIR, exist_ok=True)
+
+from prometheus_client import (  # noqa: E402 - after the directory exists
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests served", ["service", "method", "route", "status"])
 HTTP_SECONDS = Histogram(
@@ -49,6 +66,15 @@ PAYMENT_CALLBACKS = Counter(
 NOTIFICATIONS = Counter("notifications_total", "Mail and SMS hand-overs by channel and outcome (sent, failed)", ["channel", "outcome"])
 
 log = logging.getLogger(__name__)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition for `/metrics`: every process's values summed in multiprocess mode, else this process's."""
+    if MULTIPROC_DIR:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=MULTIPROC_DIR)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
 
 
 def serve_worker_metrics() -> int | None:

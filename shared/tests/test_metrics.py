@@ -96,3 +96,20 @@ def test_a_taken_metrics_port_does_not_stop_the_worker(monkeypatch):
         taken.listen()
         monkeypatch.setenv("METRICS_PORT", str(taken.getsockname()[1]))
         assert metrics.serve_worker_metrics() is None
+
+
+def test_with_a_multiprocess_directory_metrics_sums_every_server_process(tmp_path):
+    """granian's worker processes each count their own requests; one scrape must see all of them."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
+    count = ("from shared import metrics; "
+             "metrics.HTTP_REQUESTS.labels('demo', 'GET', '/demo/v1/things', '200').inc()")
+    for _ in range(2):  # two server processes, one request each
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
+    scrape = "from shared import metrics; import sys; sys.stdout.write(metrics.render()[0].decode())"
+    text = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, capture_output=True, text=True, timeout=60).stdout
+    line = 'http_requests_total{method="GET",route="/demo/v1/things",service="demo",status="200"} 2.0'
+    assert line in text

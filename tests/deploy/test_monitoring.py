@@ -271,3 +271,16 @@ def test_the_crd_check_catches_a_misspelt_field():
 def test_the_components_generated_files_are_what_build_makes():
     for name, text in _build_module().k8s_files().items():
         assert (COMPONENT / name).read_text() == text, f"{name}: run deploy/monitoring/build.py"
+
+
+def test_every_multi_process_server_shares_its_metrics_and_no_worker_does():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name in [*SERVICE_PORTS, "gateway"]:
+        assert compose[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/"), name
+        manifest = yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / f"{name}.yaml").read_text())
+        [server] = [c for doc in manifest if doc and doc.get("kind") == "Deployment"
+                    for c in doc["spec"]["template"]["spec"]["containers"] if c["command"][0] == "granian"]
+        assert {"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/tmp/prometheus-metrics"} in server["env"], name
+        assert "/tmp" in {mount["mountPath"] for mount in server["volumeMounts"]}, f"{name}: /tmp must be writable"
+    for service in SERVICE_PORTS:
+        assert "PROMETHEUS_MULTIPROC_DIR" not in compose[f"{service}-worker"]["environment"]
