@@ -286,3 +286,9 @@ def test_every_multi_process_server_shares_its_metrics_and_no_worker_does():
         assert "/tmp" in {mount["mountPath"] for mount in server["volumeMounts"]}, f"{name}: /tmp must be writable"
     for service in SERVICE_PORTS:
         assert "PROMETHEUS_MULTIPROC_DIR" not in compose[f"{service}-worker"]["environment"]
+
+
+def test_promtool_accepts_compose_prometheus_configuration():
+    result = subprocess.run([_promtool(), "check", "config", "--syntax-only", str(MONITORING / "prometheus.yml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
