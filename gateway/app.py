@@ -16,7 +16,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import metrics
@@ -31,6 +30,7 @@ from gateway.upstream import ServiceProxy, ServiceUnavailable
 from shared import errors, logs, tracing
 from shared.auth import JwksCache, TokenVerifier, http_jwks
 from shared.body_deadline import BodyDeadline
+from shared.metrics import render as render_metrics
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,8 @@ def _register_own_endpoints(app: Flask, settings: GatewayConfig, proxy: ServiceP
 
     @app.get("/metrics")
     def prometheus() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        body, content_type = render_metrics()
+        return Response(body, mimetype=content_type)
 
     @app.get("/openapi.json")
     def merged_openapi() -> Response:

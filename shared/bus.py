@@ -453,12 +453,14 @@ class EventConsumer(ConsumerMixin):
 
     def _retry(self, sub: Subscription, body: Any, message: Any) -> None:
         if self.amqp:
+            metrics.EVENTS_REDELIVERED.labels(self.service, sub.queue).inc()
             message.requeue()  # the quorum queue counts deliveries and dead-letters at the limit
             return
         count = int((message.headers or {}).get(DELIVERY_COUNT_HEADER, 1))
         if count >= DELIVERY_LIMIT:
             self._dead_letter(sub, body, message)
             return
+        metrics.EVENTS_REDELIVERED.labels(self.service, sub.queue).inc()
         producer = Producer(message.channel, serializer="json")
         producer.publish(
             body,

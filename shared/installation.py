@@ -72,6 +72,7 @@ SECRETS: tuple[Secret, ...] = (
     Secret("WEB_SECRET_KEY", "web-secret-key", _hex, "signs the portal's CSRF tokens (the same in every web replica)"),
     Secret("POSTGRES_PASSWORD", "postgres-password", _hex, "PostgreSQL's `suite` user (Compose and Kubernetes)"),
     Secret("RABBITMQ_PASSWORD", "rabbitmq-password", _hex, "RabbitMQ's `suite` user (Compose and Kubernetes)"),
+    Secret("GRAFANA_ADMIN_PASSWORD", "grafana-admin-password", _hex, "Grafana's `admin` user (Compose's monitoring)"),
 )
 
 

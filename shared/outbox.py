@@ -19,6 +19,8 @@ import json
 import logging
 import os
 import threading
+import time
+from datetime import UTC
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, func, select, update
@@ -150,6 +152,31 @@ class OutboxRelay:
             .with_for_update(skip_locked=True)
         )
         self.mark = update(t).where(t.c.id.in_(bindparam("ids", expanding=True))).values(published_at=bindparam("now"))
+        self.backlog_query = select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+        self.backlog_every = 5.0
+        self._backlog_due = 0.0
+
+    def sample_backlog(self) -> tuple[int, float]:
+        """Sets the backlog gauges (rows not yet published, age of the oldest in seconds) and returns them."""
+        with self.engine.connect() as connection:
+            count, oldest = connection.execute(self.backlog_query).one()
+        age = 0.0
+        if oldest is not None:
+            if oldest.tzinfo is None:  # SQLite hands back naive datetimes (stored as UTC)
+                oldest = oldest.replace(tzinfo=UTC)
+            age = max(0.0, (utcnow() - oldest).total_seconds())
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(count)
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+        return int(count), age
+
+    def _maybe_sample_backlog(self) -> None:
+        now = time.monotonic()
+        if now >= self._backlog_due:
+            self._backlog_due = now + self.backlog_every
+            try:
+                self.sample_backlog()
+            except Exception:  # noqa: BLE001 - a gauge must never stop the relay
+                log.warning("outbox backlog sample failed", exc_info=True)
 
     def publish_pending(self) -> int:
         """Publish one batch; return how many rows were published."""
@@ -176,12 +203,14 @@ class OutboxRelay:
                 session.execute(self.mark, {"ids": published, "now": utcnow()})
         metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(published))
         if failure is not None:
+            metrics.OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
             raise failure
         return len(published)
 
     def run(self, idle_seconds: float = 0.05, max_backoff: float = 5.0, listen_fallback_seconds: float = 0.5) -> None:
         backoff = idle_seconds
         while not self.stop_event.is_set():
+            self._maybe_sample_backlog()
             try:
                 if self.notifications is not None:
                     self.notifications.listen()  # before the poll, so no commit after it goes unnoticed

@@ -26,7 +26,6 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -305,7 +304,8 @@ def _register_probes(app: Flask, settings: CommonSettings) -> None:
 
     @app.get("/metrics")
     def prometheus() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        body, content_type = metrics.render()
+        return Response(body, mimetype=content_type)
 
 
 def _register_request_lifecycle(app: Flask, service: str) -> None:

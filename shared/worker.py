@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared import bus, idempotency, logs, tracing
+from shared import bus, idempotency, logs, metrics, tracing
 from shared.db import make_engine
 from shared.envelope import Event
 from shared.outbox import OutboxRelay
@@ -81,6 +81,7 @@ def run_worker(
     one call when the consumer takes a batch (shared/bus.py); `handlers` stay the one-by-one path."""
     logs.configure(settings.service)
     tracing.configure(settings.service)
+    metrics.serve_worker_metrics()
     roles = {r.strip() for r in os.environ.get("WORKER_ROLES", "relay,consumers,jobs").split(",") if r.strip()}
     stop = threading.Event()
     threads: list[threading.Thread] = []

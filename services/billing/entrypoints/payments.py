@@ -9,10 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.billing.adapters.payment_providers import CallbackRejected, Checkout, SandboxProvider
+from services.billing.domain.errors import RuleViolation
 from services.billing.entrypoints import schemas
 from services.billing.entrypoints.common import payment_provider
 from services.billing.service_layer import payments
 from services.billing.service_layer import sandbox as sandbox_outcomes
+from shared import metrics
 from shared.errors import Problem
 from shared.web import current_context, db, uow
 
@@ -28,8 +30,15 @@ class PaymentCallback(MethodView):
         try:
             notice = payment_provider().verify_callback(request.headers, request.get_data(), current_context().clock.now())
         except CallbackRejected as rejected:
+            metrics.PAYMENT_CALLBACKS.labels("rejected").inc()
             raise Problem(401, rejected.code, rejected.detail) from None
-        return payments.record_callback(uow(), notice)
+        try:
+            answer = payments.record_callback(uow(), notice)
+        except (Problem, RuleViolation):  # unknown payment, amount mismatch, contradicting outcome
+            metrics.PAYMENT_CALLBACKS.labels("refused").inc()
+            raise
+        metrics.PAYMENT_CALLBACKS.labels(answer["result"]).inc()
+        return answer
 
 
 @sandbox.route("/pay/<payment_id>")

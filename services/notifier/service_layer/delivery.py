@@ -30,6 +30,7 @@ from services.notifier.adapters.traffic import NoTraffic, TrafficClient
 from services.notifier.domain.catalogue import Channel, is_essential
 from services.notifier.domain.delivery import SENDING_LEASE, next_attempt_after_failure
 from services.notifier.domain.traffic import bill_sms
+from shared import metrics
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,11 @@ class MessageDelivery:
             self._hand_over(message, content)
         except Exception as exc:  # noqa: BLE001 - any failure of one message is recorded on it and retried
             self._record_failure(message, _failure_reason(exc))
+            metrics.NOTIFICATIONS.labels(_channel(message), "failed").inc()
             return False
         with self.session_factory() as session, session.begin():
             message_store.mark_sent(session, message.id, self.clock.now())
+        metrics.NOTIFICATIONS.labels(_channel(message), "sent").inc()
         log.info("message sent", extra={"fields": {"message_id": message.id, "channel": message.channel, "attempt": message.attempts}})
         return True
 
@@ -155,6 +158,10 @@ class MessageDelivery:
             "message not sent" if retry_at else "message given up",
             extra={"fields": {"message_id": message.id, "channel": message.channel, "attempt": message.attempts, "error": reason}},
         )
+
+
+def _channel(message: ClaimedMessage) -> str:
+    return str(getattr(message.channel, "value", message.channel))
 
 
 def _failure_reason(exc: Exception) -> str:

@@ -5,6 +5,7 @@ import io
 import json
 
 from openpyxl import load_workbook
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, select
 
 from services.billing.adapters.orm import platform
@@ -148,6 +149,7 @@ def test_callbacks_must_be_signed_fresh_and_match_the_payment(world, client, hea
         client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "alipay"}, headers=headers.customer("ACME")), 201
     )
     notice = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY", "provider_ref": "R1"}
+    before = _callback_counts()
     unsigned = client.post("/billing/v1/payments/callback", data=json.dumps(notice), content_type="application/json")
     assert unsigned.status_code == 401 and unsigned.json["code"] == "callback_unsigned"
     raw, forged = signed(notice, clock.now(), secret=b"not-the-secret")
@@ -165,6 +167,13 @@ def test_callbacks_must_be_signed_fresh_and_match_the_payment(world, client, hea
     replayed = world.ok(client.post("/billing/v1/payments/callback", data=raw, headers=good))
     assert (first["result"], replayed["result"]) == ("paid", "already_processed")
     assert world.ok(client.get("/billing/v1/devices/M", headers=headers.customer("ACME")))["expires_on"] == "2026-08-01"
+    moved = {result: count - before[result] for result, count in _callback_counts().items()}
+    assert moved == {"rejected": 4, "refused": 1, "paid": 1, "already_processed": 1}, "payment_callbacks_total by result"
+
+
+def _callback_counts() -> dict[str, float]:
+    return {result: REGISTRY.get_sample_value("payment_callbacks_total", {"result": result}) or 0.0
+            for result in ("rejected", "refused", "paid", "already_processed")}
 
 
 def test_a_second_successful_payment_of_a_paid_order_is_refunded_to_the_balance(world, client, headers, clock):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from services.licensing.service_layer.answers import BATCH_HANDLERS, on_answers
 from services.licensing.tests.driver import LicensingDriver, entitlements_event, tax_id
 from shared.envelope import Event
@@ -37,6 +39,7 @@ def test_a_run_of_answers_applies_each_in_delivery_order_across_groups(ready: Li
     ready.authorize(ISSUING, A, B, C, D)
     ready.authorize(RECEIVING, A)
     granted = {"order_line_id": "line-1", "serial_number": None, "valid_from": "2026-01-01", "valid_to": "2026-12-31"}
+    sagas = REGISTRY.get_sample_value("license_saga_seconds_count") or 0.0
     _run(ready, [
         _answer(ready, "entitlements.seat.granted.v1", A, ISSUING, **granted),
         _answer(ready, "entitlements.seat.refused.v1", B, ISSUING, reason="no_remaining_entitlement"),
@@ -51,6 +54,7 @@ def test_a_run_of_answers_applies_each_in_delivery_order_across_groups(ready: Li
     assert _state(ready, ISSUING, C) == (None, True, None, None)  # stale: still waiting for its own answer
     assert _state(ready, ISSUING, D) == ("succeeded", False, None, "2026-12-31")
     assert _state(ready, RECEIVING, A) == ("succeeded", False, None, "2027-03-31")
+    assert REGISTRY.get_sample_value("license_saga_seconds_count") == sagas + 3, "one saga latency per grant applied"
 
 
 def test_releases_in_a_run_and_the_same_answer_twice(ready: LicensingDriver) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.licensing.tests.driver import LicensingDriver, tax_id
 
@@ -66,8 +67,10 @@ def test_service_groups_are_authorized_independently(ready: LicensingDriver) -> 
 
 
 def test_granted_seat_marks_the_sync_succeeded_with_the_validity_from_entitlements(ready: LicensingDriver) -> None:
+    sagas = REGISTRY.get_sample_value("license_saga_seconds_count") or 0.0
     ready.authorize(ISSUING, A)
     ready.grant(A, ISSUING, valid_to="2026-06-30")
+    assert REGISTRY.get_sample_value("license_saga_seconds_count") == sagas + 1, "the saga's latency is observed"
 
     item = ready.license(ISSUING, A)
     assert (item["sync_status"], item["sync_pending"], item["sync_error"]) == ("succeeded", False, None)

@@ -5,6 +5,7 @@ import logging
 from email import message_from_bytes
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.notifier.adapters.sms import SmsSendFailed, WebhookSmsProvider
 from services.notifier.domain.delivery import MAX_ATTEMPTS
@@ -68,7 +69,9 @@ def test_sms_code_is_written_to_var_sms_in_a_file_named_with_the_phone(worker, v
 
 def test_a_failed_send_is_retried_after_its_pause(make_worker, smtp_sink, clock):
     closed_port = free_port()
+    failed, sent = _mail_counts()
     consume(make_worker(closed_port), samples.event(WELCOME))
+    assert _mail_counts() == (failed + 1, sent), "notifications_total counts the failure"
     [message] = stored_messages(make_worker())
     assert (message.status, message.attempts) == ("queued", 1)
     assert "ConnectionRefusedError" in message.last_error
@@ -81,6 +84,13 @@ def test_a_failed_send_is_retried_after_its_pause(make_worker, smtp_sink, clock)
     assert samples.INITIAL_PASSWORD in body_text(mail)
     [message] = stored_messages(working)
     assert (message.status, message.attempts, message.last_error) == ("sent", 2, None)
+    assert _mail_counts() == (failed + 1, sent + 1), "notifications_total counts the send"
+
+
+def _mail_counts() -> tuple[float, float]:
+    value = REGISTRY.get_sample_value
+    return (value("notifications_total", {"channel": "mail", "outcome": "failed"}) or 0.0,
+            value("notifications_total", {"channel": "mail", "outcome": "sent"}) or 0.0)
 
 
 def test_a_message_that_keeps_failing_is_given_up_after_six_attempts(make_worker, clock):
