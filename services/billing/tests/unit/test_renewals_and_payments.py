@@ -210,7 +210,8 @@ def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(world, clien
     order = world.renewal("ACME", [("M", 6)])
     acme = headers.customer("ACME")
     started = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
-    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}))
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}), 202)
+    assert deliver_sandbox_callbacks(client.application) == [200]  # the worker's callback settles it as failed
     again = client.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"})
     assert again.status_code == 409 and again.json["code"] == "payment_already_failed" and "new payment" in again.json["detail"]
     notice = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": 6000, "currency": "CNY", "provider_ref": "R"}
@@ -221,7 +222,8 @@ def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(world, clien
     assert world.ok(client.post("/billing/v1/payments/callback", data=raw, headers=good))["result"] == "already_processed"
     assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "pending_payment"
     retry = world.ok(client.post(f"/billing/v1/orders/{order['id']}/payments", json={"method": "wechat"}, headers=acme), 201)
-    world.ok(client.post(f"/billing/v1/sandbox/pay/{retry['payment_id']}", json={"outcome": "success"}))
+    world.ok(client.post(f"/billing/v1/sandbox/pay/{retry['payment_id']}", json={"outcome": "success"}), 202)
+    assert deliver_sandbox_callbacks(client.application) == [200]
     assert world.ok(client.get(f"/billing/v1/orders/{order['id']}", headers=acme))["status"] == "paid"
 
 
