@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.pages import auth, changes, enterprises, market, orders, payments, portal
+from web.pages import auth, billing, changes, enterprises, market, orders, payments, portal
 
 
 def register_pages(app: Flask) -> None:
-    for blueprint in (auth.bp, portal.bp, orders.bp, enterprises.bp, changes.bp, payments.bp, market.bp):
+    for blueprint in (auth.bp, portal.bp, orders.bp, enterprises.bp, changes.bp, payments.bp, market.bp, billing.bp):
         app.register_blueprint(blueprint)
