@@ -126,7 +126,7 @@ def renewals() -> Any:
     devices = api().get(f"{API}/devices", params={"status": view, **page_args(DEVICE_PAGE_SIZE)})
     status = 422 if (form.errors or error) else 200
     return render_template("billing/renewals.html", form=form, error=error, devices=devices, view=view,
-                           ticked=set(form.device_ids.data or [])), status
+                           ticked=set(form.device_ids.data or []), names=dict(_companies())), status
 
 
 def _pay_choices(currency: str) -> list[tuple[str, Any]]:
@@ -240,7 +240,7 @@ def records() -> Any:
         refused.update({name: " ".join(messages) for name, messages in exc.errors.items()})
     status = 422 if (refused or error) else 200
     return render_template("billing/records.html", records=listed, chosen=chosen, refused=refused, error=error,
-                           filters=RECORD_FILTERS, raw=request.args), status
+                           filters=RECORD_FILTERS, raw=request.args, names=dict(_companies())), status
 
 
 @bp.get("/records/export")
@@ -260,6 +260,7 @@ def export() -> Any:
 # Offline top-ups (staff) ---------------------------------------------------------------------------------------
 
 def _companies() -> list[tuple[str, str]]:
+    """The companies the user may see (a customer: its own and those below it), first 200, as (id, name)."""
     listed = api().get(f"{API}/companies", params={"page": 1, "page_size": 200}).get("items") or []
     return [(c["id"], c.get("name") or c["id"]) for c in listed]
 

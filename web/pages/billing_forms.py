@@ -18,16 +18,20 @@ def minor_units(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def _two_decimals(form: FlaskForm, field: DecimalField) -> None:
+def _amount(form: FlaskForm, field: DecimalField) -> None:
+    """From 0.01 to 100,000,000 with at most two decimals; what did not parse was already refused in words."""
+    if field.data is None:
+        return
     try:
-        if field.data is not None and (field.data * 100) != (field.data * 100).to_integral_value():
+        if field.data * 100 != (field.data * 100).to_integral_value():
             raise ValidationError(_l("At most two decimals (fen / cents)."))
     except InvalidOperation as exc:
         raise ValidationError(_l("Enter an amount such as 100.00.")) from exc
+    if not Decimal("0.01") <= field.data <= MAX_AMOUNT_MAJOR:
+        raise ValidationError(_l("From 0.01 to 100,000,000."))
 
 
-AMOUNT_RULES = [InputRequired(_l("Enter an amount such as 100.00.")),
-                NumberRange(Decimal("0.01"), MAX_AMOUNT_MAJOR, _l("From 0.01 to 100,000,000.")), _two_decimals]
+AMOUNT_RULES = [InputRequired(_l("Enter an amount such as 100.00.")), _amount]
 
 
 class AmountField(DecimalField):
@@ -40,6 +44,16 @@ class AmountField(DecimalField):
             raise ValueError(str(_l("Enter an amount such as 100.00."))) from exc
 
 
+class MonthsField(IntegerField):
+    """A number of months; what is not a whole number is refused in the page's words."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("From 1 to 120 months."))) from exc
+
+
 class RenewalForm(FlaskForm):
     """批量延期时长 for the ticked devices, then 一键续费."""
 
@@ -48,7 +62,7 @@ class RenewalForm(FlaskForm):
     months = RadioField(_l("Extend by"), choices=[("6", _l("6 months")), ("12", _l("12 months")), ("24", _l("24 months")),
                                                   ("custom", _l("Another number of months"))],
                         validators=[InputRequired(_l("Choose how long to extend."))])
-    custom_months = IntegerField(_l("Months (1-120)"), validators=[Optional(), NumberRange(1, 120, _l("From 1 to 120 months."))])
+    custom_months = MonthsField(_l("Months (1-120)"), validators=[Optional(), NumberRange(1, 120, _l("From 1 to 120 months."))])
 
     def chosen_months(self) -> int | None:
         if self.months.data == "custom":

@@ -119,7 +119,7 @@ def register_billing(app: Flask, state: FakeState) -> None:
             return problem(409, "order_not_payable", "not payable")
         method = request.get_json()["method"]
         if method == "paypal" and order["currency"] == "CNY":
-            return problem(422, "method_not_available_for_currency", "CNY only", errors={"method": ["PayPal pays USD"]})
+            return problem(422, "method_not_available_for_currency", "paypal pays in USD only")
         if method == "balance":
             if data["balances"]["CNY"] < order["amount_minor"]:
                 return problem(409, "insufficient_balance", "too little", balance_minor=data["balances"]["CNY"], currency="CNY")
@@ -146,7 +146,7 @@ def register_billing(app: Flask, state: FakeState) -> None:
     def billing_topup() -> Response:
         body = request.get_json()
         if body["method"] == "paypal" and body["currency"] == "CNY":
-            return problem(422, "method_not_available_for_currency", "CNY only", errors={"method": ["PayPal pays USD"]})
+            return problem(422, "method_not_available_for_currency", "paypal pays in USD only")
         data.setdefault("online_topups", []).append(body)
         return jsonify({"order_id": "T-1", "payment_id": "PM-T", "status": "pending", "order_status": "pending_payment",
                         "redirect_url": "http://suite.test/portal/pay/billing/PM-T"}), 201

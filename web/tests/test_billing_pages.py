@@ -50,6 +50,7 @@ def _confirmed_order(client: FlaskClient) -> str:
 def test_the_renewals_page_lists_expired_devices_in_the_manuals_words(buyer: FlaskClient) -> None:
     page = buyer.get("/portal/billing/renewals").get_data(as_text=True)
 
+    assert "示例客户有限公司" in page
     assert "充值续费" in page and "D-1" in page and "已过期" in page and "一键续费" in page and "12 个月" in page
 
 
@@ -68,6 +69,7 @@ def test_renewing_three_devices_for_12_months_drafts_the_order_to_confirm(buyer:
     ({"device_ids": ["D-1"]}, "请选择延期时长。"),
     ({"device_ids": ["D-1"], "months": "custom", "custom_months": ""}, "请填写月数。"),
     ({"device_ids": ["D-1"], "months": "custom", "custom_months": "121"}, "1 到 120 个月。"),
+    ({"device_ids": ["D-1"], "months": "custom", "custom_months": "x"}, "1 到 120 个月。"),
     ({"device_ids": ["D-404"], "months": "6"}, "所勾选的设备中有未知的或不属于贵公司的设备。"),
 ])
 def test_bad_renewals_come_back_on_the_form_and_draft_nothing(buyer: FlaskClient, state: FakeState, data: dict, words: str) -> None:
@@ -166,7 +168,10 @@ def test_balance_history_and_online_top_up(buyer: FlaskClient, state: FakeState)
 def test_bad_top_ups_stay_on_the_form(buyer: FlaskClient, state: FakeState, data: dict, words: str) -> None:
     response = post_form(buyer, "/portal/billing/balance", data)
 
-    assert response.status_code == 422 and words in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and words in page
+    errors = re.findall(r'class="field-error"[^>]*>([^<]*)<', page) + re.findall(r'role="alert"><p>([^<]*)<', page)
+    assert len(errors) == 1 and errors[0].count("。") == 1, errors  # one sentence, in words
     assert not billing_data(state).get("online_topups")
 
 
