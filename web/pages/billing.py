@@ -18,7 +18,7 @@ from web.auth import access_token, api, current_user, gateway, login_required
 from web.gateway_client import ApiError
 from web.labels import label
 from web.messages import apply_to_form, problem_message, register_codes
-from web.pages.billing_forms import ConfirmForm, OfflineTopupForm, PayForm, RenewalForm, ReviewForm, TopupForm, minor_units
+from web.pages.billing_forms import ConfirmForm, DeviceBatchForm, OfflineTopupForm, PayForm, RenewalForm, ReviewForm, TopupForm, minor_units
 from web.pages.paging import page_args
 
 bp = Blueprint("billing", __name__, url_prefix="/portal/billing")
@@ -48,6 +48,7 @@ register_codes({
     "package_not_renewable": lambda e: _("A ticked device has a one-off package, which cannot be renewed."),
     "device_without_package": lambda e: _("A ticked device has no package; ask support to bind one first."),
     "device_deactivated": lambda e: _("A ticked device is deactivated; reactivate it first."),
+    "device_of_other_company": lambda e: _("A ticked device is unknown or not your company's."),
     "unknown_device": lambda e: _("A ticked device is unknown or not your company's."),
     "unknown_company": lambda e: _("Billing does not know this company."),
     "topup_not_editable": lambda e: _("This request is with finance for review and cannot be changed now."),
@@ -126,6 +127,34 @@ def renewals() -> Any:
     devices = api().get(f"{API}/devices", params={"status": view, **page_args(DEVICE_PAGE_SIZE)})
     status = 422 if (form.errors or error) else 200
     return render_template("billing/renewals.html", form=form, error=error, devices=devices, view=view,
+                           ticked=set(form.device_ids.data or []), names=dict(_companies())), status
+
+
+DEVICE_VIEWS = {"active": _l("In use"), "expiring": _l("Expiring"), "expired": _l("Expired"), "deactivated": _l("Deactivated")}
+
+
+@bp.route("/devices", methods=["GET", "POST"])
+@login_required
+def devices() -> Any:
+    """设备: the company's devices by view (in use, expiring, expired, deactivated); 停用 / 启用 one or many."""
+    view = request.args.get("view") if request.args.get("view") in DEVICE_VIEWS else "active"
+    form = DeviceBatchForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = api().post(f"{API}/devices/{form.action.data}", json={"device_ids": form.device_ids.data})
+        except ApiError as exc:
+            error = apply_to_form(form, exc)
+        else:
+            changed, unchanged = len(result.get("changed") or []), len(result.get("unchanged") or [])
+            words = (_("%(changed)s devices deactivated; %(unchanged)s were already deactivated.", changed=changed, unchanged=unchanged)
+                     if form.action.data == "deactivate" else
+                     _("%(changed)s devices reactivated; %(unchanged)s were already in use.", changed=changed, unchanged=unchanged))
+            flash(words, "success")
+            return redirect(url_for("billing.devices", view=view))
+    listed = api().get(f"{API}/devices", params={"status": view, **page_args(DEVICE_PAGE_SIZE)})
+    status = 422 if (form.errors or error) else 200
+    return render_template("billing/devices.html", form=form, error=error, devices=listed, view=view, views=DEVICE_VIEWS,
                            ticked=set(form.device_ids.data or []), names=dict(_companies())), status
 
 

@@ -73,6 +73,15 @@ class RenewalForm(FlaskForm):
         return int(self.months.data)
 
 
+class DeviceBatchForm(FlaskForm):
+    """停用 / 启用 for the ticked devices."""
+
+    device_ids = SelectMultipleField(_l("Devices"), choices=[], validate_choice=False,
+                                     validators=[DataRequired(_l("Tick at least one device."))])
+    action = RadioField(_l("Action"), choices=[("deactivate", _l("Deactivate")), ("reactivate", _l("Reactivate"))],
+                        validators=[InputRequired(_l("Choose deactivate or reactivate."))])
+
+
 class ConfirmForm(FlaskForm):
     """The second confirmation of a renewal order."""
 

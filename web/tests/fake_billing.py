@@ -14,7 +14,7 @@ PRICE = 1000  # per month, CNY
 def billing_data(state: FakeState) -> dict[str, Any]:
     return state.extra.setdefault("billing", {
         "devices": {f"D-{n}": {"device_id": f"D-{n}", "company_id": COMPANY, "type": "POS", "expires_on": "2026-11-01",
-                                "status": "expired", "expiry_state": "expired", "package_code": "P-MONTH"} for n in (1, 2, 3)},
+                                "status": "active", "expiry_state": "expired", "package_code": "P-MONTH"} for n in (1, 2, 3)},
         "orders": {}, "balances": {"CNY": 0}, "entries": [], "topups": {}, "payments": {}, "keys": {},
         "companies": [{"id": COMPANY, "name": "示例客户有限公司", "parent_id": None, "status": "active"}],
     })
@@ -43,7 +43,27 @@ def register_billing(app: Flask, state: FakeState) -> None:
         if isinstance(refused, Response):
             return refused
         view = request.args.get("status")
-        return jsonify(page_of([d for d in data["devices"].values() if view in (None, d["expiry_state"])]))
+
+        def shown(d: dict[str, Any]) -> bool:
+            if view == "deactivated" or d["status"] == "deactivated":
+                return view == d["status"] == "deactivated"
+            return view in (None, d["expiry_state"]) or (view == "active" and d["expiry_state"] != "expired")
+
+        return jsonify(page_of([d for d in data["devices"].values() if shown(d)]))
+
+    @app.post("/billing/v1/devices/<action>")
+    def billing_set_active(action: str) -> Response:
+        refused = may("customer", "support")
+        if isinstance(refused, Response):
+            return refused
+        ids = request.get_json()["device_ids"]
+        if action not in ("deactivate", "reactivate") or any(i not in data["devices"] for i in ids):
+            return problem(404, "not_found", "no such device")
+        target = "deactivated" if action == "deactivate" else "active"
+        changed = [i for i in ids if data["devices"][i]["status"] != target]
+        for i in changed:
+            data["devices"][i]["status"] = target
+        return jsonify({"changed": changed, "unchanged": [i for i in ids if i not in changed]})
 
     @app.post("/billing/v1/renewal-orders")
     def billing_renewal() -> Response:
@@ -105,7 +125,7 @@ def register_billing(app: Flask, state: FakeState) -> None:
         order.update(status="paid", method=method, paid_at="2026-12-08T01:05:00Z")
         for item in order["items"]:
             item["expires_after"] = "2027-12-08"
-            data["devices"][item["device_id"]].update(expires_on="2027-12-08", expiry_state="ok", status="active")
+            data["devices"][item["device_id"]].update(expires_on="2027-12-08", expiry_state="ok")
 
     @app.post("/billing/v1/orders/<order_id>/payments")
     def billing_pay(order_id: str) -> Response:

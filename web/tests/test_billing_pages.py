@@ -263,3 +263,28 @@ def test_the_navigation_shows_the_billing_pages_by_role(client: FlaskClient) -> 
     sign_in(client, "buyer@company.test")
     page = client.get("/portal/billing/renewals").get_data(as_text=True)
     assert 'href="/portal/billing/balance"' in page and 'href="/portal/billing/offline-topups"' not in page
+
+
+def test_devices_are_deactivated_and_reactivated_many_at_once(buyer: FlaskClient, state: FakeState) -> None:
+    assert "停用" in buyer.get("/portal/billing/devices?view=expired").get_data(as_text=True)
+
+    done = post_form(buyer, "/portal/billing/devices?view=expired", {"device_ids": ["D-1", "D-2"], "action": "deactivate"},
+                     action="/portal/billing/devices?view=expired")
+
+    assert done.status_code == 302
+    deactivated = buyer.get("/portal/billing/devices?view=deactivated").get_data(as_text=True)
+    assert "已停用 2 台设备" in deactivated and "D-1" in deactivated and "D-3" not in deactivated
+    post_form(buyer, "/portal/billing/devices?view=deactivated", {"device_ids": ["D-1"], "action": "reactivate"})
+    assert [d["status"] for d in billing_data(state)["devices"].values()] == ["active", "deactivated", "active"]
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    ({"device_ids": [], "action": "deactivate"}, "请至少勾选一台设备。"),
+    ({"device_ids": ["D-1"]}, "请选择停用或启用。"),
+    ({"device_ids": ["D-1", "D-404"], "action": "deactivate"}, "未找到，或无权查看。"),
+])
+def test_bad_device_batches_stay_on_the_form_and_change_nothing(buyer: FlaskClient, state: FakeState, data: dict, words: str) -> None:
+    response = post_form(buyer, "/portal/billing/devices?view=expired", data, action="/portal/billing/devices?view=expired")
+
+    assert response.status_code == 422 and words in response.get_data(as_text=True)
+    assert {d["status"] for d in billing_data(state)["devices"].values()} == {"active"}

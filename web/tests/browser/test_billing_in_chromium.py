@@ -173,13 +173,26 @@ def test_a_customer_renews_three_expired_devices_for_12_months_and_pays_through_
     page.get_by_role("link", name="充值记录").first.click()
     page.locator("table.data").get_by_text("已支付").first.wait_for()
     visit.check("records")
+
+    page.get_by_role("link", name="设备", exact=True).first.click()
+    page.get_by_label(f"勾选 {world['devices'][0]}").check()
+    page.get_by_role("radio", name="停用").check()
+    page.get_by_role("button", name="对勾选的设备执行").click()
+    page.get_by_text("已停用 1 台设备").wait_for()
+    page.get_by_role("link", name="已停用").click()
+    page.get_by_role("cell", name=world["devices"][0], exact=True).wait_for()
+    visit.check("devices-deactivated")
+    page.get_by_label(f"勾选 {world['devices'][0]}").check()
+    page.get_by_role("radio", name="启用").check()
+    page.get_by_role("button", name="对勾选的设备执行").click()
+    page.get_by_text("已启用 1 台设备").wait_for()
     visit.close()
 
     phone = Visit(browser, 375, 812, "billing-phone")
     _sign_in(phone, suite, "/portal/billing/records", world["people"]["customer"])
     phone.check("records")
     for path, shot in (("/portal/billing/renewals?view=expiring", "renewals"), (order_url.split("localhost")[1].split("/", 1)[1], "order"),
-                       ("/portal/billing/balance", "balance")):
+                       ("/portal/billing/balance", "balance"), ("/portal/billing/devices", "devices")):
         phone.page.goto(_base(suite) + ("/" + path if not path.startswith("/") else path))
         phone.check(shot)
     phone.close()
