@@ -61,7 +61,7 @@ class GatewayClient:
 
     def call(
         self, method: str, path: str, *, token: str | None = None, json: Any = None, params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None, files: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
     ) -> requests.Response:
         """The answer of a 2xx call; anything else raises `ApiError`."""
         sent = {"Accept": "application/json", **(headers or {})}
@@ -74,7 +74,8 @@ class GatewayClient:
             sent["X-Forwarded-For"] = request.remote_addr
         try:
             response = self.http.request(
-                method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False
+                method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False,
+                files=files, data=data,  # multipart uploads (an expiry sheet)
             )
         except requests.RequestException as exc:
             raise ApiError(503, "unavailable", str(exc)) from exc

@@ -18,7 +18,17 @@ from web.auth import access_token, api, current_user, gateway, login_required
 from web.gateway_client import ApiError
 from web.labels import label
 from web.messages import apply_to_form, problem_message, register_codes
-from web.pages.billing_forms import ConfirmForm, DeviceBatchForm, OfflineTopupForm, PayForm, RenewalForm, ReviewForm, TopupForm, minor_units
+from web.pages.billing_forms import (
+    ConfirmForm,
+    DeviceBatchForm,
+    ExpiryImportForm,
+    OfflineTopupForm,
+    PayForm,
+    RenewalForm,
+    ReviewForm,
+    TopupForm,
+    minor_units,
+)
 from web.pages.paging import page_args
 
 bp = Blueprint("billing", __name__, url_prefix="/portal/billing")
@@ -49,6 +59,10 @@ register_codes({
     "device_without_package": lambda e: _("A ticked device has no package; ask support to bind one first."),
     "device_deactivated": lambda e: _("A ticked device is deactivated; reactivate it first."),
     "device_of_other_company": lambda e: _("A ticked device is unknown or not your company's."),
+    "bad_template": lambda e: _("This is not the expiry template: its first row must be device_id, expires_on. Download the template."),
+    "too_many_rows": lambda e: _("The sheet has more than 100,000 rows; split it."),
+    "sheet_too_large": lambda e: _("The sheet is too large to read; save it again from the template without extra content."),
+    "payload_too_large": lambda e: _("The file is larger than 16 MB."),
     "unknown_device": lambda e: _("A ticked device is unknown or not your company's."),
     "unknown_company": lambda e: _("Billing does not know this company."),
     "topup_not_editable": lambda e: _("This request is with finance for review and cannot be changed now."),
@@ -95,7 +109,8 @@ def billing_roles() -> dict[str, Any]:
     roles = set(current_user().get("roles") or [])
     return {"is_billing_customer": "customer" in roles, "is_billing_staff": bool(roles & STAFF),
             "is_billing_sales": bool(roles & {"sales", "platform_admin"}),
-            "is_billing_finance": bool(roles & {"finance", "platform_admin"})}
+            "is_billing_finance": bool(roles & {"finance", "platform_admin"}),
+            "is_billing_support": bool(roles & {"support", "platform_admin"})}
 
 
 def _id(value: str) -> str:
@@ -375,3 +390,68 @@ def offline_topup(topup_id: str) -> Any:
     status = 422 if (edit.errors or review.errors or error) else 200
     return render_template("billing/offline_topup.html", topup=current, edit=edit, review=review, submit=ConfirmForm(prefix="submit"),
                            error=error, names=dict(edit.company_id.choices)), status
+
+
+# Expiry imports (sales, support) -----------------------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # billing's BILLING_MAX_BODY_BYTES
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REJECTIONS = {"bad_device_id": _l("Not a device ID"), "bad_date": _l("Not a date (YYYY-MM-DD, 2000-2199)"),
+              "unknown_device": _l("No such device"), "out_of_scope": _l("A device of another company")}
+IMPORT_STATUSES = {"pending": _l("Waiting"), "running": _l("Importing"), "done": _l("Finished"), "failed": _l("Failed")}
+
+
+@bp.record_once
+def _import_filters(state: Any) -> None:
+    state.app.jinja_env.filters["rejection_label"] = lambda v: label(REJECTIONS, v)
+    state.app.jinja_env.filters["import_status_label"] = lambda v: label(IMPORT_STATUSES, v)
+    # First of the app's before-request functions: CSRFProtect reads the form in its own, under the app's
+    # 1 MiB MAX_CONTENT_LENGTH; only the upload of an expiry sheet may be as large as billing accepts.
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)
+
+
+def _upload_limit() -> None:
+    if request.endpoint == "billing.expiry_imports" and request.method == "POST":
+        request.max_content_length = MAX_UPLOAD_BYTES + 64 * 1024  # the sheet plus the form's other fields
+
+
+@bp.get("/expiry-template")
+@login_required
+def expiry_template() -> Any:
+    """下载模板: billing's XLSX template, handed on."""
+    answer = gateway().call("GET", f"{API}/devices/expiry-template", token=access_token(), headers={"Accept": "*/*"})
+    return Response(answer.content, mimetype=answer.headers.get("Content-Type", "application/octet-stream"),
+                    headers={"Content-Disposition": 'attachment; filename="expiry-template.xlsx"'})
+
+
+@bp.route("/expiry-imports", methods=["GET", "POST"])
+@login_required
+def expiry_imports() -> Any:
+    """批量导入到期日: download the template, upload the filled sheet; the import runs in billing's worker."""
+    form = ExpiryImportForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        content = upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(content) > MAX_UPLOAD_BYTES:
+            form.file.errors = [*form.file.errors, _("The file is larger than 16 MB.")]
+        else:
+            files = {"file": (upload.filename or "import.xlsx", content, XLSX)}
+            try:
+                started = api().post(f"{API}/devices/expiry-imports", files=files)
+            except ApiError as exc:
+                error = apply_to_form(form, exc)
+            else:
+                return redirect(url_for("billing.expiry_import", import_id=started["id"]))
+    status = 422 if (form.errors or error) else 200
+    return render_template("billing/expiry_imports.html", form=form, error=error), status
+
+
+@bp.get("/expiry-imports/<import_id>")
+@login_required
+def expiry_import(import_id: str) -> Any:
+    """The import's progress (htmx asks again every 2 s while it runs) and the rows it rejected."""
+    job = api().get(f"{API}/devices/expiry-imports/{_id(import_id)}")
+    if request.headers.get("HX-Request"):
+        return render_template("billing/expiry_import_progress.html", job=job)
+    return render_template("billing/expiry_import.html", job=job)

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -123,3 +124,10 @@ class ReviewForm(FlaskForm):
     def validate_comment(self, field: TextAreaField) -> None:
         if self.decision.data in ("return", "decline") and not (field.data or "").strip():
             raise ValidationError(_l("Say why: a returned or declined request needs a comment."))
+
+
+class ExpiryImportForm(FlaskForm):
+    """批量导入到期日: the filled template (XLSX)."""
+
+    file = FileField(_l("Filled template (XLSX)"), validators=[FileRequired(_l("Choose the filled template.")),
+                                                             FileAllowed(["xlsx"], _l("Upload the template as an .xlsx file."))])

@@ -233,3 +233,32 @@ def register_billing(app: Flask, state: FakeState) -> None:
         if topup["status"] == "approved":
             data["balances"][topup["currency"]] = data["balances"].get(topup["currency"], 0) + topup["amount_minor"]
         return jsonify(topup)
+
+    @app.get("/billing/v1/devices/expiry-template")
+    def billing_expiry_template() -> Response:
+        refused = may("sales", "support")
+        if isinstance(refused, Response):
+            return refused
+        return Response(b"PK-template", mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @app.post("/billing/v1/devices/expiry-imports")
+    def billing_expiry_upload() -> Response:
+        refused = may("sales", "support")
+        if isinstance(refused, Response):
+            return refused
+        upload = request.files.get("file")
+        if upload is None:
+            return problem(422, "validation_failed", "no file", errors={"file": ["required"]})
+        content = upload.read()
+        if not content.startswith(b"PK"):
+            return problem(422, "bad_template", "the first row must be device_id, expires_on", errors={"file": ["not the template"]})
+        job = {"id": f"I-{len(data.setdefault('imports', {})) + 1}", "status": "running", "filename": upload.filename, "company_id": None,
+               "scope": "all", "total_rows": 4, "processed_rows": 2, "applied_rows": 2, "rejected_rows": 0, "percent": 50.0,
+               "error": None, "created_at": "2026-12-08T01:00:00Z", "finished_at": None, "rejections": [], "size": len(content)}
+        data["imports"][job["id"]] = job
+        return jsonify(job), 202
+
+    @app.get("/billing/v1/devices/expiry-imports/<import_id>")
+    def billing_expiry_import(import_id: str) -> Response:
+        job = data.get("imports", {}).get(import_id)
+        return jsonify(job) if job else problem(404, "not_found", "no such import")

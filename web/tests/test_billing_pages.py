@@ -2,6 +2,7 @@
 online top-up, 充值记录 with filters and export, offline top-ups (sales drafts and submits, finance reviews once)."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -288,3 +289,42 @@ def test_bad_device_batches_stay_on_the_form_and_change_nothing(buyer: FlaskClie
 
     assert response.status_code == 422 and words in response.get_data(as_text=True)
     assert {d["status"] for d in billing_data(state)["devices"].values()} == {"active"}
+
+
+def _upload(client: FlaskClient, content: bytes, name: str = "expiry.xlsx"):
+    html = client.get("/portal/billing/expiry-imports").get_data(as_text=True)
+    return client.post("/portal/billing/expiry-imports", data={"csrf_token": csrf_of(html), "file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def test_sales_downloads_the_template_uploads_a_sheet_and_follows_the_import(client: FlaskClient, state: FakeState) -> None:
+    sign_in(client, "sales@staff.test")
+    assert client.get("/portal/billing/expiry-template").data == b"PK-template"
+
+    started = _upload(client, b"PK" + b"x" * (2 * 1024 * 1024))  # over the app's 1 MiB default: the sheet's own limit applies
+
+    assert started.status_code == 302
+    job = billing_data(state)["imports"]["I-1"]
+    assert job["size"] == 2 * 1024 * 1024 + 2
+    running = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "导入中" in running and 'hx-trigger="every 2s"' in running and "读取 2 / 4 行" in running
+    job.update(status="done", processed_rows=4, rejected_rows=2, percent=100.0,
+               rejections=[{"row": 3, "device_id": "NOPE", "code": "unknown_device", "detail": "unknown"},
+                           {"row": 4, "device_id": "D-1", "code": "bad_date", "detail": "bad"}])
+    done = client.get(started.headers["Location"], headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "已完成" in done and "hx-trigger" not in done and "没有此设备" in done and "NOPE" in done and "<html" not in done
+
+
+@pytest.mark.parametrize(("content", "name", "words"), [
+    (b"", "", "请选择填好的模板。"),
+    (b"PK", "expiry.csv", "请上传 .xlsx 格式的模板。"),
+    (b"device,date", "expiry.xlsx", "这不是到期日模板"),
+])
+def test_bad_uploads_stay_on_the_form_and_start_nothing(client: FlaskClient, state: FakeState, content: bytes, name: str,
+                                                        words: str) -> None:
+    sign_in(client, "sales@staff.test")
+
+    response = _upload(client, content, name)
+
+    assert response.status_code == 422 and words in response.get_data(as_text=True)
+    assert not billing_data(state).get("imports")
