@@ -5,11 +5,13 @@ pays with Alipay through the sandbox payment page — first the payment fails, t
 brought back to the order, which turns paid once the provider's signed callback arrived; the devices' expiry
 moved by 12 months. Balance and 充值记录. Sales drafts and submits an offline top-up; finance approves it in
 one tab, and the same approval sent from a second tab changes nothing (said in words; the balance is credited
-once). Desktop and 375 px; axe-core, no sideways scrolling and no CSP violation on every page (`Visit.check`).
+once). Sales downloads the expiry template and imports a sheet with bad rows, which are listed in words.
+Desktop and 375 px; axe-core, no sideways scrolling and no CSP violation on every page (`Visit.check`).
 Screenshots: web/tests/browser/screenshots/billing-*.png (git-ignored).
 """
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 
 from shared.clock import Clock
 from shared.testkit import body_text, wait_until
@@ -224,6 +227,27 @@ def test_sales_drafts_an_offline_top_up_and_finance_approves_it_once(suite: Runn
     page.get_by_role("button", name="提交审核").click()
     page.get_by_text("已提交财务审核。").wait_for()
     topup_path = page.url.split("localhost", 1)[1].split("/", 1)[1]
+
+    # 批量导入到期日: one good row, a bad date and an unknown device; the report lists the two bad rows
+    page.get_by_role("link", name="批量导入到期日").click()
+    with page.expect_download() as downloaded:
+        page.get_by_role("link", name="下载模板").click()
+    assert downloaded.value.suggested_filename == "expiry-template.xlsx"
+    sheet = Workbook()
+    for row in (("device_id", "expires_on"), (world["devices"][2], "2030-01-31"), (world["devices"][1], "31.01.2030"),
+                ("NO-SUCH-DEVICE", "2030-01-31")):
+        sheet.active.append(row)
+    content = io.BytesIO()
+    sheet.save(content)
+    page.get_by_label("填好的模板（XLSX）").set_input_files(files=[{"name": "expiry.xlsx", "buffer": content.getvalue(),
+                                                                   "mimeType": "application/octet-stream"}])
+    page.get_by_role("button", name="上传并导入").click()
+    page.get_by_text("已完成").wait_for(timeout=60_000)
+    page.get_by_role("cell", name="不是日期（YYYY-MM-DD，2000-2199 年）").wait_for()
+    page.get_by_role("cell", name="没有此设备").wait_for()
+    sales.check("expiry-import")
+    support = world["support"]
+    assert ok(support.get(f"/billing/v1/devices/{world['devices'][2]}"))["expires_on"] == "2030-01-31"
     sales.close()
 
     finance = Visit(browser, 375, 812, "billing-finance")
