@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from web.auth import access_token, api, current_user, gateway, login_required
 from web.gateway_client import ApiError
 from web.labels import label
-from web.messages import apply_to_form, problem_message, register_codes
+from web.messages import apply_to_form, field_messages, problem_message, register_codes
 from web.pages.billing_forms import (
     ConfirmForm,
     DeviceBatchForm,
@@ -256,6 +256,11 @@ def _record_filters() -> tuple[dict[str, str], dict[str, str]]:
     for name, allowed in RECORD_FILTERS.items():
         if request.args.get(name) in allowed:
             chosen[name] = request.args[name]
+    company = (request.args.get("company_id") or "").strip()
+    if company and len(company) <= 64:
+        chosen["company_id"] = company
+        if request.args.get("scope") in ("direct", "all"):
+            chosen["scope"] = request.args["scope"]
     for name in ("from", "to"):
         value = (request.args.get(name) or "").strip()
         if value:
@@ -281,7 +286,7 @@ def records() -> Any:
         if exc.status >= 500 or exc.status in (401, 403):
             raise
         error, listed = problem_message(exc), {"items": [], "total": 0, "page": 1, "page_size": 20}
-        refused.update({name: " ".join(messages) for name, messages in exc.errors.items()})
+        refused.update({name: " ".join(messages) for name, messages in field_messages(exc).items()})
     status = 422 if (refused or error) else 200
     return render_template("billing/records.html", records=listed, chosen=chosen, refused=refused, error=error,
                            filters=RECORD_FILTERS, raw=request.args, names=dict(_companies())), status

@@ -99,6 +99,8 @@ def register_billing(app: Flask, state: FakeState) -> None:
         refused = may("customer", "finance")
         if isinstance(refused, Response):
             return refused
+        if request.args.get("company_id") not in (None, COMPANY):
+            return problem(422, "unknown_company", "unknown company")
         for name in ("from", "to"):
             if request.args.get(name) and request.args[name] < "2000-01-01":
                 return problem(422, "validation_failed", "bad", errors={name: ["Must be greater than or equal to 2000-01-01."]})

@@ -178,9 +178,11 @@ def test_bad_top_ups_stay_on_the_form(buyer: FlaskClient, state: FakeState, data
 
 def test_order_records_filter_and_export(buyer: FlaskClient, state: FakeState) -> None:
     _confirmed_order(buyer)
-    page = buyer.get("/portal/billing/records?kind=renewal&status=pending_payment&from=2026-12-01&to=2026-12-31")
+    page = buyer.get("/portal/billing/records?kind=renewal&status=pending_payment&from=2026-12-01&to=2026-12-31"
+                     "&company_id=c-1&scope=direct")
     assert page.status_code == 200 and "RN20261208001" in page.get_data(as_text=True) and "充值记录" in page.get_data(as_text=True)
     assert state.extra["orders_query"]["from"] == "2026-12-01" and state.extra["orders_query"]["kind"] == "renewal"
+    assert (state.extra["orders_query"]["company_id"], state.extra["orders_query"]["scope"]) == ("c-1", "direct")
 
     exported = buyer.get("/portal/billing/records/export?format=csv&kind=renewal&from=2026-12-01")
 
@@ -193,6 +195,8 @@ def test_bad_record_filters_are_said_in_words(buyer: FlaskClient, state: FakeSta
     bad = buyer.get("/portal/billing/records?from=31.12.2026&kind=nonsense")
     assert bad.status_code == 422 and "请输入日期，例如 2026-01-31。" in bad.get_data(as_text=True)
     assert "from" not in state.extra["orders_query"] and "kind" not in state.extra["orders_query"]
+    unknown = buyer.get("/portal/billing/records?company_id=c-404")
+    assert unknown.status_code == 422 and "计费系统中没有该公司。" in unknown.get_data(as_text=True)
     backwards = buyer.get("/portal/billing/records?from=2026-12-31&to=2026-12-01")
     assert "结束日期早于开始日期。" in backwards.get_data(as_text=True)
 
@@ -328,3 +332,26 @@ def test_bad_uploads_stay_on_the_form_and_start_nothing(client: FlaskClient, sta
 
     assert response.status_code == 422 and words in response.get_data(as_text=True)
     assert not billing_data(state).get("imports")
+
+
+@pytest.mark.parametrize(("user", "paths"), [
+    ("buyer@company.test", ["/portal/billing/renewals", "/portal/billing/devices", "/portal/billing/balance", "/portal/billing/records",
+                            "/portal/billing/orders/O-1"]),
+    ("sales@staff.test", ["/portal/billing/offline-topups", "/portal/billing/offline-topups/OT-1", "/portal/billing/expiry-imports"]),
+    ("finance@staff.test", ["/portal/billing/records", "/portal/billing/offline-topups/OT-1"]),
+])
+def test_billing_pages_have_no_inline_script_or_style(client: FlaskClient, state: FakeState, user: str, paths: list[str]) -> None:
+    sign_in(client, "sales@staff.test")
+    _draft(client)
+    with client.session_transaction() as session:
+        session.clear()
+    sign_in(client, "buyer@company.test")
+    _renew(client, ["D-1"])
+    with client.session_transaction() as session:
+        session.clear()
+    sign_in(client, user)
+    for path in paths:
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert "<script>" not in html and "<style" not in html and " style=" not in html and " onclick=" not in html, path
