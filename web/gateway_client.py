@@ -61,7 +61,8 @@ class GatewayClient:
 
     def call(
         self, method: str, path: str, *, token: str | None = None, json: Any = None, params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None, stream: bool = False,
+        headers: dict[str, str] | None = None, stream: bool = False, files: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> requests.Response:
         """The answer of a 2xx call; anything else raises `ApiError`. `stream`: the body is read as it is consumed."""
         sent = {"Accept": "application/json", **(headers or {})}
@@ -75,7 +76,7 @@ class GatewayClient:
         try:
             response = self.http.request(
                 method, self.base_url + path, json=json, params=params, headers=sent, timeout=self.timeout, allow_redirects=False,
-                stream=stream,
+                stream=stream, files=files, data=data,  # multipart uploads (an expiry sheet)
             )
         except requests.RequestException as exc:
             raise ApiError(503, "unavailable", str(exc)) from exc

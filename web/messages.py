@@ -123,3 +123,8 @@ def apply_to_form(form: Any, error: ApiError, fields: dict[str, str] | None = No
         if field is not None and hasattr(field, "errors"):
             field.errors = [*list(field.errors or []), *messages]
     return problem_message(error)
+
+
+def register_codes(codes: dict[str, Callable[[ApiError], str]]) -> None:
+    """More codes in words, from a page module of another service (web/pages/billing.py)."""
+    _BY_CODE.update(codes)

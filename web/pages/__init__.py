@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.pages import auth, changes, dashboard, enterprises, licensing, market, orders, payments, portal, support, tenant
+from web.pages import auth, billing, changes, dashboard, enterprises, licensing, market, orders, payments, portal, support, tenant
 
 
 def register_pages(app: Flask) -> None:
     for blueprint in (auth.bp, portal.bp, dashboard.bp, tenant.bp, orders.bp, enterprises.bp, licensing.bp, changes.bp, support.bp,
-                      payments.bp, market.bp):
+                      payments.bp, market.bp, billing.bp):
         app.register_blueprint(blueprint)

@@ -16,6 +16,7 @@ from web.auth import gateway
 from web.forms import PaymentOutcomeForm
 from web.gateway_client import ApiError
 from web.messages import problem_message
+from web.security import safe_next
 
 bp = Blueprint("payments", __name__, url_prefix="/portal/pay")
 
@@ -39,4 +40,6 @@ def pay(service: str, payment_id: str) -> Any:
         if exc.status >= 500:
             raise
         error, status = problem_message(exc), exc.status
-    return render_template("pages/pay.html", service=service, checkout=checkout, form=form, result=result, error=error), status
+    back = safe_next(request.args.get("back"))  # the page the payer came from (the order, the balance): a path of this app only
+    return render_template("pages/pay.html", service=service, checkout=checkout, form=form, result=result, error=error,
+                           back=back), status
