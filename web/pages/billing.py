@@ -38,7 +38,7 @@ DEVICE_PAGE_SIZE = 50
 ONLINE = {"CNY": ("wechat", "alipay"), "USD": ("paypal",)}
 STAFF = {"sales", "finance", "platform_admin"}
 
-METHODS = {"balance": _l("Balance"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "paypal": _l("PayPal"),
+METHODS = {"balance": _l("Account balance"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "paypal": _l("PayPal"),
            "offline": _l("Offline transfer")}
 ORDER_KINDS = {"renewal": _l("Renewal"), "topup": _l("Top-up"), "value_added": _l("Value-added package")}
 ORDER_STATUSES = {"draft": _l("To confirm"), "pending_payment": _l("Awaiting payment"), "paid": _l("Paid"), "failed": _l("Failed")}
