@@ -18,7 +18,7 @@ from services.identity.service_layer.sessions import account_disabled
 from shared.auth import JwksCache, TokenVerifier, optional_principal
 from shared.clock import Clock
 from shared.db import make_engine, make_session_factory
-from shared.web import ServiceContext, create_app, db
+from shared.web import ServiceContext, create_app, current_context
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> ServiceContext:
@@ -65,9 +65,13 @@ def build_app(
 
 def _refuse_disabled_accounts() -> None:
     """Runs after the token check: identity holds the accounts, so a user's access token stops working here at once when
-    the user or its organisation is disabled or deleted (other services see it live out its 15 minutes)."""
+    the user or its organisation is disabled or deleted (other services see it live out its 15 minutes). It reads in a
+    session of its own, closed at once: holding the request's connection from here would leave a request that opens
+    sessions of its own (the throttle's, a durable rejection's) waiting on a pool its racing twins have emptied."""
     principal = optional_principal()
     if principal is None or principal.kind != "user":
         return
-    if not access.account_is_active(db(), principal.sub):
+    with current_context().session_factory() as session:
+        active = access.account_is_active(session, principal.sub)
+    if not active:
         raise account_disabled()
