@@ -187,7 +187,9 @@ def entitlements_world(tmp: Path, tokens: TokenFactory) -> World:
         parties[who] = Party(portal.admin(tenant), {"order_id": order["id"], "enterprise_id": firm["id"],
                                                      "request_id": request.get_json()["id"]})
     return World(app, parties["attacker"], parties["victim"], bodies={
-        ("POST", "/entitlements/v1/change-requests/{request_id}/review"): {"decision": "approve"}})
+        ("POST", "/entitlements/v1/change-requests/{request_id}/review"): {"decision": "approve"}}, public={
+        ("GET", "/entitlements/v1/registrations/{tax_id}"): "the 新增企业 lookup: the business registry's public details of "
+        "any tax ID, and whether another tenant holds it with that tenant's name masked (what adding it answers with 409 too)"})
 
 
 def licensing_world(tmp: Path, tokens: TokenFactory) -> World:
