@@ -8,11 +8,13 @@ PUBLISHED: dict[str, str] = {
         "are off; `emails`: all of them."
     ),
     "billing.topup.approved.v1": (
-        "Finance approved an offline top-up; the balance was credited (subject: the top-up id)."
+        "Finance approved an offline top-up; the balance was credited (subject: the top-up id; `order_no`: the paid "
+        "top-up order it shows as in the records, `reference`: the bank transfer's)."
     ),
     "billing.renewal.completed.v1": (
         "A renewal (ordered or automatic) extended devices or failed (subject: the order id, `auto-renew:<company>:<date>` "
-        "when no order could be made); `error`: e.g. `insufficient_balance`; `order_id` may be null when `ok` is false."
+        "when no order could be made); `error`: e.g. `insufficient_balance`; "
+        "`order_id` and `order_no` (what people see) may be null when `ok` is false."
     ),
     "billing.device.expiring.v1": (
         "A company's devices expire soon (subject: the company id); sent 30, 7 and 1 days before expiry, each stage once."

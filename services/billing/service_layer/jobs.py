@@ -61,7 +61,7 @@ def auto_renew_company(uow: UnitOfWork, company_id: str, cycle: str, today: date
     try:
         order = create_renewal_order(uow, caller, [{"device_id": d, "months": months} for d in device_ids], auto=True)
     except RuleViolation as violation:
-        _report_failure(uow, company_id, None, violation.code, 0, None)
+        _report_failure(uow, company_id, None, None, violation.code, 0, None)
         return
     transition(uow.session, order["id"], "draft", PENDING_PAYMENT, confirmed_at=uow.clock.now())
     try:
@@ -69,10 +69,11 @@ def auto_renew_company(uow: UnitOfWork, company_id: str, cycle: str, today: date
             pay_from_balance(uow, order["id"])
     except RuleViolation as violation:
         transition(uow.session, order["id"], PENDING_PAYMENT, "failed", error=violation.code)
-        _report_failure(uow, company_id, order["id"], violation.code, order["amount_minor"], order["currency"])
+        _report_failure(uow, company_id, order["id"], order["order_no"], violation.code, order["amount_minor"], order["currency"])
 
 
-def _report_failure(uow: UnitOfWork, company_id: str, order_id: str | None, error: str, amount: int, currency: str | None) -> None:
+def _report_failure(uow: UnitOfWork, company_id: str, order_id: str | None, order_no: str | None, error: str, amount: int,
+                    currency: str | None) -> None:
     recipient, emails = recipient_of(uow.session, company_id)
     subject = order_id or f"auto-renew:{company_id}:{uow.clock.today().isoformat()}"
     uow.emit(
@@ -80,6 +81,7 @@ def _report_failure(uow: UnitOfWork, company_id: str, order_id: str | None, erro
         subject,
         {
             "order_id": order_id,
+            "order_no": order_no,
             "company_id": company_id,
             "ok": False,
             "error": error,

@@ -74,11 +74,12 @@ def _credit(uow: UnitOfWork, topup_id: str, comment: str | None, version: int) -
     """The approved amount goes to the balance and shows in the order records as a paid offline top-up."""
     topup = uow.session.execute(select(offline_topups).where(offline_topups.c.id == topup_id, offline_topups.c.version == version)).one()
     now, order_id = uow.clock.now(), str(uuid.uuid4())
+    order_no = order_numbers.new("topup", now)
     ledger.credit(uow.session, topup.company_id, topup.currency, topup.amount_minor, ledger.OFFLINE_TOPUP, topup_id, now)
     uow.session.execute(
         orders.insert().values(
             id=order_id,
-            order_no=order_numbers.new("topup", now),
+            order_no=order_no,
             company_id=topup.company_id,
             kind="topup",
             status="paid",
@@ -99,6 +100,8 @@ def _credit(uow: UnitOfWork, topup_id: str, comment: str | None, version: int) -
         topup_id,
         {
             "topup_id": topup_id,
+            "order_no": order_no,
+            "reference": topup.reference,
             "company_id": topup.company_id,
             "amount_minor": topup.amount_minor,
             "currency": topup.currency,

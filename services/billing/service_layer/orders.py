@@ -112,6 +112,7 @@ def complete_paid_order(uow: UnitOfWork, order_id: str, method: str) -> None:
             order_id,
             {
                 "order_id": order_id,
+                "order_no": order.order_no,
                 "company_id": order.company_id,
                 "ok": True,
                 "error": None,

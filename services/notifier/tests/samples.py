@@ -114,6 +114,8 @@ DATA: dict[str, dict[str, Any]] = {
     },
     "billing.topup.approved.v1": {
         "topup_id": "topup-1",
+        "order_no": "BT202601150001",
+        "reference": "CMB-20260115-0042",
         "company_id": COMPANY,
         "amount_minor": 50000,
         "currency": "USD",
@@ -122,6 +124,7 @@ DATA: dict[str, dict[str, Any]] = {
     },
     "billing.renewal.completed.v1": {
         "order_id": "b-order-2",
+        "order_no": "BR202601150002",
         "company_id": COMPANY,
         "ok": True,
         "error": None,

@@ -40,7 +40,10 @@ def test_offline_topup_lifecycle_with_history_and_single_credit(world, client, h
     assert again.status_code == 409 and again.json["code"] == "topup_not_reviewable"
     assert client.patch(f"/billing/v1/offline-topups/{topup['id']}", json={"amount_minor": 1}, headers=sales).status_code == 409
     assert world.balance("ACME-SH") == {"CNY": 60000}
-    assert events(database_url, "billing.topup.approved.v1")[0]["amount_minor"] == 60000
+    [mailed] = events(database_url, "billing.topup.approved.v1")
+    assert mailed["amount_minor"] == 60000
+    [record] = world.ok(client.get("/billing/v1/orders?kind=topup", headers=finance))["items"]
+    assert mailed["order_no"] == record["order_no"] and mailed["reference"] == approved["reference"]  # what people see, not ids
 
 
 def test_offline_topup_roles_and_bad_input(world, client, headers):
@@ -114,6 +117,8 @@ def test_auto_renew_pays_due_devices_from_balance_at_the_cycle_start(world, clie
     assert len(completed) == 1 and completed[0]["ok"] and completed[0]["auto"]
     assert completed[0]["devices"] == [{"device_id": "DUE", "expires_on": "2026-03-10"}]
     assert completed[0]["recipient"]["email"] == "ops@acme.test"
+    record = world.ok(client.get(f"/billing/v1/orders/{completed[0]['order_id']}", headers=headers.staff("finance")))
+    assert completed[0]["order_no"] == record["order_no"]
     assert world.balance("ACME") == {"CNY": 0}
 
 
@@ -126,6 +131,8 @@ def test_auto_renew_without_enough_balance_reports_the_failure_and_changes_nothi
     run_in_uow(app, jobs.run_auto_renewals)
     [failed] = events(database_url, "billing.renewal.completed.v1")
     assert failed["ok"] is False and failed["error"] == "insufficient_balance" and failed["recipient"] is None
+    record = world.ok(client.get(f"/billing/v1/orders/{failed['order_id']}", headers=headers.staff("finance")))
+    assert failed["order_no"] == record["order_no"]
     assert world.ok(client.get("/billing/v1/devices/DUE", headers=headers.customer("ACME")))["expires_on"] == "2026-05-01"
     orders = world.ok(client.get("/billing/v1/orders?status=failed", headers=headers.customer("ACME")))
     assert orders["items"][0]["auto"] is True and orders["items"][0]["error"] == "insufficient_balance"

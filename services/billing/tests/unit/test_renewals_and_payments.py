@@ -89,6 +89,7 @@ def test_paying_twice_is_refused_and_the_device_is_extended_once(world, client, 
     assert sorted(e["type"] for e in events) == ["billing.order.paid.v1", "billing.renewal.completed.v1"]
     renewal = next(e for e in events if e["type"] == "billing.renewal.completed.v1")["data"]
     assert renewal["ok"] is True and renewal["devices"] == [{"device_id": "M", "expires_on": "2026-08-01"}]
+    assert renewal["order_no"] == detail["order_no"]
 
 
 def test_wallet_methods_need_their_currency(world, client, headers):

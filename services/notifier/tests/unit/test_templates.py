@@ -87,10 +87,20 @@ def test_a_resent_activation_mail_says_the_earlier_key_is_gone(language, notice)
     ("language", "reason"), [("zh-CN", "续费未能完成：账户余额不足"), ("en", "could not be completed: the balance is too low")]
 )
 def test_a_failed_auto_renewal_without_an_order_explains_why_in_words(language, reason):
-    data = {**samples.DATA["billing.renewal.completed.v1"], "ok": False, "error": "insufficient_balance", "order_id": None, "devices": []}
+    data = {**samples.DATA["billing.renewal.completed.v1"], "ok": False, "error": "insufficient_balance", "order_id": None,
+            "order_no": None, "devices": []}
     rendered = TemplateRenderer(strict=True).render("billing.renewal.completed.v1", language, data, ENVELOPE)
     assert reason in rendered.body
     assert "None" not in rendered.body
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_renewal_and_top_up_mails_show_order_numbers_not_ids(language):
+    renderer = TemplateRenderer(strict=True)
+    renewal = renderer.render("billing.renewal.completed.v1", language, samples.DATA["billing.renewal.completed.v1"], ENVELOPE)
+    assert "BR202601150002" in renewal.body and "b-order-2" not in renewal.body
+    topup = renderer.render("billing.topup.approved.v1", language, samples.DATA["billing.topup.approved.v1"], ENVELOPE)
+    assert "BT202601150001" in topup.body and "CMB-20260115-0042" in topup.body and "topup-1" not in topup.body
 
 
 def test_sms_code_says_what_it_is_for_and_how_long_it_lasts():
