@@ -34,4 +34,5 @@ class ExpiringLines(MethodView):
         today = uow().clock.today()
         query = handlers.expiring_lines_query(caller_tenant(), today, args["window"])
         page = page_of(db(), query, args["page"], args["page_size"])
-        return {**page, "items": [handlers.expiring_line_view(row._mapping, today) for row in page["items"]]}
+        return {**page, "items": handlers.with_enterprises(db(), [handlers.expiring_line_view(row._mapping, today)
+                                                                  for row in page["items"]])}

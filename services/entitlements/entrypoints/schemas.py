@@ -318,6 +318,11 @@ class ExpiringArgs(PageArgs):
     window = fields.String(load_default="30", validate=validate.OneOf(("30", "60", "90", "expired")))
 
 
+class AffectedEnterpriseOut(Schema):
+    name = fields.String()
+    tax_id = fields.String()
+
+
 class ExpiringLineOut(Schema):
     line_id = fields.String()
     order_id = fields.String()
@@ -331,6 +336,8 @@ class ExpiringLineOut(Schema):
     valid_from = fields.String()
     valid_to = fields.String()
     days_left = fields.Integer()
+    enterprise_count = fields.Integer(metadata={"description": "enterprises holding a seat of the line"})
+    enterprises = fields.List(fields.Nested(AffectedEnterpriseOut), metadata={"description": "the first 10 of them, by name"})
 
 
 class ExpiringPage(PageSchema):

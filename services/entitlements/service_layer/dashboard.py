@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from services.entitlements.adapters.orm import allocations, order_lines, orders, products, usage_daily
+from services.entitlements.adapters.orm import allocations, enterprises, order_lines, orders, products, usage_daily
 from services.entitlements.domain.expiry import days_left
 from services.entitlements.service_layer.allocations import ACTIVE, allocation_view, allocations_query
 from services.entitlements.service_layer.digital_invoice import current_info, info_view
@@ -48,6 +48,35 @@ def expiring_line_view(row: Mapping[str, Any], today: date) -> dict[str, Any]:
         "valid_from": row["valid_from"].isoformat(), "valid_to": row["valid_to"].isoformat(),
         "days_left": days_left(row["valid_to"], today),
     }
+
+
+AFFECTED_NAMED = 10  # enterprises named per line; `enterprise_count` says how many hold a seat of it
+
+
+def enterprises_on_lines(session: Session, line_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per line, the enterprises holding an active seat of it: `{line_id: {enterprise_count, enterprises}}`,
+    `enterprises` the first AFFECTED_NAMED by name ({name, tax_id}); lines without seats are left out."""
+    if not line_ids:
+        return {}
+    held = (select(allocations.c.order_line_id, enterprises.c.name, enterprises.c.tax_id)
+            .join(enterprises, enterprises.c.id == allocations.c.enterprise_id)
+            .where(allocations.c.order_line_id.in_(line_ids), allocations.c.status == ACTIVE))
+    affected: dict[str, dict[str, Any]] = {}
+    for line_id in line_ids:
+        rows = session.execute(held.where(allocations.c.order_line_id == line_id)
+                               .order_by(enterprises.c.name, enterprises.c.tax_id).limit(AFFECTED_NAMED)).all()
+        if rows:
+            count = session.execute(select(func.count()).select_from(allocations).where(
+                allocations.c.order_line_id == line_id, allocations.c.status == ACTIVE)).scalar_one()
+            affected[line_id] = {"enterprise_count": count, "enterprises": [{"name": r.name, "tax_id": r.tax_id} for r in rows]}
+    return affected
+
+
+def with_enterprises(session: Session, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Expiring-line views naming the enterprises affected (`enterprise_count`, `enterprises`)."""
+    affected = enterprises_on_lines(session, [view["line_id"] for view in views])
+    none = {"enterprise_count": 0, "enterprises": []}
+    return [{**view, **affected.get(view["line_id"], none)} for view in views]
 
 
 def _page(session: Session, query: Any, view: Any) -> dict[str, Any]:
@@ -126,6 +155,10 @@ def daily_view(row: Mapping[str, Any]) -> dict[str, Any]:
             "units": int(row["units"]), "uses": row["uses"]}
 
 
+def _named(session: Session, page: dict[str, Any]) -> dict[str, Any]:
+    return {**page, "items": with_enterprises(session, page["items"])}
+
+
 def dashboard(session: Session, tenant_id: str, today: date) -> dict[str, Any]:
     tenant, admins = _tenant(session, tenant_id)
     digital = current_info(session, tenant_id)
@@ -133,8 +166,8 @@ def dashboard(session: Session, tenant_id: str, today: date) -> dict[str, Any]:
         "tenant": tenant,
         "admins": admins,
         "unallocated_orders": _page(session, unallocated_orders_query(tenant_id, today), order_summary),
-        "expiring": {window: _page(session, expiring_lines_query(tenant_id, today, window),
-                                   lambda row: expiring_line_view(row, today)) for window in EXPIRY_WINDOWS},
+        "expiring": {window: _named(session, _page(session, expiring_lines_query(tenant_id, today, window),
+                                                   lambda row: expiring_line_view(row, today))) for window in EXPIRY_WINDOWS},
         "products": seat_products(session, tenant_id, today),
         "traffic": traffic_balances(session, tenant_id, today),
         "digital_invoice": info_view(digital._mapping, today) if digital else None,

@@ -33,6 +33,8 @@ def test_dashboard_shows_everything_of_the_tenant_in_one_call(portal, client):
     assert board["unallocated_orders"]["total"] == 1
     assert [line["serial_number"] for line in board["expiring"]["30"]["items"]] == ["SN-SOON"]
     assert board["expiring"]["30"]["items"][0]["days_left"] == 19
+    assert board["expiring"]["30"]["items"][0]["enterprise_count"] == 1  # the expiry items name the enterprises affected
+    assert board["expiring"]["30"]["items"][0]["enterprises"] == [{"name": "杭州示例网络有限公司", "tax_id": USCC[0]}]
     assert board["expiring"]["90"]["total"] == 1 and board["expiring"]["expired"]["total"] == 0
     [seats] = board["products"]
     assert (seats["product_code"], seats["right_type"], seats["quantity"], seats["allocated"]) == ("FP-ISSUE", "invoice_issuing", 4, 2)
@@ -58,6 +60,7 @@ def test_expired_lines_and_drill_downs(portal, client, clock):
     clock.advance(days=25)
     expired = client.get("/entitlements/v1/expiring-lines?window=expired", headers=portal.admin(T1)).json
     assert [line["serial_number"] for line in expired["items"]] == ["SN-SOON"]
+    assert expired["items"][0]["enterprises"] == [{"name": "杭州示例网络有限公司", "tax_id": USCC[0]}]
     within = client.get("/entitlements/v1/expiring-lines?window=90&page_size=1", headers=portal.admin(T1)).json
     assert within["total"] == 0
     orders = client.get("/entitlements/v1/orders?unallocated=true", headers=portal.admin(T1)).json
