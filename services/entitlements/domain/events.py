@@ -16,10 +16,11 @@ PUBLISHED: dict[str, str] = {
         "an enterprise's first allocation."
     ),
     "entitlements.line.expiring.v1": (
-        "An order line reaches a reminder threshold before its end (subject: the order line id)."
+        "An order line reaches a reminder threshold before its end (subject: the order line id); `enterprises` "
+        "names the first 10 enterprises holding its seats, `enterprise_count` all of them."
     ),
     "entitlements.line.expired.v1": (
-        "An order line ended (subject: the order line id)."
+        "An order line ended (subject: the order line id); `enterprises`/`enterprise_count` as in the reminder."
     ),
     "entitlements.seat.granted.v1": (
         "Answer to licensing.license.authorized: a seat is held for the tax ID (subject: `<tenant>:<tax_id>:<group>`)."

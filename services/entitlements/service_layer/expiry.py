@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 
 from services.entitlements.adapters.orm import expiry_notices, order_lines, orders, products
 from services.entitlements.domain.expiry import EXPIRED, EXPIRED_NOTICE_WINDOW_DAYS, REMINDER_DAYS, days_left, due_reminder
+from services.entitlements.service_layer.dashboard import enterprises_on_lines
 from services.entitlements.service_layer.tenants import tenant_recipient
 from shared.uow import UnitOfWork
 
@@ -29,6 +30,7 @@ def send_expiry_reminders(uow: UnitOfWork) -> int:
         .order_by(order_lines.c.valid_to, order_lines.c.id)
     ).all()
     raised = 0
+    affected = enterprises_on_lines(uow.session, [line.id for line in lines if due_reminder(line.valid_to, today) is not None])
     for line in lines:
         threshold = due_reminder(line.valid_to, today)
         if threshold is None or not _claim(uow, line.id, threshold):
@@ -41,6 +43,7 @@ def send_expiry_reminders(uow: UnitOfWork) -> int:
                 "product_code": line.product_code, "product_name": line.product_name, "serial_number": line.serial_number,
                 "valid_to": line.valid_to.isoformat(), "days_left": days_left(line.valid_to, today),
                 "recipient": tenant_recipient(uow.session, line.tenant_id),
+                **affected.get(line.id, {"enterprise_count": 0, "enterprises": []}),
             },
             tenant_id=line.tenant_id,
         )

@@ -101,6 +101,8 @@ DATA: dict[str, dict[str, Any]] = {
         "valid_to": "2026-12-31",
         "days_left": 30,
         "recipient": recipient(),
+        "enterprise_count": 12,
+        "enterprises": [{"name": "杭州示例网络有限公司", "tax_id": "91330100MA2XXXXX1Y"}],
     },
     "billing.order.paid.v1": {
         "order_id": "b-order-1",

@@ -6,6 +6,7 @@ from services.entitlements.entrypoints.worker import event_handlers, jobs
 from services.entitlements.service_layer.expiry import send_expiry_reminders
 from services.entitlements.service_layer.orders import on_marketplace_order_paid
 from services.entitlements.service_layer.tenants import find_tenant, on_organisation_changed
+from services.entitlements.tests.portal import USCC
 from shared.envelope import new_event
 from shared.topology import consumed_event_types
 
@@ -70,3 +71,16 @@ def test_expiry_reminders_at_30_7_1_days_and_after_each_once(portal, clock):
     assert sent == [(30, "SN-E"), (7, "SN-E"), (1, "SN-E")]
     assert [e["days_left"] for e in expired] == [-1]
     assert expiring[0]["recipient"]["email"] == "boss@t1.test" and expiring[0]["order_no"].startswith("EO")
+
+
+def test_expiry_reminders_name_the_enterprises_holding_seats_of_the_line(portal, clock):
+    portal.tenant_known(T1, email="boss@t1.test")
+    portal.product("FP-ISSUE")
+    order = portal.activated_order(T1, {"product_code": "FP-ISSUE", "quantity": 2, "valid_to": "2026-01-31", "serial_number": "SN-N"})
+    firms = [portal.enterprise(T1, USCC[0], "杭州示例网络有限公司"), portal.enterprise(T1, USCC[1], "苏州示例科技有限公司")]
+    portal.allocate(T1, order["lines"][0]["id"], [firm["id"] for firm in firms])
+    portal.run(send_expiry_reminders)
+    [reminder] = portal.events("entitlements.line.expiring.v1")
+    assert reminder["enterprise_count"] == 2
+    assert sorted(e["tax_id"] for e in reminder["enterprises"]) == sorted(USCC[:2]) and reminder["days_left"] == 30
+    assert {e["name"] for e in reminder["enterprises"]} == {"杭州示例网络有限公司", "苏州示例科技有限公司"}

@@ -103,6 +103,15 @@ def test_renewal_and_top_up_mails_show_order_numbers_not_ids(language):
     assert "BT202601150001" in topup.body and "CMB-20260115-0042" in topup.body and "topup-1" not in topup.body
 
 
+@pytest.mark.parametrize("event_type", ["entitlements.line.expiring.v1", "entitlements.line.expired.v1"])
+@pytest.mark.parametrize(("language", "more"), [("zh-CN", "另有 11 家"), ("en", "and 11 more")])
+def test_expiry_mails_name_the_enterprises_affected(event_type, language, more):
+    rendered = TemplateRenderer(strict=True).render(event_type, language, samples.DATA[event_type], ENVELOPE)
+    assert "杭州示例网络有限公司" in rendered.body and "91330100MA2XXXXX1Y" in rendered.body and more in rendered.body
+    alone = {**samples.DATA[event_type], "enterprise_count": 1}
+    assert more not in TemplateRenderer(strict=True).render(event_type, language, alone, ENVELOPE).body
+
+
 def test_sms_code_says_what_it_is_for_and_how_long_it_lasts():
     data = samples.DATA["identity.sms_code.requested.v1"]
     zh = TemplateRenderer(strict=True).render("identity.sms_code.requested.v1", "zh-CN", data, ENVELOPE)
