@@ -211,12 +211,16 @@ def test_success_after_a_failed_sandbox_payment_is_a_409_and_a_new_payment_retri
     started = wait_until(lambda: (r := customer.post("/billing/v1/topups", json={"amount_minor": 5000, "currency": "CNY",
                                                                                  "method": "wechat"})).status_code == 201 and r.json(),
                          30, interval=0.5, what="billing to learn the company")
-    assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}))["callback_status"] == 200
+    assert ok(customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "failure"}), 202)["callback"] == "queued"
+    # billing's worker sends the failure's signed callback; once applied, the payment is settled as failed
+    wait_until(lambda: {p["id"]: p["status"] for p in ok(customer.get(f"/billing/v1/orders/{started['order_id']}"))["payments"]}
+               .get(started["payment_id"]) == "failed", 30, interval=0.3, what="the failure's callback from billing's worker")
     again = customer.post(f"/billing/v1/sandbox/pay/{started['payment_id']}", json={"outcome": "success"})
     assert again.status_code == 409 and again.json()["code"] == "payment_already_failed", again.text
     assert "new payment" in again.json()["detail"] and again.json()["order_id"] == started["order_id"]
     assert ok(customer.get("/billing/v1/balance"))["balances"] == []
     retry = ok(customer.post(f"/billing/v1/orders/{started['order_id']}/payments", json={"method": "wechat"},
                              headers={"Idempotency-Key": uuid.uuid4().hex}), 201)
-    assert ok(customer.post(f"/billing/v1/sandbox/pay/{retry['payment_id']}", json={"outcome": "success"}))["callback_status"] == 200
-    assert ok(customer.get("/billing/v1/balance"))["balances"] == [{"currency": "CNY", "amount_minor": 5000}]
+    assert ok(customer.post(f"/billing/v1/sandbox/pay/{retry['payment_id']}", json={"outcome": "success"}), 202)["callback"] == "queued"
+    wait_until(lambda: ok(customer.get("/billing/v1/balance"))["balances"] == [{"currency": "CNY", "amount_minor": 5000}],
+               30, interval=0.3, what="the retry's callback from billing's worker")

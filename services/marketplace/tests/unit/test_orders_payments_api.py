@@ -259,9 +259,11 @@ def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(market: Mark
     me = market.reseller()
     order = placed_order(market, me)
     started = market.client.post(f"/marketplace/v1/orders/{order['id']}/payments", headers=me, json={"method": "online"}).get_json()
-    assert market.client.post(started["redirect_url"], json={"outcome": "failure"}).get_json()["callback_status"] == 200
-    again = market.client.post(started["redirect_url"], json={"outcome": "success"})
+    failed = market.sandbox_pay(started, "failure")
+    assert failed.status_code == 202 and failed.get_json()["callback"] == "queued" and market.last_callbacks == [200]
+    again = market.sandbox_pay(started, "success")
     assert again.status_code == 409 and "new payment" in again.get_json()["detail"]
+    assert market.last_callbacks == []  # nothing queued for the refused outcome
     late = {"payment_id": started["payment_id"], "outcome": "success", "amount_minor": order["total_minor"], "currency": "CNY"}
     with market.context.session_factory() as session:
         with pytest.raises(Problem) as refused:
@@ -270,7 +272,8 @@ def test_success_after_a_failure_is_a_409_and_a_new_payment_retries(market: Mark
         assert payments.record_notification(UnitOfWork("marketplace", session, market.context.tables, market.context.clock),
                                              {**late, "outcome": "failure"}) == "failed"
     assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "pending_payment"
-    assert market.pay_online(me, order["id"]).get_json()["callback_status"] == 200
+    retried = market.pay_online(me, order["id"])
+    assert retried.status_code == 202 and market.last_callbacks == [200]
     assert market.client.get(f"/marketplace/v1/orders/{order['id']}", headers=me).get_json()["status"] == "processing"
 
 
@@ -283,7 +286,7 @@ def test_finance_refunds_a_second_payment_through_the_provider(market: Marketpla
     url = f"/marketplace/v1/orders/{order['id']}/payments"
     first, second = (market.client.post(url, headers=me, json={"method": "online"}).get_json() for _ in range(2))
     for started in (first, second):
-        assert market.client.post(started["redirect_url"], json={"outcome": "success"}).status_code == 200
+        assert market.sandbox_pay(started).status_code == 202 and market.last_callbacks == [200]
     finance = market.staff("finance")
     due = market.client.get("/marketplace/v1/payments", headers=finance, query_string={"status": "refund_due"}).get_json()
     assert [p["id"] for p in due["items"]] == [second["payment_id"]]
